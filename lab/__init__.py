@@ -1,0 +1,1 @@
+"""dockfix build lab: real Docker builds of original, dockfix and expert Dockerfiles."""

@@ -1,0 +1,121 @@
+"""The build context a transform may read: files beside the Dockerfile.
+
+Transforms do no I/O; they ask the context, which reads lazily, caches, and
+never leaves its root (a symbolic link out of the tree reads as missing).
+Files a transform creates or rewrites (a .dockerignore) go into an overlay,
+so the next round of the engine sees them as written.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+
+MAX_CONTEXT_FILE = 1 << 20  # larger context files are not read (lockfiles are far smaller)
+
+
+class Context:
+    def __init__(self, root: Path | None = None, files: Mapping[str, str] | None = None,
+                 dockerfile: str = "Dockerfile"):
+        self.root = root.resolve() if root else None
+        self.dockerfile = dockerfile  # the Dockerfile's name, relative to root
+        self._files: dict[str, str | None] = dict(files or {})
+        self._listing: list[str] | None = sorted(self._files) if root is None else None
+        self.overlay: dict[str, str] = {}
+
+    @classmethod
+    def for_dockerfile(cls, path: Path) -> Context:
+        return cls(path.parent, dockerfile=path.name)
+
+    def read(self, rel: str) -> str | None:
+        rel = _norm(rel)
+        if rel in self.overlay:
+            return self.overlay[rel]
+        if rel not in self._files:
+            self._files[rel] = self._read_disk(rel)
+        return self._files[rel]
+
+    def exists(self, rel: str) -> bool:
+        rel = _norm(rel)
+        if rel in self.overlay or self._files.get(rel) is not None:
+            return True
+        return rel in self.listing() or self.is_dir(rel)
+
+    def is_dir(self, rel: str) -> bool:
+        rel = _norm(rel).rstrip("/")
+        if rel in ("", "."):
+            return True
+        return any(p.startswith(rel + "/") for p in self.listing())
+
+    def glob(self, pattern: str) -> list[str]:
+        """Files matching a glob, relative to the root ("*" does not cross "/")."""
+        pat = _norm(pattern)
+        return [p for p in self.listing() if fnmatch.fnmatchcase(p, pat) and p.count("/") == pat.count("/")]
+
+    def listing(self) -> list[str]:
+        """Every file of the context (two folder levels deep at most, hidden folders skipped)."""
+        if self._listing is None:
+            self._listing = sorted(set(self._walk()) | set(self.overlay))
+        return self._listing
+
+    def write(self, rel: str, text: str) -> None:
+        rel = _norm(rel)
+        self.overlay[rel] = text
+        if self._listing is not None and rel not in self._listing:
+            self._listing = sorted([*self._listing, rel])
+
+    def _inside(self, rel: str) -> Path | None:
+        if self.root is None:
+            return None
+        path = self.root / rel
+        try:
+            resolved = path.resolve()
+        except OSError:
+            return None
+        if resolved != self.root and self.root not in resolved.parents:
+            return None
+        return path
+
+    def _read_disk(self, rel: str) -> str | None:
+        path = self._inside(rel)
+        if path is None or not path.is_file():
+            return None
+        try:
+            if path.stat().st_size > MAX_CONTEXT_FILE:
+                return None
+            return path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return None
+
+    def _walk(self, max_depth: int = 3):
+        if self.root is None:
+            return
+        stack = [(self.root, 0)]
+        while stack:
+            folder, depth = stack.pop()
+            try:
+                entries = list(folder.iterdir())
+            except OSError:
+                continue
+            for entry in entries:
+                rel = entry.relative_to(self.root).as_posix()
+                if entry.is_symlink() and self._inside(rel) is None:
+                    continue
+                if entry.is_dir():
+                    if depth + 1 < max_depth and not entry.name.startswith(".") and entry.name not in SKIP_DIRS:
+                        stack.append((entry, depth + 1))
+                    elif depth + 1 >= max_depth or entry.name.startswith("."):
+                        yield rel + "/"  # a folder we did not walk still exists
+                else:
+                    yield rel
+
+
+SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", ".venv", "site-packages"})
+
+
+def _norm(rel: str) -> str:
+    rel = rel.replace("\\", "/")
+    while rel.startswith("./"):
+        rel = rel[2:]
+    return str(PurePosixPath(rel)) if rel not in ("", ".") else "."

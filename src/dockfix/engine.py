@@ -1,0 +1,119 @@
+"""The fix engine: run the pipeline until the text stops changing.
+
+Each round runs every transform in pipeline order on a fresh parse of the
+current text, applies the fixes whose edits do not overlap, and re-parses.
+A fix that breaks the syntax, or a pipeline that has not converged after
+MAX_ROUNDS, is dockfix's bug: it raises EngineBug and nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from dockfix.context import Context
+from dockfix.edits import Edit, apply_edits, overlaps
+from dockfix.pragmas import Suppressions
+from dockfix.syntax import ParseError, Tree, parse
+
+MAX_ROUNDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class FileWrite:
+    """A whole new text for a file of the build context (a .dockerignore)."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    transform: str
+    message: str
+    line: int  # the Dockerfile line the fix is about (suppressions use it)
+    edits: tuple[Edit, ...] = ()
+    safe: bool = True  # False: changes meaning a little, applied only with --unsafe-fixes
+    files: tuple[FileWrite, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Why a transform left something alone (shown with --verbose)."""
+
+    transform: str
+    message: str
+    line: int | None = None
+
+
+Finder = Callable[[Tree, Context], Iterable["Fix | Note"]]
+
+
+@dataclass(frozen=True)
+class Transform:
+    name: str
+    summary: str
+    find: Finder = field(repr=False)
+
+
+class EngineBug(RuntimeError):
+    """A transform produced text that does not parse, or the pipeline did not converge."""
+
+
+@dataclass
+class Outcome:
+    source: str
+    output: str
+    fixes: list[Fix] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # context files written: path -> text
+    rounds: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.output != self.source or bool(self.files)
+
+
+def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
+                 unsafe: bool = False) -> Outcome:
+    """Apply the transforms to a fixpoint. Raises ParseError for bad input, EngineBug for ours."""
+    tree = parse(text)
+    outcome = Outcome(source=text, output=text)
+    notes: dict[tuple, Note] = {}
+    for round_number in range(1, MAX_ROUNDS + 1):
+        outcome.rounds = round_number
+        changed = False
+        for transform in transforms:
+            suppress = Suppressions.of(tree)
+            chosen: list[Fix] = []
+            taken: list[Edit] = []
+            for item in transform.find(tree, context):
+                if isinstance(item, Note):
+                    notes.setdefault((item.transform, item.message, item.line), item)
+                    continue
+                if (not unsafe and not item.safe) or suppress.blocks(item.transform, item.line):
+                    continue
+                if any(overlaps(e, t) for e in item.edits for t in taken):
+                    continue  # the next round sees it again on the new text
+                chosen.append(item)
+                taken.extend(item.edits)
+            if not chosen:
+                continue
+            new_files = {w.path: w.text for f in chosen for w in f.files if context.read(w.path) != w.text}
+            new_text = apply_edits(tree.source, taken) if taken else tree.source
+            if new_text == tree.source and not new_files:
+                continue
+            try:
+                tree = parse(new_text)
+            except ParseError as err:
+                raise EngineBug(f"transform {transform.name} produced a file that does not parse: {err}") from err
+            for path, body in new_files.items():
+                context.write(path, body)
+                outcome.files[path] = body
+            outcome.fixes.extend(chosen)
+            changed = True
+        if not changed:
+            outcome.output = tree.source
+            outcome.notes = list(notes.values())
+            return outcome
+    raise EngineBug(f"the pipeline did not converge in {MAX_ROUNDS} rounds")

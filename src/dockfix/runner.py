@@ -1,0 +1,112 @@
+"""One file through dockfix: read, fix, diff, maybe write. Results are data.
+
+`process_file` never raises for a problem with the user's file: it returns a
+FileResult saying what happened, so a batch can count results and go on.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockfix.config import ConfigError, find_config
+from dockfix.context import Context
+from dockfix.diff import unified_diff
+from dockfix.engine import EngineBug, run_pipeline
+from dockfix.fileio import InputError, check_writable, read_source, write_atomic
+from dockfix.syntax import ParseError
+from dockfix.transforms import choose
+
+CHANGED, UNCHANGED, FAILED = "changed", "unchanged", "failed"
+
+
+@dataclass(frozen=True)
+class Options:
+    mode: str = "diff"  # "diff", "write" or "check"
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    unsafe_fixes: bool | None = None  # None: as the config says
+
+
+@dataclass(frozen=True)
+class Applied:
+    transform: str
+    message: str
+    line: int
+    safe: bool
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    status: str
+    fixes: tuple[Applied, ...] = ()
+    notes: tuple[Applied, ...] = ()
+    diff: str = ""
+    error: str | None = None
+    error_line: int | None = None
+    bug: bool = False  # the error is dockfix's fault, not the input's
+    written: tuple[str, ...] = field(default=())
+
+    def error_text(self) -> str:
+        where = f"{self.path}:{self.error_line}" if self.error_line else self.path
+        return f"{where}: error: {self.error}"
+
+
+def display_path(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        rel = str(path)
+    return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+
+
+def process_file(path: Path, options: Options) -> FileResult:
+    shown = display_path(path)
+    try:
+        source = read_source(path)
+        config = find_config(path.parent)
+        select = options.select if options.select is not None else config.select
+        transforms = choose(select, (*options.ignore, *config.ignore))
+        unsafe = config.unsafe_fixes if options.unsafe_fixes is None else options.unsafe_fixes
+        context = Context.for_dockerfile(path)
+        outcome = run_pipeline(source.text, context, transforms, unsafe=unsafe)
+    except (InputError, ParseError) as err:
+        return FileResult(shown, FAILED, error=err.message, error_line=err.line)
+    except ConfigError as err:
+        return FileResult(shown, FAILED, error=f"configuration: {err}")
+    except KeyError as err:
+        return FileResult(shown, FAILED, error=f"unknown transform: {err.args[0]}")
+    except (EngineBug, RecursionError) as err:
+        return FileResult(shown, FAILED, error=f"dockfix bug, file left untouched: {err}", bug=True)
+    fixes = tuple(Applied(f.transform, f.message, f.line, f.safe) for f in outcome.fixes)
+    notes = tuple(Applied(n.transform, n.message, n.line or 0, True) for n in outcome.notes)
+    if not outcome.changed:
+        return FileResult(shown, UNCHANGED, notes=notes)
+    folder = Path(shown).parent
+    parts = [unified_diff(source.text, outcome.output, shown)] if outcome.output != source.text else []
+    others = {}
+    for rel, text in sorted(outcome.files.items()):
+        target = path.parent / rel
+        old = target.read_bytes() if target.is_file() else None
+        others[target] = (old, text)
+        parts.append(unified_diff(old.decode("utf-8", "replace") if old is not None else None, text,
+                                  (folder / rel).as_posix()))
+    diff = "".join(parts)
+    written: list[str] = []
+    if options.mode == "write":
+        try:
+            if outcome.output != source.text:
+                check_writable(path)
+                write_atomic(path, outcome.output, source.raw)
+                written.append(shown)
+            for target, (old, text) in others.items():
+                write_atomic(target, text, old)
+                written.append(display_path(target))
+        except InputError as err:
+            return FileResult(shown, FAILED, fixes, notes, diff, error=err.message, written=tuple(written))
+        except OSError as err:
+            return FileResult(shown, FAILED, fixes, notes, diff, error=f"cannot write: {err.strerror}",
+                              written=tuple(written))
+    return FileResult(shown, CHANGED, fixes, notes, diff, written=tuple(written))

@@ -1,0 +1,427 @@
+"""A lossless Dockerfile tree: every byte of the source belongs to a node.
+
+`parse(text).render() == text` for any text that parses. The tree keeps
+offsets into the source rather than copies, so transforms can turn what they
+find into text edits that leave every other byte alone.
+
+The lexing rules follow BuildKit's parser (frontend/dockerfile/parser):
+lines end at "\\n" (a "\\r" before it belongs to the line ending), parser
+directives are only read before anything else, comment and blank lines
+inside a continuation are skipped, and heredoc bodies follow the logical
+line that opens them in RUN, COPY and ADD.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+INSTRUCTIONS = frozenset(
+    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER "
+    "ONBUILD RUN SHELL STOPSIGNAL USER VOLUME WORKDIR".split()
+)
+HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
+KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
+
+_DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
+_HEREDOC_WORD = re.compile(r"(\d*)<<(-?)([^<]*)$")
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+
+
+class ParseError(ValueError):
+    """The text is not a Dockerfile dockfix can rewrite safely."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One physical line: `start`..`end` covers its text and its line ending."""
+
+    number: int
+    start: int
+    end: int
+    text: str  # without the line ending
+    eol: str  # "\n", "\r\n" or "" at the end of a file without a final newline
+
+    @property
+    def content_end(self) -> int:
+        return self.end - len(self.eol)
+
+
+@dataclass(eq=False, slots=True)
+class Node:
+    start: int
+    end: int
+    line: int  # first line, 1-based
+    end_line: int
+
+
+@dataclass(eq=False, slots=True)
+class Bom(Node):
+    pass
+
+
+@dataclass(eq=False, slots=True)
+class Directive(Node):
+    key: str
+    value: str
+
+
+@dataclass(eq=False, slots=True)
+class Comment(Node):
+    text: str  # the comment line without its line ending or leading blanks
+
+
+@dataclass(eq=False, slots=True)
+class Blank(Node):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    name: str  # without the leading dashes
+    value: str | None
+    start: int  # logical offsets of the whole "--name=value" word
+    end: int
+
+    @property
+    def text(self) -> str:
+        return f"--{self.name}" if self.value is None else f"--{self.name}={self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Heredoc:
+    name: str
+    chomp: bool  # <<- strips leading tabs
+    quoted: bool  # a quoted delimiter turns off expansion in the body
+    fd: int | None
+    body_start: int  # source offsets of the body (without the terminator line)
+    body_end: int
+    end: int  # source offset after the terminator line
+    body: str
+
+
+@dataclass(eq=False)
+class Instruction(Node):
+    """One instruction: its physical lines, its logical line and its heredocs.
+
+    The *logical* line is what BuildKit reads: continuation escapes removed,
+    comment and blank lines inside the continuation skipped. `offsets[i]` is
+    the source offset of logical character i, so a position found in the
+    logical line maps back to the exact byte to edit.
+    """
+
+    keyword: str
+    lines: list[Line]  # physical lines of the logical part (code, comments, blanks)
+    code_lines: list[Line]  # the lines that carry code
+    logical: str
+    offsets: list[int]
+    flags: tuple[Flag, ...]
+    args_start: int  # logical offset where the arguments begin (after flags)
+    heredocs: tuple[Heredoc, ...]
+    escape: str
+    leading_comments: list[Comment] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.keyword.upper()
+
+    @property
+    def args(self) -> str:
+        return self.logical[self.args_start :].rstrip()
+
+    def source_offset(self, logical_index: int) -> int:
+        """Source offset of a logical position; the end maps after the last character."""
+        if logical_index < len(self.offsets):
+            return self.offsets[logical_index]
+        return self.offsets[-1] + 1 if self.offsets else self.start
+
+    def flag(self, name: str) -> Flag | None:
+        return next((f for f in self.flags if f.name == name), None)
+
+    def flag_values(self, name: str) -> list[str]:
+        return [f.value or "" for f in self.flags if f.name == name]
+
+    @cached_property
+    def exec_form(self) -> list[str] | None:
+        """The JSON (exec) form's list, or None for the shell form."""
+        args = self.args
+        if not args.startswith("["):
+            return None
+        try:
+            value = json.loads(args)
+        except ValueError:
+            return None
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        return None
+
+    def is_continued(self) -> bool:
+        return len(self.code_lines) > 1
+
+
+@dataclass(eq=False)
+class Tree:
+    source: str
+    nodes: list[Node]
+    lines: list[Line]
+    escape: str = "\\"
+
+    def render(self) -> str:
+        return "".join(self.source[n.start : n.end] for n in self.nodes)
+
+    @cached_property
+    def instructions(self) -> list[Instruction]:
+        return [n for n in self.nodes if isinstance(n, Instruction)]
+
+    @cached_property
+    def eol(self) -> str:
+        """The file's dominant line ending, used for lines dockfix inserts."""
+        crlf = sum(1 for ln in self.lines if ln.eol == "\r\n")
+        lf = sum(1 for ln in self.lines if ln.eol == "\n")
+        return "\r\n" if crlf > lf else "\n"
+
+    @cached_property
+    def directives(self) -> dict[str, str]:
+        return {n.key: n.value for n in self.nodes if isinstance(n, Directive)}
+
+    def text_of(self, node: Node) -> str:
+        return self.source[node.start : node.end]
+
+    def line_at(self, offset: int) -> int:
+        """1-based line number of a source offset."""
+        lo, hi = 0, len(self.lines) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.lines[mid].start <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return self.lines[lo].number if self.lines else 1
+
+
+def split_lines(text: str) -> list[Line]:
+    lines = []
+    for number, m in enumerate(_LINE.finditer(text), start=1):
+        raw = m.group()
+        if raw.endswith("\r\n"):
+            eol = "\r\n"
+        elif raw.endswith("\n"):
+            eol = "\n"
+        else:
+            eol = ""
+        lines.append(Line(number, m.start(), m.end(), raw[: len(raw) - len(eol)], eol))
+    return lines
+
+
+def parse(text: str) -> Tree:
+    """Parse Dockerfile text into a lossless tree, or raise ParseError."""
+    return _Parser(text).parse()
+
+
+def shell_words(text: str, escape: str = "\\") -> list[tuple[str, int, int]]:
+    """Split on unquoted blanks, keeping quotes raw: (word, start, end)."""
+    words = []
+    i, n = 0, len(text)
+    while i < n:
+        while i < n and text[i] in " \t":
+            i += 1
+        if i >= n:
+            break
+        start = i
+        quote = None
+        while i < n:
+            c = text[i]
+            if quote:
+                if c == quote:
+                    quote = None
+                elif c == escape and quote == '"' and i + 1 < n:
+                    i += 1
+            elif c in "'\"":
+                quote = c
+            elif c == escape and i + 1 < n:
+                i += 1
+            elif c in " \t":
+                break
+            i += 1
+        words.append((text[start:i], start, i))
+    return words
+
+
+def _unquote(word: str) -> tuple[str, bool]:
+    out, quoted, quote = [], False, None
+    for c in word:
+        if quote:
+            if c == quote:
+                quote = None
+            else:
+                out.append(c)
+        elif c in "'\"":
+            quote, quoted = c, True
+        else:
+            out.append(c)
+    return "".join(out), quoted
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.lines = split_lines(text)
+        self.escape = "\\"
+        self.nodes: list[Node] = []
+        self.i = 0  # index of the next unread line
+
+    def parse(self) -> Tree:
+        if "\x00" in self.text:
+            raise ParseError("binary file (contains NUL bytes)")
+        self._bom()
+        self._directives()
+        # A single escape at the end of a line continues it; a doubled one is text.
+        esc = re.escape(self.escape)
+        continuation = re.compile(rf"(?<!{esc}){esc}[ \t]*$")
+        pending_comments: list[Comment] = []
+        while self.i < len(self.lines):
+            line = self.lines[self.i]
+            stripped = line.text.lstrip(" \t")
+            if not stripped.strip():
+                self.nodes.append(Blank(line.start, line.end, line.number, line.number))
+                pending_comments = []
+                self.i += 1
+            elif stripped.startswith("#"):
+                comment = Comment(line.start, line.end, line.number, line.number, stripped)
+                self.nodes.append(comment)
+                pending_comments.append(comment)
+                self.i += 1
+            else:
+                node = self._instruction(continuation)
+                node.leading_comments = pending_comments
+                pending_comments = []
+                self.nodes.append(node)
+        if not any(isinstance(n, Instruction) for n in self.nodes):
+            raise ParseError("file with no instructions")
+        return Tree(self.text, self.nodes, self.lines, self.escape)
+
+    def _bom(self) -> None:
+        # The BOM is a node of its own; the first line starts after it.
+        if self.text.startswith("\ufeff"):
+            self.nodes.append(Bom(0, 1, 1, 1))
+            first = self.lines[0]
+            self.lines[0] = Line(1, 1, first.end, first.text[1:], first.eol)
+
+    def _directives(self) -> None:
+        seen: set[str] = set()
+        while self.i < len(self.lines):
+            line = self.lines[self.i]
+            m = _DIRECTIVE.match(line.text)
+            if not m or m.group(1).lower() not in KNOWN_DIRECTIVES:
+                return
+            key, value = m.group(1).lower(), m.group(2)
+            if key in seen:
+                raise ParseError(f"only one {key} parser directive can be used", line.number)
+            seen.add(key)
+            if key == "escape":
+                if value not in ("\\", "`"):
+                    raise ParseError(f"invalid escape token '{value}' does not match ` or \\", line.number)
+                self.escape = value
+            self.nodes.append(Directive(line.start, line.end, line.number, line.number, key, value))
+            self.i += 1
+
+    def _instruction(self, continuation: re.Pattern) -> Instruction:
+        first = self.lines[self.i]
+        lines: list[Line] = []
+        code_lines: list[Line] = []
+        logical: list[str] = []
+        offsets: list[int] = []
+        done = False
+        while self.i < len(self.lines) and not done:
+            line = self.lines[self.i]
+            self.i += 1
+            lines.append(line)
+            text, base = line.text, line.start
+            if not code_lines:
+                skip = len(text) - len(text.lstrip(" \t"))
+                text, base = text[skip:], base + skip
+            elif text.lstrip(" \t").startswith("#") or not text.strip(" \t"):
+                continue  # BuildKit skips comments and blank lines inside a continuation
+            code_lines.append(line)
+            m = continuation.search(text)
+            if m:
+                text = text[: m.start()]
+            else:
+                done = True
+            logical.append(text)
+            offsets.extend(range(base, base + len(text)))
+        logical_text = "".join(logical)
+        keyword = re.split(r"[ \t]", logical_text, maxsplit=1)[0]
+        if keyword.upper() not in INSTRUCTIONS:
+            raise ParseError(f"unknown instruction: {keyword}", first.number)
+        flags, args_start = self._flags(logical_text, len(keyword))
+        heredocs: tuple[Heredoc, ...] = ()
+        if keyword.upper() in HEREDOC_INSTRUCTIONS:
+            heredocs = self._heredocs(logical_text, first.number)
+        last_line = self.lines[self.i - 1]
+        return Instruction(
+            start=first.start,
+            end=last_line.end,
+            line=first.number,
+            end_line=last_line.number,
+            keyword=keyword,
+            lines=lines,
+            code_lines=code_lines,
+            logical=logical_text,
+            offsets=offsets,
+            flags=flags,
+            args_start=args_start,
+            heredocs=heredocs,
+            escape=self.escape,
+        )
+
+    def _flags(self, logical: str, keyword_end: int) -> tuple[tuple[Flag, ...], int]:
+        flags = []
+        rest = logical[keyword_end:]
+        args_start = len(logical)
+        for word, start, end in shell_words(rest, self.escape):
+            if not word.startswith("--") or word == "--":
+                args_start = keyword_end + start
+                break
+            name, eq, value = word[2:].partition("=")
+            flags.append(Flag(name, _unquote(value)[0] if eq else None, keyword_end + start, keyword_end + end))
+        return tuple(flags), args_start
+
+    def _heredocs(self, logical: str, line_number: int) -> tuple[Heredoc, ...]:
+        docs = []
+        for word, _, _ in shell_words(logical, "\\"):
+            m = _HEREDOC_WORD.match(word)
+            if not m or not m.group(3):
+                continue
+            name, quoted = _unquote(m.group(3))
+            if not name:
+                continue
+            chomp = m.group(2) == "-"
+            body_start = self.lines[self.i].start if self.i < len(self.lines) else len(self.text)
+            body = []
+            while True:
+                if self.i >= len(self.lines):
+                    raise ParseError(f"unterminated heredoc '{name}'", line_number)
+                line = self.lines[self.i]
+                self.i += 1
+                candidate = line.text.lstrip("\t") if chomp else line.text
+                if candidate == name:
+                    docs.append(
+                        Heredoc(
+                            name, chomp, quoted, int(m.group(1)) if m.group(1) else None,
+                            body_start, line.start, line.end, "".join(body),
+                        )
+                    )
+                    break
+                body.append(line.text + "\n")
+        return tuple(docs)

@@ -1,0 +1,190 @@
+"""Typed views of instructions for transforms: what they mean, not how they look.
+
+Views are computed from the lossless tree and keep logical positions where a
+transform may want to edit (a RUN's shell text, a COPY's sources).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from dockfix.shell import Script, parse_script
+from dockfix.syntax import Instruction, Tree, shell_words, _unquote
+
+
+@dataclass(frozen=True)
+class Mount:
+    options: dict[str, str]
+
+    @property
+    def type(self) -> str:
+        return self.options.get("type", "bind")
+
+    @property
+    def target(self) -> str:
+        return self.options.get("target") or self.options.get("dst") or self.options.get("destination", "")
+
+
+def mounts(instr: Instruction) -> list[Mount]:
+    out = []
+    for value in instr.flag_values("mount"):
+        options = {}
+        for part in value.split(","):
+            key, eq, val = part.partition("=")
+            options[key.strip().lower()] = val.strip() if eq else "true"
+        out.append(Mount(options))
+    return out
+
+
+@dataclass(frozen=True)
+class Run:
+    instr: Instruction
+
+    @property
+    def form(self) -> str:
+        """"exec" (JSON), "heredoc" or "shell"."""
+        if self.instr.heredocs:
+            return "heredoc"
+        return "exec" if self.instr.exec_form is not None else "shell"
+
+    @cached_property
+    def script(self) -> Script:
+        """The shell-form command line, positions relative to `args_start`."""
+        return parse_script(self.instr.logical[self.instr.args_start :])
+
+    @property
+    def mounts(self) -> list[Mount]:
+        return mounts(self.instr)
+
+    def scripts(self) -> list[str]:
+        """All shell text the RUN executes: its line, or its heredoc bodies."""
+        if self.form == "heredoc":
+            return [h.body for h in self.instr.heredocs]
+        if self.form == "exec":
+            return []
+        return [self.instr.args]
+
+
+@dataclass(frozen=True)
+class Copy:
+    instr: Instruction
+
+    @cached_property
+    def _paths(self) -> list[str]:
+        exec_form = self.instr.exec_form
+        if exec_form is not None:
+            return exec_form
+        return [_unquote(w)[0] for w, _, _ in shell_words(self.instr.args, self.instr.escape)]
+
+    @property
+    def sources(self) -> list[str]:
+        return self._paths[:-1]
+
+    @property
+    def destination(self) -> str:
+        return self._paths[-1] if self._paths else ""
+
+    @property
+    def from_(self) -> str | None:
+        return self.instr.flag("from").value if self.instr.flag("from") else None
+
+    @property
+    def chown(self) -> str | None:
+        f = self.instr.flag("chown")
+        return f.value if f else None
+
+    @property
+    def chmod(self) -> str | None:
+        f = self.instr.flag("chmod")
+        return f.value if f else None
+
+    @property
+    def link(self) -> bool:
+        return self.instr.flag("link") is not None
+
+
+def key_values(instr: Instruction) -> list[tuple[str, str | None]]:
+    """ENV/ARG/LABEL pairs, in both `K=V ...` and the legacy `K V` syntax."""
+    words = shell_words(instr.args, instr.escape)
+    if not words:
+        return []
+    if instr.name == "ENV" or instr.name == "LABEL":
+        if "=" not in words[0][0]:
+            key = words[0][0]
+            rest = instr.args[words[1][1]:] if len(words) > 1 else ""
+            return [(key, _unquote(rest)[0])]
+    pairs = []
+    for word, _, _ in words:
+        key, eq, value = word.partition("=")
+        pairs.append((_unquote(key)[0], _unquote(value)[0] if eq else None))
+    return pairs
+
+
+@dataclass
+class Stage:
+    index: int
+    from_: Instruction
+    instructions: list[Instruction] = field(default_factory=list)  # after FROM, up to the next FROM
+
+    @cached_property
+    def _from_words(self) -> list[str]:
+        return [w for w, _, _ in shell_words(self.from_.args, self.from_.escape)]
+
+    @property
+    def base(self) -> str:
+        return self._from_words[0] if self._from_words else ""
+
+    @property
+    def name(self) -> str | None:
+        words = self._from_words
+        if len(words) >= 3 and words[1].lower() == "as":
+            return words[2]
+        return None
+
+    @property
+    def platform(self) -> str | None:
+        f = self.from_.flag("platform")
+        return f.value if f else None
+
+    def user_at(self, instr: Instruction) -> str:
+        """The USER in effect when `instr` runs ("root" before any USER line)."""
+        user = "root"
+        for other in self.instructions:
+            if other is instr:
+                break
+            if other.name == "USER":
+                user = other.args.split(":")[0] or "root"
+        return user
+
+    def env_at(self, instr: Instruction | None) -> dict[str, str]:
+        """ENV and ARG defaults set in this stage before `instr` (None: all of them)."""
+        env: dict[str, str] = {}
+        for other in self.instructions:
+            if other is instr:
+                break
+            if other.name in ("ENV", "ARG"):
+                for key, value in key_values(other):
+                    if value is not None:
+                        env[key] = value
+        return env
+
+
+def stages(tree: Tree) -> list[Stage]:
+    out: list[Stage] = []
+    for instr in tree.instructions:
+        if instr.name == "FROM":
+            out.append(Stage(len(out), instr))
+        elif out:
+            out[-1].instructions.append(instr)
+    return out
+
+
+def global_args(tree: Tree) -> list[Instruction]:
+    """ARG instructions before the first FROM."""
+    out = []
+    for instr in tree.instructions:
+        if instr.name == "FROM":
+            break
+        out.append(instr)
+    return out
