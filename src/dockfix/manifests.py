@@ -1,0 +1,228 @@
+"""What a dependency install reads from the build context, and what .dockerignore keeps out.
+
+lockfile-first must copy exactly the files an install reads (a requirements
+file and the files it includes with -r/-c, pyproject.toml with its lockfile)
+and must know when an install reads the project's code too (`-e .`, a path
+dependency, a uv workspace): then no dependencies-only layer can be built
+from the manifests alone. dockerignore and lockfile-first both need to know
+which paths the build's ignore file excludes.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import tomllib
+from dataclasses import dataclass, field
+
+import pathspec
+
+from dockfix.context import Context
+
+# --- the ignore file -----------------------------------------------------------
+
+
+def ignore_file_name(context: Context) -> str:
+    """The ignore file BuildKit applies: `<Dockerfile>.dockerignore` beside it wins over .dockerignore."""
+    own = f"{context.dockerfile}.dockerignore"
+    return own if context.read(own) is not None else ".dockerignore"
+
+
+def _clean(pattern: str) -> str:
+    """A pattern as Docker reads it: trimmed, `./` and leading/trailing `/` dropped."""
+    pattern = pattern.strip()
+    while pattern.startswith("./"):
+        pattern = pattern[2:]
+    return pattern.strip("/")
+
+
+@dataclass(frozen=True)
+class IgnoreRules:
+    """A .dockerignore's patterns. Docker anchors every pattern at the context root
+    (`*.pyc` excludes root files only, `**/*.pyc` all of them), a pattern that
+    matches a folder excludes what it holds, and the last matching line wins
+    (`!` re-includes)."""
+
+    patterns: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str | None) -> IgnoreRules:
+        out = []
+        for line in (text or "").splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            body = _clean(line[1:] if negate else line)
+            if body:
+                out.append(("!" if negate else "") + body)
+        return cls(tuple(out))
+
+    def plus(self, *patterns: str) -> IgnoreRules:
+        return IgnoreRules(self.patterns + tuple(patterns))
+
+    @property
+    def _spec(self) -> pathspec.PathSpec:
+        # gitwildmatch anchored with a leading "/" behaves as Docker's matcher does.
+        lines = [("!/" + p[1:]) if p.startswith("!") else "/" + p for p in self.patterns]
+        return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+    def excludes(self, path: str) -> bool:
+        path = _clean(path)
+        if not path or path == ".":
+            return False
+        return self._spec.match_file(path)
+
+    def negations(self) -> list[str]:
+        return [p[1:] for p in self.patterns if p.startswith("!")]
+
+
+def ignore_rules(context: Context) -> IgnoreRules:
+    return IgnoreRules.parse(context.read(ignore_file_name(context)))
+
+
+# --- requirements files --------------------------------------------------------
+
+_INCLUDE = re.compile(r"^(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))(\S+)")
+_EDITABLE = re.compile(r"^(?:-e|--editable)(?:\s*=\s*|\s+)(\S+)")
+_OPTION_WITH_PATH = re.compile(r"^(?:-f|--find-links|--find-links=)\s*(\S+)")
+
+
+def is_local_path(spec: str) -> bool:
+    """Whether a requirement names something on disk rather than a package on an index."""
+    spec = spec.strip().strip("'\"")
+    if spec.startswith("file:"):
+        return True
+    if "://" in spec or spec.startswith(("git+", "hg+", "svn+", "bzr+")):
+        return False
+    if "@" in spec and not spec.startswith((".", "/")):
+        return False  # `name @ url`
+    return spec in (".", "..") or spec.startswith(("./", "../", "/", "~")) or "/" in spec \
+        or spec.endswith((".whl", ".tar.gz", ".zip"))
+
+
+@dataclass
+class Requirements:
+    files: list[str] = field(default_factory=list)  # context paths, the named file first
+    missing: list[str] = field(default_factory=list)  # included files not in the context
+    local: list[str] = field(default_factory=list)  # lines that install from the code (`-e .`, `./pkg`)
+
+
+def requirements(context: Context, path: str, _seen: Requirements | None = None) -> Requirements:
+    """A requirements file and every file it includes (-r/-c, relative to the including file)."""
+    out = _seen or Requirements()
+    path = posixpath.normpath(path)
+    if path in out.files or path in out.missing:
+        return out
+    text = context.read(path)
+    if text is None or path.startswith("../"):
+        out.missing.append(path)
+        return out
+    out.files.append(path)
+    folder = posixpath.dirname(path)
+    for raw in _logical_lines(text):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = re.sub(r"\s+#.*$", "", line)
+        if m := _INCLUDE.match(line):
+            requirements(context, posixpath.join(folder, m.group(1)), out)
+        elif m := _EDITABLE.match(line):
+            if is_local_path(m.group(1)):
+                out.local.append(line)
+        elif m := _OPTION_WITH_PATH.match(line):
+            if is_local_path(m.group(1)):
+                out.local.append(line)
+        elif not line.startswith("-") and is_local_path(line.split(";")[0].split()[0]):
+            out.local.append(line)
+    return out
+
+
+def _logical_lines(text: str) -> list[str]:
+    """pip joins lines that end with a backslash."""
+    return re.sub(r"\\\r?\n", " ", text).splitlines()
+
+
+# --- pyproject.toml and friends ----------------------------------------------------
+
+
+def toml(context: Context, path: str) -> dict | None:
+    text = context.read(path)
+    if text is None:
+        return None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+
+
+def uv_blockers(project: dict) -> list[str]:
+    """Why `uv sync --no-install-project` would still need more than pyproject.toml and uv.lock."""
+    uv = project.get("tool", {}).get("uv", {})
+    out = []
+    if "workspace" in uv:
+        out.append("a uv workspace (its members' pyproject.toml files are read too)")
+    for name, source in (uv.get("sources") or {}).items():
+        if isinstance(source, dict) and ("path" in source or source.get("workspace")):
+            out.append(f"dependency {name} comes from a local path")
+    dynamic = project.get("project", {}).get("dynamic", [])
+    if "dependencies" in dynamic or "optional-dependencies" in dynamic:
+        out.append("dependencies are dynamic (the build backend computes them from the code)")
+    return out
+
+
+def poetry_blockers(project: dict) -> list[str]:
+    """Why `poetry install --no-root` would still need more than pyproject.toml and poetry.lock."""
+    poetry = project.get("tool", {}).get("poetry", {})
+    out = []
+    groups = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
+    groups += [g.get("dependencies", {}) for g in (poetry.get("group") or {}).values() if isinstance(g, dict)]
+    for deps in groups:
+        for name, spec in deps.items():
+            if isinstance(spec, dict) and "path" in spec:
+                out.append(f"dependency {name} comes from a local path")
+    for spec in project.get("project", {}).get("dependencies", []) or []:
+        if isinstance(spec, str) and "file:" in spec:
+            out.append(f"dependency `{spec}` comes from a local path")
+    return out
+
+
+def pipfile_blockers(pipfile: dict) -> list[str]:
+    out = []
+    for section in ("packages", "dev-packages"):
+        for name, spec in (pipfile.get(section) or {}).items():
+            if isinstance(spec, dict) and "path" in spec:
+                out.append(f"package {name} is installed from a local path")
+    return out
+
+
+def backend_needs(project: dict) -> list[str]:
+    """Context files a build backend reads to build the project itself (beyond its code)."""
+    meta = project.get("project", {})
+    out = []
+    readme = meta.get("readme") or project.get("tool", {}).get("poetry", {}).get("readme")
+    if isinstance(readme, dict):
+        readme = readme.get("file")
+    if isinstance(readme, str):
+        out.append(readme)
+    elif isinstance(readme, list):
+        out.extend(r for r in readme if isinstance(r, str))
+    license_ = meta.get("license")
+    if isinstance(license_, dict) and isinstance(license_.get("file"), str):
+        out.append(license_["file"])
+    return out
+
+
+SCM_VERSIONING = ("setuptools_scm", "setuptools-scm", "hatch-vcs", "hatch_vcs", "versioningit",
+                  "poetry-dynamic-versioning", "dunamai", "uv-dynamic-versioning")
+
+
+def needs_git(project: dict | None) -> bool:
+    """Whether building the project reads .git (a version computed from VCS tags)."""
+    if not project:
+        return False
+    requires = " ".join(str(r) for r in project.get("build-system", {}).get("requires", []))
+    tool = project.get("tool", {})
+    return any(s in requires for s in SCM_VERSIONING) or "setuptools_scm" in tool \
+        or "poetry-dynamic-versioning" in tool or "uv-dynamic-versioning" in tool \
+        or "vcs" in str(tool.get("hatch", {}).get("version", {})) or "scm" in str(tool.get("pdm", {}).get("version", {}))

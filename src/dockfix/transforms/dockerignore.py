@@ -1,0 +1,221 @@
+"""dockerignore: keep VCS folders, caches, virtualenvs, build outputs and editor
+files out of the build context, never a path the build copies or mounts."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dockfix.context import Context
+from dockfix.engine import Fix, FileWrite, Note, Transform
+from dockfix.facts import not_python_reason
+from dockfix.manifests import IgnoreRules, ignore_file_name, needs_git, toml
+from dockfix.syntax import Instruction, ParseError, Tree, parse
+from dockfix.views import Copy, Run, mounts
+
+NAME = "dockerignore"
+MARKER = "# added by dockfix"
+
+
+@dataclass(frozen=True)
+class Entry:
+    pattern: str
+    samples: tuple[str, ...]  # paths it is meant to exclude: covered when all are excluded already
+    names: tuple[str, ...]  # names that, mentioned by an instruction, mean the build may want it
+
+
+ENTRIES = (
+    Entry(".git", (".git/HEAD",), (".git",)),
+    Entry("**/__pycache__", ("__pycache__/m.cpython-312.pyc", "pkg/__pycache__/m.cpython-312.pyc"), ("__pycache__",)),
+    Entry("**/*.pyc", ("m.pyc", "pkg/m.pyc"), ()),
+    Entry(".pytest_cache", (".pytest_cache/README.md",), (".pytest_cache",)),
+    Entry(".mypy_cache", (".mypy_cache/CACHEDIR.TAG",), (".mypy_cache",)),
+    Entry(".ruff_cache", (".ruff_cache/CACHEDIR.TAG",), (".ruff_cache",)),
+    Entry(".venv", (".venv/bin/python",), (".venv",)),
+    Entry("venv", ("venv/bin/python",), ("venv",)),
+    Entry("dist", ("dist/pkg-1.0-py3-none-any.whl",), ("dist",)),
+    Entry("build", ("build/lib/pkg/__init__.py",), ("build",)),
+    Entry("**/*.egg-info", ("pkg.egg-info/PKG-INFO", "src/pkg.egg-info/PKG-INFO"), ()),
+    Entry(".idea", (".idea/workspace.xml",), (".idea",)),
+    Entry(".vscode", (".vscode/settings.json",), (".vscode",)),
+    Entry("**/*.swp", (".app.py.swp", "pkg/.m.py.swp"), ()),
+)
+# Secrets, but an app may read them at runtime from what `COPY . .` brought in: opt-in.
+DOTENV = Entry("**/.env", (".env", "app/.env"), (".env", "dotenv"))
+
+_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "requirements.txt")
+_DOCKERFILES = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile")
+
+
+def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
+    reason = not_python_reason(tree, context)
+    if reason:
+        yield Note(NAME, reason)
+        return
+    first = tree.instructions[0].line if tree.instructions else 1
+    absent = _context_absent(tree, context)
+    if absent:
+        yield Note(NAME, absent, first)
+        return
+    used = _used_paths(tree, context)
+    if used is None:
+        yield Note(NAME, "a COPY/ADD/--mount source is a variable: any pattern might exclude it; left alone", first)
+        return
+    name = ignore_file_name(context)
+    current = context.read(name)
+    rules = IgnoreRules.parse(current)
+    said, programs = _said(tree)
+    git_needed = needs_git(toml(context, "pyproject.toml")) or "git" in programs
+    chosen: list[str] = []
+    for entry in ENTRIES:
+        why = _why_not(entry, rules, used, context, said, git_needed)
+        if why:
+            yield Note(NAME, f"{entry.pattern} not added: {why}", first)
+        elif not _covered(entry, rules):
+            chosen.append(entry.pattern)
+            rules = rules.plus(entry.pattern)
+    if chosen:
+        yield Fix(NAME, f"exclude from the build context ({name}): {', '.join(chosen)}", first,
+                  files=(FileWrite(name, extend(current, chosen)),))
+        return
+    why = _why_not(DOTENV, rules, used, context, said, git_needed)
+    if why:
+        yield Note(NAME, f"{DOTENV.pattern} not added: {why}", first)
+    elif not _covered(DOTENV, rules):
+        yield Fix(NAME, f"exclude .env files from the build context ({name}); the image no longer carries them",
+                  first, safe=False, files=(FileWrite(name, extend(current, [DOTENV.pattern])),))
+
+
+def _covered(entry: Entry, rules: IgnoreRules) -> bool:
+    return all(rules.excludes(s) for s in entry.samples)
+
+
+def _why_not(entry: Entry, rules: IgnoreRules, used: list[str], context: Context,
+             said: set[str], git_needed: bool) -> str | None:
+    """Why adding this entry could change what the build sees (None: it cannot)."""
+    if entry.pattern == ".git" and git_needed:
+        return "the build runs git or computes its version from VCS tags"
+    if any(n in said for n in entry.names):
+        return "an instruction mentions it"
+    after = rules.plus(entry.pattern)
+    for path in used:
+        if after.excludes(path) and not rules.excludes(path):
+            return f"the build copies {path}"
+    negations = rules.negations()
+    if negations:
+        probes = [n for n in negations if not _has_glob(n)] + context.listing()
+        for path in probes:
+            if after.excludes(path) and not rules.excludes(path) \
+                    and any(IgnoreRules((n,)).excludes(path) for n in negations):
+                return f"the ignore file re-includes {path}"
+    return None
+
+
+def _has_glob(text: str) -> bool:
+    return any(c in text for c in "*?[")
+
+
+def _context_absent(tree: Tree, context: Context) -> str | None:
+    """Why the folder beside the Dockerfile does not look like its build context."""
+    listing = context.listing()
+    if not listing:
+        return "no build context beside the Dockerfile: left alone"
+    for instr in tree.instructions:
+        for path in _sources(instr):
+            if path is not None and not _has_glob(path) and path != "." and not context.exists(path):
+                return f"{path} (copied at line {instr.line}) is not beside the Dockerfile: the build context is elsewhere; left alone"
+    if context.read(ignore_file_name(context)) is None and not any(
+            p.rsplit("/", 1)[-1] in _MARKERS or p.endswith(".py") or fnmatch.fnmatch(p, "requirements*.txt") for p in listing):
+        return "no Python project beside the Dockerfile (the build context may be elsewhere): left alone"
+    return None
+
+
+def _sources(instr: Instruction) -> Iterator[str | None]:
+    """Context paths an instruction reads (None: a path we cannot know)."""
+    if instr.name in ("COPY", "ADD") and not instr.heredocs and instr.flag("from") is None:
+        for source in Copy(instr).sources:
+            if "://" in source or source.startswith("git@") or source.startswith("<<"):
+                continue
+            yield None if "$" in source else _strip(source)
+    elif instr.name == "RUN":
+        for mount in mounts(instr):
+            if mount.type == "bind" and "from" not in mount.options:
+                source = mount.options.get("source") or mount.options.get("src") or "."
+                yield None if "$" in source else _strip(source)
+
+
+def _strip(path: str) -> str:
+    while path.startswith("./"):
+        path = path[2:]
+    return path.strip("/") or "."
+
+
+def _used_paths(tree: Tree, context: Context) -> list[str] | None:
+    """Every context path a COPY, ADD or bind mount names, here and in other Dockerfiles
+    of the context that share this ignore file. None when one is a variable."""
+    trees = [tree]
+    for pattern in _DOCKERFILES:
+        for other in context.glob(pattern):
+            if other == context.dockerfile or context.read(other + ".dockerignore") is not None:
+                continue
+            try:
+                trees.append(parse(context.read(other) or ""))
+            except ParseError:
+                continue
+    out: list[str] = []
+    for t in trees:
+        for instr in t.instructions:
+            for path in _sources(instr):
+                if path is None:
+                    return None
+                if path == ".":
+                    continue
+                out.append(path)
+                if _has_glob(path):
+                    literal = re.split(r"[*?\[]", path, maxsplit=1)[0].rstrip("/").rsplit("/", 1)[0]
+                    out.extend(p for p in context.listing() if fnmatch.fnmatch(p, path))
+                    if literal and literal != path:
+                        out.append(literal)
+    return out
+
+
+def _said(tree: Tree) -> tuple[set[str], set[str]]:
+    """Relative path parts the build's commands mention (`dist/app.whl` -> dist, app.whl),
+    and the programs its RUNs call. Absolute paths are the image's, not the context's."""
+    words: set[str] = set()
+    programs: set[str] = set()
+    for instr in tree.instructions:
+        if instr.name not in ("RUN", "CMD", "ENTRYPOINT", "ENV", "ARG", "HEALTHCHECK", "VOLUME"):
+            continue
+        if instr.name == "RUN" and Run(instr).form == "shell":
+            programs.update(c.argv[0].rsplit("/", 1)[-1] for c in Run(instr).script.commands if c.argv)
+        text = instr.args + "".join(h.body for h in instr.heredocs)
+        for word in re.findall(r"[^\s'\"=:;|&()\[\],]+", text):
+            if word.startswith(("/", "$", "-")):
+                continue
+            for part in word.strip("/").split("/"):
+                words.add(part)
+                if part.startswith(".env") or "dotenv" in part:
+                    words.add(".env")
+    return words, programs
+
+
+def extend(current: str | None, patterns: list[str]) -> str:
+    """The ignore file with the patterns appended in a block of ours (or added to it)."""
+    text = current or ""
+    eol = "\r\n" if "\r\n" in text else "\n"
+    if text and not text.endswith("\n"):
+        text += eol
+    lines = text.splitlines()
+    ours = MARKER in lines and all(ln.strip() and not ln.startswith("#")
+                                   for ln in lines[len(lines) - lines[::-1].index(MARKER):])
+    if not ours:
+        if lines and lines[-1].strip():
+            text += eol
+        text += MARKER + eol
+    return text + "".join(p + eol for p in patterns)
+
+
+TRANSFORM = Transform(NAME, ".dockerignore: keep VCS, caches, virtualenvs, build outputs and editor files out of the context", find)
