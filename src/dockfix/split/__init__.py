@@ -1,0 +1,1 @@
+"""Helpers of the multi-stage split: classification, tables, images, equivalence."""

@@ -1,0 +1,366 @@
+"""Where each instruction of a single-stage Python Dockerfile goes in a split.
+
+Every RUN is read as shell commands and sorted by what it does:
+
+- "install": changes a Python environment (pip, uv, poetry, venv creation),
+  possibly with build tooling around it (apt-get of build-only packages,
+  cache cleanup, `cd`, `set -e`): it runs in the builder only;
+- "apt": installs Debian packages and nothing else: the builder runs it as
+  written, the runtime keeps its runtime packages;
+- "other": anything else; it stays in the runtime in its place (and runs in
+  the builder too when it comes before the last install).
+
+A RUN that mixes an install with anything dockfix cannot place is "mixed",
+and the file is left alone.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from dockfix.shell import Command, Script, parse_script
+from dockfix.split.debian_runtime import is_build_only
+from dockfix.syntax import Instruction
+from dockfix.views import Copy, Run, key_values
+
+_PIP = re.compile(r"^pip(3(\.\d+)?)?$")
+_PYTHON = re.compile(r"^python(3(\.\d+)?)?$")
+_PIP_TARGET_FLAGS = ("--user", "--target", "-t", "--prefix", "--root")
+_CACHE_DIRS = ("/root/.cache", "~/.cache", "$HOME/.cache", "${HOME}/.cache", "/tmp", "/var/lib/apt/lists",
+               "/var/cache/apt", "/var/cache/debconf")
+_APT_VERBS = {"update", "install", "clean", "autoclean", "distclean", "autoremove", "purge", "remove"}
+# Commands that touch only the system (users, folders, permissions): their place
+# relative to the environment copy does not matter.
+_SYSTEM = frozenset({"mkdir", "chmod", "chown", "chgrp", "useradd", "groupadd", "adduser", "addgroup", "ln",
+                     "touch", "echo", "true", ":", "set", "export", "cd", "usermod", "install", "printf"})
+
+
+@dataclass(frozen=True)
+class InstallCommand:
+    tool: str  # "pip", "uv-pip", "uv-sync", "poetry", "venv"
+    command: Command
+    target: str  # an environment path, "system" (the interpreter's own site-packages) or "?"
+    problem: str | None = None  # why the split cannot move it
+    packages: tuple[str, ...] = ()  # what pip installs (names as written)
+
+
+@dataclass
+class Step:
+    instr: Instruction
+    kind: str  # "install", "apt", "uv-binary", "copy", "config", "metadata", "other", "mixed"
+    installs: list[InstallCommand] = field(default_factory=list)
+    apt_packages: list[tuple[str, Command]] = field(default_factory=list)  # (package word, its command)
+    commands: list[Command] = field(default_factory=list)
+    reason: str | None = None
+
+
+@dataclass
+class Scope:
+    """What the classifier knows at an instruction: cwd, environment, venvs made so far."""
+
+    workdir: str = "/"
+    env: dict[str, str] = field(default_factory=dict)
+    venvs: dict[str, str] = field(default_factory=dict)  # path -> creator ("venv" seeds pip, "uv" does not)
+    poetry: dict[str, str] = field(default_factory=dict)  # poetry settings from `poetry config`
+
+
+_VAR = re.compile(r"\$(?:\{(\w+)(?::?[-=]([^}]*))?\}|(\w+))")
+
+
+def resolve(text: str, env: dict[str, str], partial: bool = False) -> str | None:
+    """Expand $X, ${X} and ${X:-default} from `env`; None when a variable is unknown
+    (or, with `partial`, leave unknown ones as written)."""
+    missing = False
+
+    def sub(m: re.Match) -> str:
+        nonlocal missing
+        name = m[1] or m[3]
+        if name in env:
+            return env[name]
+        if m[2] is not None:
+            return m[2]
+        missing = True
+        return m[0]
+
+    out = _VAR.sub(sub, text)
+    return None if missing and not partial else out
+
+
+def absolute(path: str, workdir: str) -> str:
+    path = path.rstrip("/") or "/"
+    return posixpath.normpath(path if path.startswith("/") else posixpath.join(workdir, path))
+
+
+def shell_script(instr: Instruction) -> Script | None:
+    run = Run(instr)
+    if run.form != "shell":
+        return None
+    return run.script
+
+
+def _flag_value(argv: list[str], *names: str) -> str | None:
+    for i, arg in enumerate(argv):
+        for name in names:
+            if arg == name and i + 1 < len(argv):
+                return argv[i + 1]
+            if name.startswith("--") and arg.startswith(name + "="):
+                return arg.split("=", 1)[1]
+    return None
+
+
+def _has_flag(argv: list[str], *names: str) -> bool:
+    return any(a == n or a.startswith(n + "=") for a in argv for n in names)
+
+
+def _bin_parent(path: str) -> str | None:
+    """`/opt/venv/bin/pip` -> `/opt/venv`."""
+    folder = posixpath.dirname(path)
+    return posixpath.dirname(folder) if posixpath.basename(folder) == "bin" else None
+
+
+class Classifier:
+    def __init__(self) -> None:
+        self.scope = Scope()
+
+    def step(self, instr: Instruction, user: str) -> Step:
+        name = instr.name
+        scope = self.scope
+        if name in ("ENV", "ARG"):
+            for key, value in key_values(instr):
+                if value is not None and not (name == "ARG" and key in scope.env):
+                    scope.env[key] = resolve(value, scope.env, partial=True) or value
+            return Step(instr, "config")
+        if name == "WORKDIR":
+            path = resolve(instr.args, scope.env)
+            scope.workdir = absolute(path, scope.workdir) if path else "?"
+            return Step(instr, "config")
+        if name in ("USER", "SHELL", "VOLUME"):
+            return Step(instr, "config")
+        if name in ("CMD", "ENTRYPOINT", "LABEL", "EXPOSE", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER"):
+            return Step(instr, "metadata")
+        if name in ("COPY", "ADD"):
+            source = Copy(instr).from_ or ""
+            if "astral-sh/uv" in source:
+                return Step(instr, "uv-binary")
+            return Step(instr, "copy")
+        if name == "RUN":
+            return self._run(instr, user)
+        return Step(instr, "other")
+
+    def _run(self, instr: Instruction, user: str) -> Step:
+        script = shell_script(instr)
+        text = " ".join(Run(instr).scripts()) if Run(instr).form != "exec" else " ".join(instr.exec_form or [])
+        if script is None:
+            if re.search(r"\b(pip3?|uv|poetry)\b[^\n;&|]*\b(install|sync)\b|-m\s+venv\b", text):
+                return Step(instr, "mixed", reason="a dependency install in an exec-form or heredoc RUN")
+            return Step(instr, "other")
+        if not script.balanced:
+            return Step(instr, "other", reason="shell text too complex")
+        step = Step(instr, "other", commands=list(script.commands))
+        activated: str | None = None
+        others: list[Command] = []
+        apt_seen = False
+        for cmd in script.commands:
+            argv = cmd.argv
+            if not argv:
+                continue
+            if argv[0] in (".", "source") and len(argv) > 1 and argv[1].endswith("/bin/activate"):
+                activated = absolute(posixpath.dirname(posixpath.dirname(argv[1])), self.scope.workdir)
+                continue
+            if argv[0] == "cd" and len(argv) > 1:
+                continue  # only glue: a `cd` inside an install RUN changes nothing after it
+            install = self._install(cmd, argv, activated)
+            if install is not None:
+                step.installs.append(install)
+                continue
+            if argv[0] in ("apt-get", "apt") and len(argv) > 1:
+                verbs = [a for a in argv[1:] if not a.startswith("-")]
+                if verbs and verbs[0] in _APT_VERBS:
+                    apt_seen = True
+                    if verbs[0] == "install":
+                        words = [w for w in cmd.words if w.value == "install"]
+                        after = cmd.words[cmd.words.index(words[0]) + 1 :] if words else ()
+                        step.apt_packages += [(w.value, cmd) for w in after if not w.value.startswith("-")]
+                    continue
+            if _glue(argv):
+                continue
+            others.append(cmd)
+        if step.installs:
+            step.kind = "install"
+            if others:
+                shown = " ".join(others[0].argv)[:60]
+                step.kind, step.reason = "mixed", f"RUN mixes a dependency install with other setup (`{shown}`)"
+            elif apt_seen:
+                kept = [p for p, _ in step.apt_packages if not is_build_only(p) and not _purged(p, script)]
+                if kept:
+                    step.kind = "mixed"
+                    step.reason = ("RUN installs system packages the runtime may need with the dependencies "
+                                   f"({', '.join(kept[:4])})")
+        elif apt_seen and not others and step.apt_packages:
+            step.kind = "apt"
+        return step
+
+    def _install(self, cmd: Command, argv: list[str], activated: str | None) -> InstallCommand | None:
+        scope = self.scope
+        tool = posixpath.basename(argv[0])
+        rest = argv[1:]
+        explicit = _bin_parent(argv[0]) if "/" in argv[0] else None
+        if _PYTHON.match(tool) and rest[:1] == ["-m"] and len(rest) > 1:
+            module, rest = rest[1], rest[2:]
+            if module in ("venv", "virtualenv"):
+                return self._venv(cmd, rest, "venv")
+            if module != "pip":
+                return None
+            tool = "pip"
+        if tool == "virtualenv":
+            return self._venv(cmd, rest, "venv")
+        if _PIP.match(tool):
+            verb = next((a for a in rest if not a.startswith("-")), "")
+            if verb not in ("install", "uninstall"):
+                return None if verb in ("config", "cache", "freeze", "list", "show", "check", "debug", "--version") \
+                    else InstallCommand("pip", cmd, "?", f"`pip {verb}` is not handled")
+            packages = tuple(a for a in rest[rest.index(verb) + 1 :] if not a.startswith("-"))
+            target = self._pip_target(explicit, argv[0], activated)
+            problem = None
+            if _has_flag(rest, *_PIP_TARGET_FLAGS):
+                problem = "pip installs outside an environment (--user, --target, --prefix or --root)"
+            elif target == "?":
+                problem = f"pip at {argv[0]} is not an environment dockfix knows"
+            return InstallCommand("pip", cmd, target, problem, packages)
+        if tool == "uv":
+            return self._uv(cmd, rest, activated)
+        if tool == "poetry":
+            verb = next((a for a in rest if not a.startswith("-")), "")
+            if verb == "config":
+                values = [a for a in rest[rest.index("config") + 1 :] if not a.startswith("-")]
+                if len(values) >= 2:
+                    scope.poetry[values[0]] = values[1]
+                return InstallCommand("poetry-config", cmd, "", None)
+            if verb in ("install", "sync"):
+                return InstallCommand("poetry", cmd, self._poetry_target(activated), None)
+            if verb in ("run", "export", "build", "--version", "self", "check", "lock", "show"):
+                return None
+            return InstallCommand("poetry", cmd, "?", f"`poetry {verb}` is not handled")
+        if tool in ("pipenv", "conda", "mamba", "micromamba", "pdm", "hatch", "pipx"):
+            return InstallCommand(tool, cmd, "?", f"{tool} is not handled by the split")
+        return None
+
+    def _pip_target(self, explicit: str | None, program: str, activated: str | None) -> str:
+        if "/" in program:
+            if explicit is None:
+                return "?"
+            path = absolute(explicit, self.scope.workdir)
+            return path if path in self.scope.venvs else "?"
+        if activated:
+            return activated
+        return self._path_venv(seeded_only=True) or "system"
+
+    def _path_venv(self, seeded_only: bool) -> str | None:
+        """The known environment whose bin folder comes first on PATH, if any."""
+        path = self.scope.env.get("PATH", "")
+        for part in path.split(":"):
+            parent = _bin_parent(part + "/x") if part.endswith("/bin") else None
+            if parent is None:
+                continue
+            parent = absolute(parent, "/")
+            if parent in self.scope.venvs and (not seeded_only or self.scope.venvs[parent] == "venv"):
+                return parent
+            if parent == self.scope.env.get("VIRTUAL_ENV"):
+                return parent
+            return None  # another bin folder comes first
+        return None
+
+    def _venv(self, cmd: Command, rest: list[str], creator: str) -> InstallCommand:
+        paths = [a for a in rest if not a.startswith("-")]
+        if len(paths) != 1 or "$" in paths[0]:
+            return InstallCommand("venv", cmd, "?", "a venv created at a path dockfix cannot resolve")
+        path = absolute(paths[0], self.scope.workdir)
+        self.scope.venvs[path] = creator
+        problem = "a venv that sees system site-packages" if "--system-site-packages" in rest else None
+        return InstallCommand("venv", cmd, path, problem)
+
+    def _uv(self, cmd: Command, rest: list[str], activated: str | None) -> InstallCommand | None:
+        verbs = [a for a in rest if not a.startswith("-")]
+        verb = verbs[0] if verbs else ""
+        env = self.scope.env
+        if verb == "venv":
+            paths = verbs[1:2] or [".venv"]
+            path = absolute(paths[0], self.scope.workdir)
+            self.scope.venvs[path] = "venv" if "--seed" in rest else "uv"
+            return InstallCommand("venv", cmd, path, "uv venv with --python" if _has_flag(rest, "--python", "-p") else None)
+        if verb == "pip" and len(verbs) > 1 and verbs[1] in ("install", "uninstall", "sync"):
+            if _has_flag(rest, "--system") or env.get("UV_SYSTEM_PYTHON", "").lower() in ("1", "true"):
+                return InstallCommand("uv-pip", cmd, "?", "uv pip --system installs into the system interpreter")
+            if _has_flag(rest, "--python", "-p", "--target", "--prefix"):
+                return InstallCommand("uv-pip", cmd, "?", "uv pip with --python, --target or --prefix")
+            target = activated or env.get("VIRTUAL_ENV") or self._dot_venv()
+            return InstallCommand("uv-pip", cmd, absolute(target, self.scope.workdir) if target else "?",
+                                  None if target else "uv pip without a known environment")
+        if verb == "sync":
+            if _has_flag(rest, "--project", "--directory", "--python", "-p", "--script"):
+                return InstallCommand("uv-sync", cmd, "?", "uv sync with --project, --directory, --python or --script")
+            if "--active" in rest:
+                target = env.get("VIRTUAL_ENV") or activated
+            else:
+                target = env.get("UV_PROJECT_ENVIRONMENT") or ".venv"
+            if not target:
+                return InstallCommand("uv-sync", cmd, "?", "uv sync --active without an active environment")
+            path = absolute(target, self.scope.workdir)
+            self.scope.venvs.setdefault(path, "uv")
+            return InstallCommand("uv-sync", cmd, path)
+        if verb == "cache" or verb == "--version":
+            return InstallCommand("glue", cmd, "")
+        if verb in ("run", "lock", "export", "tree"):
+            return None
+        return InstallCommand("uv", cmd, "?", f"`uv {verb}` is not handled by the split")
+
+    def _dot_venv(self) -> str | None:
+        here = absolute(".venv", self.scope.workdir)
+        return here if here in self.scope.venvs else None
+
+    def _poetry_target(self, activated: str | None) -> str:
+        env, config = self.scope.env, self.scope.poetry
+        create = (env.get("POETRY_VIRTUALENVS_CREATE") or config.get("virtualenvs.create") or "true").lower()
+        in_project = (env.get("POETRY_VIRTUALENVS_IN_PROJECT") or config.get("virtualenvs.in-project") or "").lower()
+        if activated or env.get("VIRTUAL_ENV"):
+            return activated or env["VIRTUAL_ENV"]
+        if create in ("false", "0"):
+            return self._path_venv(seeded_only=False) or "system"
+        if in_project in ("true", "1"):
+            return absolute(".venv", self.scope.workdir)
+        return "?"
+
+
+def _glue(argv: list[str]) -> bool:
+    """Commands an install RUN may carry without making it app setup."""
+    if argv[0] in ("set", "export", "true", ":", "cd"):
+        return True
+    if argv[0] == "rm":
+        paths = [a for a in argv[1:] if not a.startswith("-")]
+        return bool(paths) and all(any(p.startswith(c) for c in _CACHE_DIRS) for p in paths)
+    return False
+
+
+def _purged(package: str, script: Script) -> bool:
+    for cmd in script.commands:
+        argv = cmd.argv
+        if argv[:1] in (["apt-get"], ["apt"]) and any(v in argv for v in ("purge", "remove")) and package in argv:
+            return True
+    return False
+
+
+def system_only(step: Step, venv: str) -> bool:
+    """A RUN that only manages users, folders and permissions (and not the environment)."""
+    if step.kind == "apt":
+        return True
+    if step.kind != "other" or not step.commands:
+        return False
+    for cmd in step.commands:
+        argv = cmd.argv
+        if not argv:
+            continue
+        if posixpath.basename(argv[0]) not in _SYSTEM or any(venv in a or "site-packages" in a for a in argv):
+            return False
+    return True

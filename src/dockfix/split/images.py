@@ -1,0 +1,88 @@
+"""The runtime base of a split: the slim variant of the same Python and distribution.
+
+Only images whose layout is known are split: the official `python` images
+(Python under /usr/local in every variant, so a virtual environment built on
+one runs on the other) and astral's uv images, which are built on them.
+Never another minor version or another libc: alpine stays alpine.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_OFFICIAL = re.compile(r"^(?:(?:docker\.io/)?(?:library/)?)python$")
+_UV = re.compile(r"^ghcr\.io/astral-sh/uv$")
+_DEBIAN = ("bookworm", "trixie", "bullseye", "buster", "stretch")
+# python tags: 3, 3.12, 3.12.4, optionally -slim, then optionally -<distribution>.
+_TAG = re.compile(r"^(?P<version>\d+(?:\.\d+){0,2}(?:(?:a|b|rc)\d+)?)(?P<slim>-slim)?(?:-(?P<dist>[a-z]+[0-9.]*))?$")
+_UV_TAG = re.compile(r"^python(?P<version>\d+\.\d+)-(?P<dist>[a-z]+[0-9.]*)(?P<slim>-slim)?$")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    image: str  # the runtime base, e.g. python:3.12-slim
+    distribution: str | None  # bookworm, trixie, alpine3.20..., None when the tag does not say
+    changed: bool  # False when the base is already slim (or alpine) and the runtime reuses it
+
+    @property
+    def alpine(self) -> bool:
+        return bool(self.distribution and self.distribution.startswith("alpine"))
+
+
+def split_reference(ref: str) -> tuple[str, str | None, str | None]:
+    """name, tag, digest of an image reference."""
+    name, _, digest = ref.partition("@")
+    tag = None
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1 :]
+    return name, tag, digest or None
+
+
+def runtime_for(ref: str) -> Runtime | str:
+    """The runtime base for `ref`, or the reason there is none."""
+    name, tag, digest = split_reference(ref)
+    if _OFFICIAL.match(name):
+        return _official(name, tag or "latest", digest, ref)
+    if _UV.match(name) and tag:
+        return _uv(name, tag, digest, ref)
+    return f"base image {ref} is not an official python image: its slim variant and interpreter path are unknown"
+
+
+def _official(name: str, tag: str, digest: str | None, ref: str) -> Runtime | str:
+    if tag in ("slim", "alpine") or tag.startswith("slim-") or tag.startswith("alpine"):
+        return Runtime(ref, _distribution(tag.split("-")[-1]), changed=False)
+    match = _TAG.match(tag)
+    if not match:
+        if tag == "latest":
+            return f"base image {ref} names no Python version: pin one (e.g. python:3.12) to split"
+        return f"base image {ref}: tag {tag!r} is not a python version tag dockfix knows"
+    dist = match["dist"]
+    if dist and not (dist in _DEBIAN or dist.startswith("alpine")):
+        return f"base image {ref}: variant {dist!r} has no slim counterpart (Windows and others are left alone)"
+    if match["slim"] or (dist and dist.startswith("alpine")):
+        return Runtime(ref, _distribution(dist), changed=False)
+    if digest:
+        return f"base image {ref} is pinned by digest: the slim variant's digest is not known"
+    slim = f"{match['version']}-slim" + (f"-{dist}" if dist else "")
+    return Runtime(f"{name}:{slim}", _distribution(dist), changed=True)
+
+
+def _uv(name: str, tag: str, digest: str | None, ref: str) -> Runtime | str:
+    match = _UV_TAG.match(tag)
+    if not match:
+        return f"base image {ref}: only astral's python<version>-<distribution> uv images are split"
+    dist = match["dist"]
+    if match["slim"] or dist.startswith("alpine"):
+        return Runtime(ref, _distribution(dist), changed=False)
+    if digest:
+        return f"base image {ref} is pinned by digest: the slim variant's digest is not known"
+    return Runtime(f"{name}:{tag}-slim", _distribution(dist), changed=True)
+
+
+def _distribution(dist: str | None) -> str | None:
+    if dist in (None, "slim", "latest"):
+        return None
+    return dist

@@ -1,0 +1,406 @@
+"""multistage: split a single-stage Python Dockerfile into a builder and a slim runtime.
+
+The builder is the original file up to its last dependency install, on the
+same base, with the installs going into one virtual environment. The runtime
+is the original file on the slim variant of the base, with the installs
+replaced by a copy of that environment (same path, same owner) and the
+build-only packages left out. Every split passes the static equivalence
+check or the file is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from dockfix.context import Context
+from dockfix.edits import Edit, apply_edits, remove_word, replace_logical
+from dockfix.engine import Fix, Note, Transform
+from dockfix.facts import not_python_reason
+from dockfix.split import classify, debian_runtime, equivalence, images
+from dockfix.split.classify import Classifier, Step, resolve
+from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
+from dockfix.views import global_args, key_values, stages
+
+NAME = "multistage"
+SYSTEM_VENV = "/opt/venv"
+_CONDA = re.compile(r"\b(conda|mamba|micromamba)\b")
+_PIPENV = re.compile(r"\bpipenv\b")
+_METADATA = ("CMD", "ENTRYPOINT", "LABEL", "EXPOSE", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER")
+
+
+class Skip(Exception):
+    """Why the split leaves the file alone."""
+
+
+@dataclass
+class Plan:
+    tree: Tree
+    from_: Instruction
+    runtime: images.Runtime
+    base_word: tuple[int, int]  # logical span of the image in the FROM line
+    runtime_word: str  # the image as the runtime FROM writes it
+    steps: list[Step]
+    first: int  # index in steps of the first and last install
+    last: int
+    venv: str
+    system: bool  # installs went to the interpreter's site-packages: the builder makes SYSTEM_VENV
+    owner: str | None  # --chown for the copy (the installs ran as this non-root user)
+    keep_uv_binary: bool
+    apt_edits: dict[int, list[Edit] | None] = field(default_factory=dict)  # step index -> runtime edits; None: drop
+
+
+def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
+    try:
+        plan = make_plan(tree, context)
+    except Skip as why:
+        yield Note(NAME, f"not split: {why}", _from_line(tree))
+        return
+    text = render(plan)
+    problems = check(tree, text, plan)
+    if problems:
+        yield Note(NAME, "not split: the split would change the image configuration (a dockfix bug): "
+                   + "; ".join(problems), plan.from_.line)
+        return
+    start = plan.from_.start
+    yield Fix(NAME, f"split into a builder stage and a {plan.runtime.image} runtime that copies {plan.venv}",
+              plan.from_.line, (Edit(start, len(tree.source), text[start:]),), safe=False)
+
+
+def _from_line(tree: Tree) -> int | None:
+    return next((i.line for i in tree.instructions if i.name == "FROM"), None)
+
+
+def check(before: Tree, text: str, plan: Plan) -> list[str]:
+    """The static equivalence check on a rendered split."""
+    after = parse(text)
+    if len(stages(after)) != 2:
+        return [f"expected 2 stages, found {len(stages(after))}"]
+    allow = equivalence.Allowance(SYSTEM_VENV if plan.system else None)
+    return equivalence.differences(before, after, allow)
+
+
+# -- planning -----------------------------------------------------------------------------
+
+
+def make_plan(tree: Tree, context: Context) -> Plan:
+    reason = not_python_reason(tree, context)
+    if reason:
+        raise Skip(reason)
+    found = stages(tree)
+    if len(found) != 1:
+        raise Skip("already multi-stage" if found else "no FROM instruction")
+    stage = found[0]
+    every = " ".join(i.logical for i in tree.instructions) + " ".join(h.body for i in tree.instructions for h in i.heredocs)
+    if any(i.name == "ONBUILD" for i in tree.instructions):
+        raise Skip("ONBUILD instructions run in images built from this one; the split cannot place them")
+    if _PIPENV.search(every) or context.exists("Pipfile"):
+        raise Skip("pipenv project: its environment location is not known statically (not handled yet)")
+    if _CONDA.search(every) or "conda" in stage.base or "mamba" in stage.base:
+        raise Skip("conda environment: not handled by the split")
+    base, span = _base(tree, stage.from_)
+    runtime = images.runtime_for(base)
+    if isinstance(runtime, str):
+        raise Skip(runtime)
+    runtime_word = _runtime_word(stage.from_.logical[stage.from_.args_start + span[0]:stage.from_.args_start + span[1]],
+                                 base, runtime.image)
+    classifier = Classifier()
+    steps = [classifier.step(instr, stage.user_at(instr)) for instr in stage.instructions]
+    for step in steps:
+        if step.kind == "mixed":
+            raise Skip(f"line {step.instr.line}: {step.reason}")
+    installs = [i for i, s in enumerate(steps) if s.kind == "install"]
+    if not installs:
+        raise Skip("no dependency install (pip, uv, poetry) to move into a builder")
+    first, last = installs[0], installs[-1]
+    commands = [c for i in installs for c in steps[i].installs if c.tool not in ("glue", "poetry-config")]
+    for command in commands:
+        if command.problem:
+            raise Skip(f"line {_line(steps, command)}: {command.problem}")
+    targets = {c.target for c in commands}
+    if len(targets) != 1:
+        raise Skip(f"installs go to several environments ({', '.join(sorted(targets))})")
+    target = targets.pop()
+    system = target == "system"
+    venv = SYSTEM_VENV if system else target
+    users = {stage.user_at(steps[i].instr) for i in installs}
+    if len(users) != 1:
+        raise Skip("installs run as different users")
+    user = resolve(users.pop(), classifier.scope.env)
+    if user is None:
+        raise Skip("the installing USER is not known statically")
+    if system and user not in ("root", "0"):
+        raise Skip("pip installs as a non-root user without a venv (user site-packages)")
+    if system and SYSTEM_VENV in every:
+        raise Skip(f"{SYSTEM_VENV} is already used by the Dockerfile")
+    _check_between(steps, first, last, venv)
+    plan = Plan(tree, stage.from_, runtime, span, runtime_word, steps, first, last, venv, system,
+                None if user in ("root", "0") else user, keep_uv_binary=False)
+    _check_tools(plan, context)
+    plan.apt_edits = {i: _runtime_apt(tree, steps[i], runtime) for i in range(last) if steps[i].kind == "apt"}
+    if not _gains(plan, classifier):
+        raise Skip("nothing to gain: already on a slim base, with no build-only packages, caches or tools to leave behind")
+    return plan
+
+
+def _line(steps: list[Step], command) -> int:
+    return next(s.instr.line for s in steps if command in s.installs)
+
+
+def _base(tree: Tree, from_: Instruction) -> tuple[str, tuple[int, int]]:
+    """The FROM image with ARG defaults resolved, and its logical span (relative to args_start)."""
+    words = shell_words(from_.args, from_.escape)
+    if not words:
+        raise Skip("FROM without an image")
+    raw, start, end = words[0]
+    defaults = {k: v for a in global_args(tree) if a.name == "ARG" for k, v in key_values(a) if v is not None}
+    base = resolve(raw, defaults)
+    if base is None:
+        raise Skip(f"FROM {raw} goes through a build ARG without a default: the base is not known statically")
+    return base, (start, end)
+
+
+def _runtime_word(raw: str, base: str, slim: str) -> str:
+    """The runtime image as written: the slim variant, keeping the ARG references of `raw`."""
+    if raw == base or slim == base:
+        return slim if raw == base else raw
+    # python:${V} -> python:${V}-slim: only when the change is an insertion after the ARG part.
+    k = next((i for i in range(len(base)) if i >= len(slim) or base[i] != slim[i]), len(base))
+    inserted = slim[k : k + len(slim) - len(base)]
+    suffix = base[k:]
+    if slim != base[:k] + inserted + suffix or not raw.endswith(suffix) or "$" in suffix:
+        raise Skip(f"FROM {raw}: the slim variant cannot be written through the build ARG")
+    head = raw[: len(raw) - len(suffix)]
+    if "$" not in head and head != base[:k]:
+        raise Skip(f"FROM {raw}: the slim variant cannot be written through the build ARG")
+    return head + inserted + suffix
+
+
+def _check_between(steps: list[Step], first: int, last: int, venv: str) -> None:
+    """Instructions between the first and last install run before the environment copy."""
+    for step in steps[first + 1 : last]:
+        if step.kind == "other" and step.instr.name == "RUN" and not classify.system_only(step, venv):
+            raise Skip(f"line {step.instr.line}: a RUN between dependency installs may need the installed packages")
+
+
+def _runtime_words(plan: Plan) -> list[tuple[Step, list[str]]]:
+    """Commands the runtime stage runs: kept RUNs' argv[0] and CMD/ENTRYPOINT/HEALTHCHECK words."""
+    out = []
+    for i, step in enumerate(plan.steps):
+        if i >= plan.first and step.kind == "install":
+            continue
+        instr = step.instr
+        if instr.name == "RUN" and i > plan.last:
+            out.append((step, [c.argv[0] for c in step.commands if c.argv]))
+        elif instr.name in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            words = instr.exec_form or [w for w, _, _ in shell_words(instr.args, instr.escape)]
+            out.append((step, [w.rsplit("/", 1)[-1] for w in words]))
+    return out
+
+
+def _check_tools(plan: Plan, context: Context) -> None:
+    used = _runtime_words(plan)
+    pip_packages = " ".join(p for s in plan.steps for c in s.installs for p in c.packages)
+    uv_used = any(w in ("uv", "uvx") for _, words in used for w in words)
+    if uv_used:
+        in_base = "astral-sh/uv" in plan.runtime.image
+        copied = any(s.kind == "uv-binary" for s in plan.steps)
+        if not (in_base or copied or re.search(r"(^|\s)uv([=<>~\s]|$)", pip_packages)):
+            raise Skip("uv runs in the runtime (CMD, ENTRYPOINT or a later RUN) but the runtime would not have it")
+        plan.keep_uv_binary = copied and not in_base
+    if any("poetry" in words for _, words in used):
+        if not re.search(r"(^|\s)poetry([=<>~\s]|$)", pip_packages):
+            raise Skip("poetry runs in the runtime but is not installed into the environment the runtime gets")
+        if any(c.tool == "poetry-config" for s in plan.steps for c in s.installs):
+            raise Skip("poetry runs in the runtime but its settings were written by `poetry config` in the builder")
+    if not plan.runtime.changed:
+        return
+    installed = " ".join(p for i, s in enumerate(plan.steps) if s.kind == "apt" or (s.instr.name == "RUN" and i > plan.last)
+                         for p in [s.instr.logical])
+    for step, words in used:
+        for word in words:
+            if word in debian_runtime.FULL_ONLY_TOOLS and not re.search(rf"(^|\s){re.escape(word)}(\s|$)", installed):
+                raise Skip(f"line {step.instr.line}: `{word}` comes with {_image(plan)} but not with {plan.runtime.image}")
+    requirements = pip_packages + " " + " ".join(
+        context.read(p) or "" for p in context.listing()
+        if p.rsplit("/", 1)[-1] in ("pyproject.toml", "poetry.lock", "uv.lock", "setup.py", "setup.cfg")
+        or re.match(r"requirements.*\.(txt|in)$", p.rsplit("/", 1)[-1]))
+    for package, library in debian_runtime.PYPI_SYSTEM_LIBRARY.items():
+        if re.search(rf"(?<![\w.-]){re.escape(package)}(?![\w-])", requirements, re.I) and library not in installed:
+            raise Skip(f"{package} links against {library}, which {_image(plan)} has and {plan.runtime.image} lacks")
+
+
+def _image(plan: Plan) -> str:
+    return plan.from_.logical[plan.from_.args_start + plan.base_word[0]: plan.from_.args_start + plan.base_word[1]]
+
+
+def _gains(plan: Plan, classifier: Classifier) -> bool:
+    if plan.runtime.changed or any(e is None or e for e in plan.apt_edits.values()):
+        return True
+    if any(s.kind == "uv-binary" for s in plan.steps) and not plan.keep_uv_binary:
+        return True
+    env = classifier.scope.env
+    for step in plan.steps:
+        mounts = " ".join(m.target for m in _mounts(step.instr))
+        for command in step.installs:
+            argv = command.command.argv
+            if command.tool == "pip" and not ("--no-cache-dir" in argv or env.get("PIP_NO_CACHE_DIR") or ".cache" in mounts):
+                return True
+            if command.tool in ("uv-sync", "uv-pip") and not ("--no-cache" in argv or env.get("UV_NO_CACHE") or "cache" in mounts):
+                return True
+            if command.tool == "poetry":
+                return True
+    return False
+
+
+def _mounts(instr: Instruction):
+    from dockfix.views import mounts
+    return mounts(instr)
+
+
+# -- the runtime's system packages ----------------------------------------------------------
+
+
+def _runtime_apt(tree: Tree, step: Step, runtime: images.Runtime) -> list[Edit] | None:
+    """Edits that keep an apt RUN's runtime packages; [] keeps it as written, None drops it."""
+    if runtime.alpine:
+        return []
+    instr = step.instr
+    removed, replaced = [], []
+    by_command: dict[int, list[bool]] = {}
+    for word, command in step.apt_packages:
+        keep = True
+        if "$" in word or "=" in word:
+            pass
+        elif debian_runtime.is_build_only(word):
+            removed.append((word, command))
+            keep = False
+        else:
+            library = debian_runtime.runtime_package(word, runtime.distribution)
+            if library:
+                replaced.append((word, command, library))
+        by_command.setdefault(id(command), []).append(keep)
+    if not removed and not replaced:
+        return []
+    emptied = [all(not k for k in keeps) for keeps in by_command.values()]
+    if all(emptied):
+        return None
+    if any(emptied):
+        raise Skip(f"line {instr.line}: an apt RUN with several installs of build-only packages")
+    base = instr.args_start
+    edits = []
+    words = {w.start: w for _, c in removed for w in c.words}
+    doomed = [w for word, c in removed for w in c.words if w.value == word]
+    edits += _remove_words(tree, instr, [(base + w.start, base + w.end) for w in doomed])
+    for word, command, library in replaced:
+        w = next(w for w in command.words if w.value == word)
+        edits.append(replace_logical(instr, base + w.start, base + w.end, library))
+    del words
+    return edits
+
+
+def _remove_words(tree: Tree, instr: Instruction, spans: list[tuple[int, int]]) -> list[Edit]:
+    """Remove words; a word alone on its continuation line takes the line with it."""
+    esc = instr.escape
+    whole, partial = [], []
+    for start, end in spans:
+        line = tree.lines[tree.line_at(instr.source_offset(start)) - 1]
+        body = line.text.strip()
+        word = instr.logical[start:end]
+        if body in (word, f"{word} {esc}", f"{word}{esc}", f"{word}\t{esc}"):
+            whole.append(line)
+        else:
+            partial.append(remove_word(instr, start, end))
+    edits = [Edit(line.start, line.end, "") for line in whole]
+    last_code = instr.code_lines[-1]
+    if any(line.number == last_code.number for line in whole):
+        # The instruction's last line goes: the last surviving line must lose its continuation escape.
+        gone = {line.number for line in whole}
+        keep = [ln for ln in instr.code_lines if ln.number not in gone][-1]
+        text = keep.text.rstrip(" \t")
+        if text.endswith(esc):
+            cut = len(text) - 1
+            while cut > 0 and text[cut - 1] in " \t":
+                cut -= 1
+            edits.append(Edit(keep.start + cut, keep.content_end, ""))
+    return partial + edits
+
+
+# -- rendering ----------------------------------------------------------------------------
+
+
+def render(plan: Plan) -> str:
+    tree, eol = plan.tree, plan.tree.eol
+    upper = plan.from_.keyword.isupper() or not plan.from_.keyword.islower()
+    kw = (lambda k: k) if upper else str.lower
+    builder_name = "builder"
+    edits: list[Edit] = []
+    builder = [_builder_from(plan, builder_name, kw)]
+    venv_lines = [f'{kw("RUN")} python -m venv {SYSTEM_VENV}',
+                  f'{kw("ENV")} VIRTUAL_ENV={SYSTEM_VENV} PATH="{SYSTEM_VENV}/bin:$PATH"']
+    for index, step in enumerate(plan.steps[: plan.last + 1]):
+        instr = step.instr
+        if instr.name in _METADATA:
+            continue
+        builder_only = step.kind == "install" or plan.apt_edits.get(index, []) is None or (
+            step.kind == "uv-binary" and not plan.keep_uv_binary)
+        if plan.system and index == plan.first:
+            builder += [line + eol for line in venv_lines]
+        builder.append(_text(tree, instr, with_comments=builder_only))
+        if index == plan.last:
+            edits.append(Edit(_block_start(instr), instr.end, _copy_lines(plan, kw, builder_name, instr)))
+        elif builder_only:
+            edits.append(_removal(tree, instr))
+        elif plan.apt_edits.get(index):
+            edits += plan.apt_edits[index]
+    builder.append(eol)
+    edits.append(Edit(plan.from_.start, plan.from_.start, "".join(builder)))
+    s, e = plan.base_word
+    if plan.runtime_word != _image(plan):
+        edits.append(replace_logical(plan.from_, plan.from_.args_start + s, plan.from_.args_start + e, plan.runtime_word))
+    return apply_edits(tree.source, edits)
+
+
+def _builder_from(plan: Plan, name: str, kw) -> str:
+    from_ = plan.from_
+    words = shell_words(from_.args, from_.escape)
+    flags = "".join(f.text + " " for f in from_.flags)
+    image = words[0][0]
+    return f"{from_.keyword} {flags}{image} {kw('AS')} {name}{plan.tree.eol}"
+
+
+def _block_start(instr: Instruction) -> int:
+    return instr.leading_comments[0].start if instr.leading_comments else instr.start
+
+
+def _text(tree: Tree, instr: Instruction, with_comments: bool) -> str:
+    text = tree.source[_block_start(instr) if with_comments else instr.start : instr.end]
+    return text if text.endswith("\n") else text + tree.eol
+
+
+def _copy_lines(plan: Plan, kw, builder: str, instr: Instruction) -> str:
+    eol = plan.tree.eol
+    chown = f" --chown={plan.owner}" if plan.owner else ""
+    lines = [f"{kw('COPY')} --from={builder}{chown} {plan.venv} {plan.venv}"]
+    if plan.system:
+        lines.append(f'{kw("ENV")} VIRTUAL_ENV={SYSTEM_VENV} PATH="{SYSTEM_VENV}/bin:$PATH"')
+    ending = plan.tree.source[instr.end - len(eol): instr.end]
+    text = eol.join(lines)
+    return text + eol if ending == eol else text
+
+
+def _removal(tree: Tree, instr: Instruction) -> Edit:
+    """Remove an instruction and its comments; a blank line after it goes too when one is before it."""
+    start, end = _block_start(instr), instr.end
+    nodes = tree.nodes
+    first = next(i for i, n in enumerate(nodes) if n.start == start)
+    last = next(i for i, n in enumerate(nodes) if n is instr)
+    before = nodes[first - 1] if first > 0 else None
+    after = nodes[last + 1] if last + 1 < len(nodes) else None
+    if isinstance(before, Blank) and isinstance(after, Blank):
+        end = after.end
+    return Edit(start, end, "")
+
+
+TRANSFORM = Transform(NAME, "split a single-stage Python image into a builder and a slim runtime (unsafe)", find)
