@@ -1,0 +1,101 @@
+"""`uv run python -m lab [FIXTURE_DIR...]`: build original, dockfix and expert
+variants of each fixture on the lab's own Docker engine and write
+lab/results/latest.{json,md}."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import bases, engine, fixtures, measure, report
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def run(paths: list[Path] | None = None, variants=measure.VARIANTS, rebuilds: bool = True,
+        out_dir: Path = RESULTS, eng: engine.Engine | None = None, log=None) -> tuple[list[dict], dict]:
+    """Run the lab; returns (rows, meta). Starts and stops an engine unless one is given."""
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    fxs = fixtures.discover(paths)
+    t0 = time.monotonic()
+    own = eng is None
+    eng = eng or engine.start()
+    try:
+        log(f"lab: engine Docker {eng.version()}, {len(fxs)} fixtures")
+        tb = time.monotonic()
+        for r in (bases.PYTHON_SLIM, bases.PYTHON_FULL):
+            bases.ensure(eng, r, log)
+        bases_s = time.monotonic() - tb
+        results: list[measure.VariantResult] = []
+        logs = out_dir
+        with tempfile.TemporaryDirectory(prefix="dockfix-lab-") as tmp:
+            for fx in fxs:
+                rs = measure.run_fixture(eng, fx, Path(tmp), logs, variants, rebuilds, log)
+                for r in rs:
+                    log(f"lab: {r.fixture} [{r.variant}] {r.status} {r.reason[:200]}")
+                results.extend(rs)
+        cleanup(eng)
+        meta = {
+            "engine": eng.version(), "fixtures": len(fxs), "variants": list(variants),
+            "total_s": time.monotonic() - t0, "bases_s": bases_s,
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": f"{platform.machine()}, {_cores()} cores",
+            "dockfix": "installed" if measure.dockfix_command() else "not installed",
+        }
+        rows = report.summarize(results)
+        js, md = report.write(rows, results, meta, out_dir)
+        log(f"lab: wrote {js} and {md}")
+        return rows, meta
+    finally:
+        if own:
+            eng.stop()
+
+
+def cleanup(eng: engine.Engine) -> None:
+    """Remove the fixture images; base images stay as the cache."""
+    ids = eng.docker("images", "-q", "dockfix-lab/*", check=False).stdout.split()
+    refs = eng.docker("images", "--format", "{{.Repository}}:{{.Tag}}", "dockfix-lab/*",
+                      check=False).stdout.split()
+    if refs:
+        eng.docker("image", "rm", "-f", *refs, check=False)
+    del ids
+    eng.docker("builder", "prune", "-af", check=False, timeout=600)
+
+
+def _cores() -> int:
+    import os
+    return os.cpu_count() or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m lab", description=__doc__)
+    p.add_argument("fixtures", nargs="*", type=Path, help="fixture folders (default: lab/fixtures/*)")
+    p.add_argument("--variants", default=",".join(measure.VARIANTS),
+                   help="comma-separated subset of original,dockfix,expert")
+    p.add_argument("--no-rebuilds", action="store_true", help="skip the two timed rebuilds")
+    p.add_argument("--out", type=Path, default=RESULTS, help="where latest.json/latest.md go")
+    a = p.parse_args(argv)
+    variants = tuple(v for v in a.variants.split(",") if v)
+    bad = set(variants) - set(measure.VARIANTS)
+    if bad:
+        p.error(f"unknown variants: {', '.join(sorted(bad))}")
+    try:
+        rows, meta = run(a.fixtures or None, variants, not a.no_rebuilds, a.out)
+    except fixtures.FixtureError as e:
+        print(f"lab: {e}", file=sys.stderr)
+        return 2
+    except engine.EngineUnavailable as e:
+        print(f"lab: no Docker engine: {e}", file=sys.stderr)
+        return 2
+    print((a.out / "latest.md").read_text())
+    bad_rows = [r for r in rows if r["status"] not in ("ok", "not run")]
+    return 1 if bad_rows else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

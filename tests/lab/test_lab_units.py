@@ -1,0 +1,181 @@
+"""The lab's own logic, without Docker: fixture loading, smoke.toml checks,
+base-image recipe hashing, config comparison and report rendering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lab import bases, fixtures, measure, report
+from lab.measure import VariantResult
+
+GOOD = """
+[smoke]
+http = { port = 8000, path = "/health" }
+expect = "ok"
+
+[change.code]
+touch = "app.py"
+
+[change.dependency]
+append = { file = "requirements.txt", text = "six\\n" }
+"""
+
+
+def test_every_lab_fixture_loads_and_has_an_expert():
+    fxs = fixtures.discover()
+    assert len(fxs) >= 10
+    for fx in fxs:
+        assert fx.has_expert, fx.name
+        assert fx.dockerfile.is_file()
+
+
+def test_fixtures_cover_the_required_styles():
+    texts = {fx.name: fx.dockerfile.read_text() for fx in fixtures.discover()}
+    joined = "\n".join(texts.values())
+    assert "uv sync" in joined and "uv\", \"run\"" in joined
+    assert "requirements.txt" in joined and "poetry install" in joined
+    assert "libpq-dev" in joined and "pip install --no-cache-dir ." in joined
+    assert "USER " in joined and "RUN <<" in joined
+    assert any(t.count("\nFROM ") + t.startswith("FROM ") > 1 for t in texts.values())
+    assert any("python" not in t.split("\n", 3)[0] and t.startswith("FROM debian") for t in texts.values())
+
+
+def test_smoke_toml_parses_http_and_append():
+    smoke, touch, dep, _ = fixtures.parse_smoke_toml(GOOD)
+    assert smoke.http_port == 8000 and smoke.http_path == "/health" and smoke.command is None
+    assert touch == "app.py"
+    assert dep.append_file == "requirements.txt" and dep.append_text == "six\n"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[smoke", "not valid TOML"),
+    (GOOD.replace('http = { port = 8000, path = "/health" }', ""), "exactly one of `command` or `http`"),
+    (GOOD.replace('expect = "ok"', 'expect = ""'), "`expect` must not be empty"),
+    (GOOD.replace('path = "/health"', 'path = "health"'), "must start with /"),
+    (GOOD.replace('[change.code]\ntouch = "app.py"', ""), "missing `code`"),
+    (GOOD.replace('append = { file = "requirements.txt", text = "six\\n" }', 'append = { file = "r.txt" }'),
+     "`append` needs `file` and `text`"),
+    (GOOD.replace('append = { file = "requirements.txt", text = "six\\n" }', ""), "give `overlay`, `append` or `none`"),
+    (GOOD.replace("[smoke]\n", "[smoke]\ncommand = ['x']\n"), "exactly one"),
+    (GOOD.replace("[smoke]\n", "[smoke]\ntimeout = -1\n"), "positive"),
+])
+def test_smoke_toml_errors_name_the_problem(text, message):
+    with pytest.raises(fixtures.FixtureError, match=message.replace("`", ".").replace("/", ".")):
+        fixtures.parse_smoke_toml(text)
+
+
+def test_load_checks_the_files_smoke_toml_names(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\n")
+    (tmp_path / "smoke.toml").write_text(GOOD)
+    with pytest.raises(fixtures.FixtureError, match="app.py does not exist"):
+        fixtures.load(tmp_path)
+    (tmp_path / "app.py").write_text("print(1)\n")
+    (tmp_path / "requirements.txt").write_text("")
+    fx = fixtures.load(tmp_path)
+    assert not fx.has_expert and fx.name == tmp_path.name
+
+
+def test_context_copy_leaves_lab_files_out_and_applies_changes(tmp_path):
+    fx = next(f for f in fixtures.discover() if f.name == "fastapi-uv")
+    ctx = tmp_path / "ctx"
+    df = fx.copy_context(ctx, "expert")
+    assert df.read_text() == fx.expert.read_text()
+    assert (ctx / ".dockerignore").is_file()
+    assert not (ctx / "smoke.toml").exists() and not (ctx / "changes").exists()
+    before = (ctx / fx.code_touch).read_text()
+    fx.apply_code_change(ctx)
+    assert (ctx / fx.code_touch).read_text().startswith(before)
+    assert fx.apply_dependency_change(ctx)
+    assert "six" in (ctx / "pyproject.toml").read_text()
+
+
+def test_recipe_digest_is_stable_and_follows_parents():
+    assert bases.PYTHON_SLIM.digest() == bases.PYTHON_SLIM.digest()
+    changed = bases.Recipe(tags=["x"], kind="dockerfile", text=bases.PY_SLIM + "\n",
+                           parents=[bases.DEBIAN_SLIM], needs_ca=True)
+    assert changed.digest() != bases.PYTHON_SLIM.digest()
+    other_parent = bases.Recipe(tags=["d"], kind="debootstrap", text="other")
+    reparented = bases.Recipe(tags=["x"], kind="dockerfile", text=bases.PY_SLIM,
+                              parents=[other_parent], needs_ca=True)
+    assert reparented.digest() != bases.PYTHON_SLIM.digest()
+    assert bases.uv_recipe("0.5.1").digest() != bases.uv_recipe("0.5.2").digest()
+
+
+def test_recipes_keep_the_official_interpreter_path():
+    for recipe in (bases.PYTHON_SLIM, bases.PYTHON_FULL):
+        assert "ln -sf /usr/bin/python3.11 /usr/local/bin/$n" in recipe.text
+        assert "EXTERNALLY-MANAGED" in recipe.text
+        # the CA bundle is copied after ca-certificates is installed
+        assert recipe.text.index("apt-get install") < recipe.text.index("COPY ca-certificates.crt")
+    assert "libpq-dev" in bases.PYTHON_FULL.text and "libpq-dev" not in bases.PYTHON_SLIM.text
+
+
+def test_image_refs_map_to_recipes():
+    text = ("FROM python:3.11 AS build\nCOPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /bin/\n"
+            "FROM python:3.11-slim\nCOPY --from=build /a /a\n")
+    assert bases.images_used(text) == {"python:3.11", "python:3.11-slim",
+                                       "ghcr.io/astral-sh/uv:0.13.9", "build"}
+    assert bases.recipe_for("python:3.11") is bases.PYTHON_FULL
+    assert bases.recipe_for("ghcr.io/astral-sh/uv:latest").build_args == {"UV_VERSION": bases.DEFAULT_UV_VERSION}
+    assert bases.recipe_for("python:3.12-slim") is None
+    with pytest.raises(ValueError):
+        bases.uv_version_for_tag("python3.12-bookworm")
+
+
+def test_syntax_directive_is_dropped_other_directives_kept(tmp_path):
+    df = tmp_path / "Dockerfile"
+    df.write_bytes(b"# syntax=docker/dockerfile:1.4\n# escape=`\nFROM x\n# syntax=not-a-directive\n")
+    assert measure.drop_syntax_directive(df)
+    assert df.read_bytes() == b"# escape=`\nFROM x\n# syntax=not-a-directive\n"
+    assert not measure.drop_syntax_directive(df)
+
+
+def test_config_compare_allows_what_dockfix_adds():
+    orig = {"Cmd": ["python", "app.py"], "User": "app", "Env": ["PATH=/usr/local/bin:/usr/bin", "A=1"],
+            "ExposedPorts": {"8000/tcp": {}}, "Labels": None}
+    new = dict(orig, Env=["PATH=/app/.venv/bin:/usr/local/bin:/usr/bin", "A=1", "UV_COMPILE_BYTECODE=1",
+                          "VIRTUAL_ENV=/app/.venv"], Labels={})
+    assert measure.compare_config(orig, new) == []
+    worse = dict(new, User="", Env=["PATH=/usr/local/bin:/usr/bin"])
+    diffs = measure.compare_config(orig, worse)
+    assert any(d.startswith("User") for d in diffs) and any(d.startswith("Env A") for d in diffs)
+
+
+def _vr(variant, size, cold, code, dep=None, status="ok"):
+    return VariantResult(fixture="demo", variant=variant, status=status, size_bytes=size,
+                         cold_s=cold, code_rebuild_s=code, dep_rebuild_s=dep)
+
+
+def test_report_ratios_targets_and_markdown(tmp_path):
+    results = [_vr("original", 1000e6, 60, 50, 55), _vr("dockfix", 210e6, 40, 5, 20),
+               _vr("expert", 200e6, 38, 4, 18)]
+    rows = report.summarize(results)
+    d = next(r for r in rows if r["variant"] == "dockfix")
+    assert d["size_vs_expert"] == pytest.approx(1.05)
+    assert d["code_vs_original"] == pytest.approx(0.1)
+    t = report.targets(rows)
+    assert t["size_within_10pct_of_expert"] == [1, 1] and t["code_rebuild_5x_faster"] == [1, 1]
+    js, md = report.write(rows, results, {"engine": "26.1.5", "fixtures": 1, "total_s": 10}, tmp_path)
+    assert json.loads(js.read_text())["targets"]["builds_smoke_same_config"] == 1
+    text = md.read_text()
+    assert "| demo | dockfix | ok | 210.0 |" in text and "1.05×" in text
+
+
+def test_report_handles_not_run_and_failures():
+    results = [_vr("original", 1e8, 1, 1), _vr("dockfix", None, None, None, status="not run"),
+               _vr("expert", None, None, None, status="build failed")]
+    rows = report.summarize(results)
+    assert "size_vs_original" not in rows[1]
+    md = report.markdown(rows, {})
+    assert "not run" in md and "build failed" in md
+    assert report.targets(rows)["dockfix_ran"] == 0
+
+
+def test_lab_command_rejects_unknown_variants(capsys):
+    from lab.__main__ import main
+    with pytest.raises(SystemExit):
+        main(["--variants", "original,nope"])
+    assert "unknown variants" in capsys.readouterr().err
