@@ -24,7 +24,7 @@ def run(paths: list[Path] | None = None, variants=measure.VARIANTS, rebuilds: bo
     fxs = fixtures.discover(paths)
     t0 = time.monotonic()
     own = eng is None
-    eng = eng or engine.start()
+    eng = eng or engine.start(log=log)
     try:
         log(f"lab: engine Docker {eng.version()}, {len(fxs)} fixtures")
         tb = time.monotonic()
@@ -64,7 +64,9 @@ def cleanup(eng: engine.Engine) -> None:
     if refs:
         eng.docker("image", "rm", "-f", *refs, check=False)
     del ids
+    eng.docker("image", "prune", "-f", check=False)  # images replaced by rebuilds
     eng.docker("builder", "prune", "-af", check=False, timeout=600)
+    bases.prune_stale(eng)
 
 
 def _cores() -> int:

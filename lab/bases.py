@@ -150,7 +150,7 @@ class Recipe:
 
     def digest(self) -> str:
         h = hashlib.sha256()
-        h.update(json.dumps([self.kind, self.text, sorted(self.build_args.items())]).encode())
+        h.update(json.dumps([self.tags, self.kind, self.text, sorted(self.build_args.items())]).encode())
         for p in self.parents:
             h.update(p.digest().encode())
         if self.needs_ca:
@@ -293,6 +293,21 @@ def _debootstrap(engine: Engine, recipe: Recipe, tmp: Path) -> None:
         raise RuntimeError(f"docker import failed: {r.stderr}")
     for t in recipe.tags[1:]:
         engine.docker("tag", recipe.tags[0], t)
+
+
+def prune_stale(engine: Engine) -> None:
+    """Drop recipe markers (and so their images) that no current tag uses."""
+    r = engine.docker("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}", check=False)
+    markers, live = [], set()
+    for line in r.stdout.splitlines():
+        ref, _, image_id = line.partition(" ")
+        if ref.startswith(RECIPE_REPO + ":"):
+            markers.append((ref, image_id))
+        elif not ref.startswith("<none>"):
+            live.add(image_id)
+    stale = [ref for ref, image_id in markers if image_id not in live]
+    if stale:
+        engine.docker("image", "rm", *stale, check=False)
 
 
 def ensure_for(engine: Engine, dockerfile_texts: list[str], log=print) -> list[str]:

@@ -37,6 +37,7 @@ class Engine:
     proc: subprocess.Popen | None = None
     log_path: Path = RUN_DIR / "dockerd.log"
     env: dict[str, str] = field(default_factory=dict)
+    lockfile: object = None
 
     def docker(self, *args: str, check: bool = True, capture: bool = True,
                timeout: float | None = None, **kw) -> subprocess.CompletedProcess:
@@ -50,7 +51,16 @@ class Engine:
         return r.stdout.strip() if r.returncode == 0 else ""
 
     def stop(self) -> None:
-        """Stop dockerd if this process started it (never anyone else's)."""
+        """Stop dockerd if this process started it (never anyone else's), and
+        release the lab's lock."""
+        try:
+            self._stop_daemon()
+        finally:
+            if self.lockfile is not None:
+                self.lockfile.close()
+                self.lockfile = None
+
+    def _stop_daemon(self) -> None:
         if not self.started_here:
             return
         pid = _read_pid()
@@ -69,6 +79,9 @@ class Engine:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.started_here = False
+        ip = shutil.which("ip")
+        if ip:  # the bridge was made for this daemon
+            subprocess.run([ip, "link", "del", BRIDGE], capture_output=True)
 
     def __enter__(self) -> "Engine":
         return self
@@ -88,6 +101,21 @@ def client_env() -> dict[str, str]:
     env.pop("DOCKER_CONTEXT", None)
     env["BUILDX_NO_DEFAULT_ATTESTATIONS"] = "1"
     return env
+
+
+def lock(log=print):
+    """Hold the lab's lock for one run (two runs on one engine would prune each
+    other's build cache and overwrite each other's tags); close it to release."""
+    import fcntl
+
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    f = open(RUN_DIR / "lab.lock", "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log("lab: another lab run holds the engine; waiting for it")
+        fcntl.flock(f, fcntl.LOCK_EX)
+    return f
 
 
 def _read_pid() -> int | None:
@@ -133,16 +161,26 @@ def _ensure_bridge() -> None:
     subprocess.run([ip, "link", "set", BRIDGE, "up"], check=True)
 
 
-def start(timeout: float = 60.0) -> Engine:
-    """Reuse the lab's dockerd if it already answers, otherwise start one."""
+def start(timeout: float = 60.0, log=print) -> Engine:
+    """Take the lab's lock, then reuse the lab's dockerd if it already answers,
+    otherwise start one.  ``Engine.stop()`` stops what was started here and
+    releases the lock."""
     reason = missing_reason()
     if reason:
         raise EngineUnavailable(reason)
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     env = client_env()
-    eng = Engine(env=env)
+    eng = Engine(env=env, lockfile=lock(log))
+    try:
+        return _start(eng, timeout)
+    except BaseException:
+        eng.stop()
+        raise
+
+
+def _start(eng: Engine, timeout: float) -> Engine:
     if SOCKET.exists() and eng.version():
-        return eng  # someone (an earlier lab process) runs it: reuse, don't stop
+        return eng  # left running (e.g. by hand): reuse it, and leave it running
     pid = _read_pid()
     if pid and _alive(pid):
         raise EngineUnavailable(f"a lab dockerd (pid {pid}) is running but does not answer on {SOCKET}")
@@ -171,5 +209,5 @@ def start(timeout: float = 60.0) -> Engine:
         if SOCKET.exists() and eng.version():
             return eng
         time.sleep(0.5)
-    eng.stop()
+    eng._stop_daemon()
     raise EngineUnavailable(f"dockerd did not answer on {SOCKET} within {timeout:.0f}s")

@@ -155,7 +155,7 @@ def _smoke_http(engine: Engine, tag: str, smoke: Smoke) -> tuple[bool, str]:
         logs = engine.docker("logs", cid, check=False)
         return False, f"no answer from {url} ({last}); container log:\n{(logs.stdout + logs.stderr)[-1500:]}"
     finally:
-        engine.docker("rm", "-f", cid, check=False)
+        engine.docker("rm", "-f", "-v", cid, check=False)
 
 
 def image_config(engine: Engine, tag: str) -> tuple[dict, int]:

@@ -1,8 +1,10 @@
 """Fixtures for the build lab tests: an engine of the lab's own and one lab run
 per session, shared by every parametrized test.
 
-Without an engine the lab tests are skipped with the reason, except when
-CI=true, where they fail: CI must prove the rewrites on real builds.
+The lab takes about ten minutes, so a plain `pytest` skips it unless CI=true,
+DOCKFIX_LAB=1 or `-m lab` asks for it. Without an engine the lab tests are
+skipped with the reason, except when CI=true, where they fail: CI must prove
+the rewrites on real builds.
 Environment knobs: DOCKFIX_LAB_FIXTURES (comma-separated fixture names, default
 all), DOCKFIX_LAB_REBUILDS=0 (skip the timed rebuilds), DOCKFIX_LAB_OUT (where
 latest.json/latest.md go; default a temporary folder, the path is printed).
@@ -41,8 +43,18 @@ def _unavailable(reason: str):
     pytest.skip(message)
 
 
+def _asked_for(config) -> bool:
+    if os.environ.get("CI", "").lower() == "true" or os.environ.get("DOCKFIX_LAB") == "1":
+        return True
+    expr = config.getoption("markexpr", "") or ""
+    return "lab" in expr and "not lab" not in expr
+
+
 @pytest.fixture(scope="session")
-def lab_engine_session():
+def lab_engine_session(request):
+    if not _asked_for(request.config):
+        pytest.skip("the build lab (real Docker builds, ~10 min) runs with CI=true, DOCKFIX_LAB=1 "
+                    "or `pytest -m lab`")
     try:
         eng = lab_engine.start()
     except lab_engine.EngineUnavailable as e:
