@@ -57,7 +57,7 @@ def _indent_of(text: str) -> str:
 
 def add_flag(instr: Instruction, flag: str) -> Edit:
     """Add `--flag` after the instruction's existing flags, before its arguments."""
-    pos = instr.source_offset(instr.args_start)
+    pos = instr.source_offset(instr.flags_end)
     return Edit(pos, pos, flag + " ")
 
 

@@ -126,7 +126,8 @@ class Instruction(Node):
     logical: str
     offsets: list[int]
     flags: tuple[Flag, ...]
-    args_start: int  # logical offset where the arguments begin (after flags)
+    args_start: int  # logical offset where the arguments begin (after flags and a `--`)
+    flags_end: int  # logical offset where a new flag goes: args_start, or the `--` ending the flags
     heredocs: tuple[Heredoc, ...]
     escape: str
     leading_comments: list[Comment] = field(default_factory=list)
@@ -257,18 +258,38 @@ def shell_words(text: str, escape: str = "\\") -> list[tuple[str, int, int]]:
     return words
 
 
-def _unquote(word: str) -> tuple[str, bool]:
-    out, quoted, quote = [], False, None
-    for c in word:
-        if quote:
-            if c == quote:
-                quote = None
-            else:
-                out.append(c)
-        elif c in "'\"":
-            quote, quoted = c, True
+def unquote(word: str, escape: str = "\\") -> str:
+    """Quote removal as BuildKit's shell lexer does it (no expansion)."""
+    return _unquote(word, escape)[0]
+
+
+def _unquote(word: str, escape: str = "\\") -> tuple[str, bool]:
+    """(the word without quotes and escapes, whether it had any quoting)."""
+    out, quoted, i, n = [], False, 0, len(word)
+    while i < n:
+        c = word[i]
+        if c == escape and i + 1 < n:
+            out.append(word[i + 1])
+            quoted = True
+            i += 2
+        elif c == "'":
+            end = word.find("'", i + 1)
+            end = n if end < 0 else end
+            out.append(word[i + 1 : end])
+            quoted = True
+            i = end + 1
+        elif c == '"':
+            quoted = True
+            i += 1
+            while i < n and word[i] != '"':
+                if word[i] == escape and i + 1 < n and word[i + 1] in ('"', "$", "`", escape):
+                    i += 1
+                out.append(word[i])
+                i += 1
+            i += 1
         else:
             out.append(c)
+            i += 1
     return "".join(out), quoted
 
 
@@ -364,7 +385,7 @@ class _Parser:
         keyword = re.split(r"[ \t]", logical_text, maxsplit=1)[0]
         if keyword.upper() not in INSTRUCTIONS:
             raise ParseError(f"unknown instruction: {keyword}", first.number)
-        flags, args_start = self._flags(logical_text, len(keyword))
+        flags, args_start, flags_end = self._flags(logical_text, len(keyword))
         heredocs: tuple[Heredoc, ...] = ()
         if keyword.upper() in HEREDOC_INSTRUCTIONS:
             heredocs = self._heredocs(logical_text, first.number)
@@ -381,21 +402,27 @@ class _Parser:
             offsets=offsets,
             flags=flags,
             args_start=args_start,
+            flags_end=flags_end,
             heredocs=heredocs,
             escape=self.escape,
         )
 
-    def _flags(self, logical: str, keyword_end: int) -> tuple[tuple[Flag, ...], int]:
+    def _flags(self, logical: str, keyword_end: int) -> tuple[tuple[Flag, ...], int, int]:
         flags = []
         rest = logical[keyword_end:]
         args_start = len(logical)
+        flags_end = None
         for word, start, end in shell_words(rest, self.escape):
-            if not word.startswith("--") or word == "--":
+            if word == "--":  # BuildKit: the end of the flags; the arguments follow it
+                flags_end = keyword_end + start
+                continue
+            if flags_end is not None or not word.startswith("--"):
                 args_start = keyword_end + start
                 break
             name, eq, value = word[2:].partition("=")
-            flags.append(Flag(name, _unquote(value)[0] if eq else None, keyword_end + start, keyword_end + end))
-        return tuple(flags), args_start
+            flags.append(Flag(name, _unquote(value, self.escape)[0] if eq else None,
+                              keyword_end + start, keyword_end + end))
+        return tuple(flags), args_start, args_start if flags_end is None else flags_end
 
     def _heredocs(self, logical: str, line_number: int) -> tuple[Heredoc, ...]:
         docs = []
@@ -423,5 +450,5 @@ class _Parser:
                         )
                     )
                     break
-                body.append(line.text + "\n")
+                body.append(line.text + line.eol)  # BuildKit keeps a "\r" in a heredoc body
         return tuple(docs)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from dockfix.shell import Script, parse_script
-from dockfix.syntax import Instruction, Tree, shell_words, _unquote
+from dockfix.syntax import Instruction, Tree, shell_words, unquote
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,9 @@ class Copy:
         exec_form = self.instr.exec_form
         if exec_form is not None:
             return exec_form
-        return [_unquote(w)[0] for w, _, _ in shell_words(self.instr.args, self.instr.escape)]
+        # BuildKit splits COPY/ADD arguments on blanks only (a path with a space needs the
+        # JSON form), then removes quotes and escapes word by word.
+        return [unquote(w, self.instr.escape) for w in self.instr.args.split()]
 
     @property
     def sources(self) -> list[str]:
@@ -106,18 +108,19 @@ class Copy:
 
 def key_values(instr: Instruction) -> list[tuple[str, str | None]]:
     """ENV/ARG/LABEL pairs, in both `K=V ...` and the legacy `K V` syntax."""
-    words = shell_words(instr.args, instr.escape)
+    esc = instr.escape
+    words = shell_words(instr.args, esc)
     if not words:
         return []
     if instr.name == "ENV" or instr.name == "LABEL":
         if "=" not in words[0][0]:
             key = words[0][0]
             rest = instr.args[words[1][1]:] if len(words) > 1 else ""
-            return [(key, _unquote(rest)[0])]
+            return [(unquote(key, esc), unquote(rest, esc))]
     pairs = []
     for word, _, _ in words:
         key, eq, value = word.partition("=")
-        pairs.append((_unquote(key)[0], _unquote(value)[0] if eq else None))
+        pairs.append((unquote(key, esc), unquote(value, esc) if eq else None))
     return pairs
 
 
