@@ -117,7 +117,7 @@ def parse_script(text: str) -> Script:
             finish(op)
             i += len(op)
             continue
-        if c in "()" and not words:
+        if c == "(" or (c == ")" and not words):  # `a (b)` too: a word never starts with "("
             finish(None)
             depth += 1 if c == "(" else -1
             i += 1

@@ -9,10 +9,14 @@ finished single-stage file.
 from __future__ import annotations
 
 from dockfix.engine import Transform
-from dockfix.transforms import apt
+from dockfix.transforms import apt, bytecode, cache_mounts, dockerignore, lockfile_first
 
 PIPELINE: tuple[Transform, ...] = (
+    lockfile_first.TRANSFORM,
     apt.TRANSFORM,
+    cache_mounts.TRANSFORM,
+    bytecode.TRANSFORM,
+    dockerignore.TRANSFORM,
 )
 
 BY_NAME = {t.name: t for t in PIPELINE}

@@ -1,0 +1,405 @@
+"""What cache-mounts and bytecode share: Python installs in RUNs, the environment
+they run in, who runs them, and the edits both transforms make.
+
+An install is a simple command of a RUN's shell text (its line, or a heredoc
+body the shell runs): `uv sync`, `uv pip install|sync`, `pip install`
+(pip, pip3, python -m pip), `poetry install|sync`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dockfix.edits import Edit, insert_before
+from dockfix.shell import Command, Script, Word, parse_script
+from dockfix.syntax import Comment, Heredoc, Instruction, Tree
+from dockfix.views import Run, Stage, key_values, mounts, stages
+
+_PIP = re.compile(r"pip(\d(\.\d+)?)?$")
+_PYTHON = re.compile(r"python(\d(\.\d+)?)?$")
+_SHELLS = ("sh", "bash", "ash", "dash", "zsh")
+_VAR = re.compile(r"\$(\{([A-Za-z_][A-Za-z0-9_]*)(:?-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+FALSY = ("", "0", "false", "no", "off", "n", "f")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One shell text of a RUN: its line (doc None) or a heredoc body."""
+
+    script: Script
+    doc: Heredoc | None
+
+    def span(self, instr: Instruction, word: Word) -> tuple[int, int]:
+        """Source offsets of a word."""
+        if self.doc is None:
+            return instr.source_offset(instr.args_start + word.start), instr.source_offset(instr.args_start + word.end - 1) + 1
+        return self.doc.body_start + word.start, self.doc.body_start + word.end
+
+
+@dataclass(frozen=True)
+class Install:
+    tool: str  # "uv", "pip" or "poetry"
+    verb: str  # "sync", "install" (uv pip install is "install", uv pip sync is "pip-sync")
+    command: Command
+    part: Part
+    index: int  # position of the command in its part (for `export` lines before it)
+
+    @property
+    def args(self) -> list[str]:
+        """The words after the program (options and subcommands)."""
+        return self.command.argv[1:]
+
+    def words(self) -> list[Word]:
+        """The command's words after its leading VAR=value assignments."""
+        words = list(self.command.words)
+        while words and _is_assign(words[0].value):
+            words.pop(0)
+        return words
+
+
+def _is_assign(value: str) -> bool:
+    name, eq, _ = value.partition("=")
+    return bool(eq) and bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name))
+
+
+def _subcommands(args: list[str]) -> list[str]:
+    """Words that are not options (a rough cut: option values count too)."""
+    return [a for a in args if not a.startswith("-")]
+
+
+def classify(cmd: Command) -> tuple[str, str] | None:
+    argv = cmd.argv
+    if not argv:
+        return None
+    prog = argv[0].rsplit("/", 1)[-1]
+    rest = argv[1:]
+    if _PYTHON.match(prog) and rest[:2] == ["-m", "pip"]:
+        prog, rest = "pip", rest[2:]
+    words = _subcommands(rest)
+    if _PIP.match(prog) and words[:1] == ["install"]:
+        return "pip", "install"
+    if prog == "uv" and words[:1] == ["sync"]:
+        return "uv", "sync"
+    if prog == "uv" and words[:2] == ["pip", "install"]:
+        return "uv", "install"
+    if prog == "uv" and words[:2] == ["pip", "sync"]:
+        return "uv", "pip-sync"
+    if prog == "poetry" and words[:1] in (["install"], ["sync"]):
+        return "poetry", words[0]
+    return None
+
+
+def parts(tree: Tree, instr: Instruction) -> list[Part]:
+    """The shell texts a RUN executes; [] for exec form."""
+    run = Run(instr)
+    if run.form == "exec":
+        return []
+    line = Part(run.script, None)
+    if run.form == "shell":
+        return [line]
+    out = [line]
+    argv = [c.argv for c in run.script.commands]
+    runs_body = not any(a and not a[0].startswith("<<") and a[0].rsplit("/", 1)[-1] not in _SHELLS for a in argv)
+    for doc in instr.heredocs:
+        body = tree.source[doc.body_start:doc.body_end]
+        first = body.split("\n", 1)[0]
+        if not runs_body or (first.startswith("#!") and not any(s in first for s in _SHELLS)):
+            continue
+        out.append(Part(parse_script(body), doc))
+    return out
+
+
+def installs(tree: Tree, instr: Instruction) -> list[Install]:
+    out = []
+    for part in parts(tree, instr):
+        for index, cmd in enumerate(part.script.commands):
+            kind = classify(cmd)
+            if kind:
+                out.append(Install(kind[0], kind[1], cmd, part, index))
+    return out
+
+
+# --- the environment a command runs in ---------------------------------------
+
+def stage_of(tree: Tree, instr: Instruction) -> Stage | None:
+    return next((s for s in stages(tree) if instr in s.instructions), None)
+
+
+def chain(tree: Tree, stage: Stage) -> list[Stage]:
+    """The stage and the stages it is built FROM, base first."""
+    by_name = {}
+    out = [stage]
+    for s in stages(tree):
+        if s.index >= stage.index:
+            break
+        if s.name:
+            by_name[s.name.lower()] = s
+    current = stage
+    while current.base.lower() in by_name and by_name[current.base.lower()] not in out:
+        current = by_name.pop(current.base.lower())
+        out.insert(0, current)
+    return out
+
+
+def _global_args(tree: Tree) -> dict[str, str]:
+    env = {}
+    for instr in tree.instructions:
+        if instr.name == "FROM":
+            break
+        if instr.name == "ARG":
+            env.update({k: v for k, v in key_values(instr) if v is not None})
+    return env
+
+
+def env_before(tree: Tree, instr: Instruction) -> dict[str, str]:
+    """ENV (inherited through FROM <stage>) and this stage's ARG defaults before instr."""
+    stage = stage_of(tree, instr)
+    if stage is None:
+        return {}
+    globals_ = _global_args(tree)
+    env: dict[str, str] = {}
+    for s in chain(tree, stage):
+        args: dict[str, str] = {}
+        for other in s.instructions:
+            if other is instr:
+                break
+            if other.name not in ("ENV", "ARG"):
+                continue
+            for key, value in key_values(other):
+                if other.name == "ARG":
+                    value = value if value is not None else globals_.get(key)
+                    if value is not None and s is stage:
+                        args[key] = expand(value, {**env, **args}) or value
+                elif value is not None:
+                    env[key] = expand(value, {**env, **args}) or value
+        if s is stage:
+            env.update({k: v for k, v in args.items() if k not in env})
+    return env
+
+
+def command_env(tree: Tree, instr: Instruction, inst: Install) -> dict[str, str]:
+    """env_before, plus `export K=V` earlier in the same shell text, plus inline K=V."""
+    env = env_before(tree, instr)
+    for cmd in inst.part.script.commands[: inst.index]:
+        if cmd.argv[:1] == ["export"]:
+            for word in cmd.argv[1:]:
+                key, eq, value = word.partition("=")
+                if eq:
+                    env[key] = expand(value, env) or value
+    for key, value in inst.command.assignments.items():
+        env[key] = expand(value, env) or value
+    return env
+
+
+def expand(value: str, env: dict[str, str]) -> str | None:
+    """Expand $VAR, ${VAR} and ${VAR:-default}; None when a variable is unknown."""
+    missing = False
+
+    def sub(m: re.Match) -> str:
+        nonlocal missing
+        name = m.group(2) or m.group(5)
+        if name in env:
+            return env[name]
+        if m.group(3) is not None:
+            return m.group(4)
+        missing = True
+        return ""
+
+    out = _VAR.sub(sub, value)
+    return None if missing else out
+
+
+def unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def is_set(env: dict[str, str], key: str) -> bool:
+    return key in env and env[key].strip().lower() not in FALSY
+
+
+def option_value(args: list[str], *names: str) -> str | None:
+    """The value of `--name value` or `--name=value` (last one wins)."""
+    found = None
+    for i, arg in enumerate(args):
+        for name in names:
+            if arg.startswith(name + "="):
+                found = arg[len(name) + 1 :]
+            elif arg == name and i + 1 < len(args):
+                found = args[i + 1]
+    return found
+
+
+# --- who runs it -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    home: str | None
+    uid: str | None  # None: unknown; "0" for root
+
+
+def user_before(tree: Tree, instr: Instruction) -> User:
+    """The USER in effect for instr, with the home and uid found where it was created."""
+    stage = stage_of(tree, instr)
+    env = env_before(tree, instr)
+    user = "root"
+    runs: list[Instruction] = []
+    for s in chain(tree, stage) if stage else []:
+        for other in s.instructions:
+            if other is instr:
+                break
+            if other.name == "USER":
+                user = expand(other.args.split(":")[0].strip(), env) or "?"
+            elif other.name == "RUN":
+                runs.append(other)
+    home_env = env.get("HOME")
+    if user in ("root", "0"):
+        return User("root", home_env or "/root", "0")
+    for other in reversed(runs):
+        for part in parts(tree, other):
+            for cmd in part.script.commands:
+                found = _created(cmd, user, env)
+                if found:
+                    return User(found[0], home_env or found[1], found[2])
+    return User(user, home_env, user if user.isdigit() else None)
+
+
+def _created(cmd: Command, user: str, env: dict[str, str]) -> tuple[str, str | None, str | None] | None:
+    """(name, home, uid) when cmd creates `user` (by name or uid) with useradd/adduser."""
+    argv = [expand(a, env) or a for a in cmd.argv]
+    if not argv or argv[0].rsplit("/", 1)[-1] not in ("useradd", "adduser"):
+        return None
+    tool = argv[0].rsplit("/", 1)[-1]
+    with_value = {"-d", "--home-dir", "--home", "-h", "-u", "--uid", "-g", "--gid", "-G", "--groups", "-s",
+                  "--shell", "-c", "--comment", "-k", "--skel", "-e", "--expiredate", "-f", "--inactive",
+                  "-K", "--key", "-p", "--password", "--ingroup", "--gecos", "-Z", "--selinux-user",
+                  "-b", "--base-dir", "--firstuid", "--lastuid", "--add_extra_groups", "--conf"}
+    opts: dict[str, str] = {}
+    names = []
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg.startswith("--") and "=" in arg:
+            key, _, value = arg.partition("=")
+            opts[key] = value
+        elif arg in with_value and i + 1 < len(argv):
+            opts[arg] = argv[i + 1]
+            i += 1
+        elif arg.startswith("-"):
+            opts[arg] = ""
+        else:
+            names.append(arg)
+        i += 1
+    name = names[0] if names else None
+    uid = opts.get("-u") or opts.get("--uid")
+    if user != name and user != uid:
+        return None
+    if tool == "useradd":
+        home = opts.get("-d") or opts.get("--home-dir")
+        base = opts.get("-b") or opts.get("--base-dir") or "/home"
+        home = home or f"{base.rstrip('/')}/{name}"
+    else:
+        home = opts.get("--home") or opts.get("-h")
+        system = "--system" in opts or "-S" in opts
+        home = home or (None if system else f"/home/{name}")
+    return name or user, home, uid if uid and uid.isdigit() else None
+
+
+# --- cache mounts already there ------------------------------------------------
+
+def cache_mount_targets(instr: Instruction, env: dict[str, str]) -> list[tuple[str, str]]:
+    """(type, absolute target) of the RUN's mounts, variables expanded where known."""
+    out = []
+    for mount in mounts(instr):
+        target = unquote(mount.target)
+        target = expand(target, env) or target
+        out.append((unquote(mount.type), target.rstrip("/") or "/"))
+    return out
+
+
+def covers(outer: str, inner: str) -> bool:
+    """Whether path `outer` is `inner` or one of its parents (or children)."""
+    outer, inner = outer.rstrip("/") or "/", inner.rstrip("/") or "/"
+    return outer == inner or inner.startswith(outer + "/") or outer.startswith(inner + "/")
+
+
+# --- edits -------------------------------------------------------------------
+
+def remove_word(tree: Tree, instr: Instruction, part: Part, word: Word) -> Edit | None:
+    """Remove a word with the blanks that set it apart; None when that would
+    leave a continuation escape before an empty line (the author's layout
+    cannot absorb it)."""
+    start, end = part.span(instr, word)
+    src = tree.source
+    line = tree.lines[tree.line_at(start) - 1]
+    before = start
+    while before > line.start and src[before - 1] in " \t":
+        before -= 1
+    if before > line.start:
+        return Edit(before, end, "")
+    after = end
+    while after < line.content_end and src[after] in " \t":
+        after += 1
+    escape = instr.escape if part.doc is None else "\\"
+    rest = src[after:line.content_end]
+    if rest and rest != escape:
+        return Edit(start, after, "")
+    if rest == escape and part.doc is None:
+        return Edit(line.start, line.end, "")  # the word had the continued line to itself
+    if part.doc is None and word.start > 0:
+        # The last line of a continued RUN: take the escape of the line before.
+        logical = instr.args_start + word.start
+        back = logical
+        while back > instr.args_start and instr.logical[back - 1] in " \t":
+            back -= 1
+        cut = instr.source_offset(back - 1) + 1
+        if "#" not in src[cut:start]:
+            return Edit(cut, end, "")
+    return None
+
+
+def add_flag(tree: Tree, instr: Instruction, flag: str) -> Edit:
+    """Add a flag after the RUN's flags; on its own line when the author puts arguments on one."""
+    pos = instr.source_offset(instr.args_start)
+    line = tree.lines[tree.line_at(pos) - 1]
+    first = instr.code_lines[0]
+    if line.number != first.number and not tree.source[line.start:pos].strip(" \t"):
+        # Arguments open a continued line: the flag gets its own line, right
+        # after the line before (so above any comment lines in between).
+        indent = tree.source[line.start:pos]
+        prev = max((ln for ln in instr.code_lines if ln.number < line.number), key=lambda ln: ln.number)
+        body = prev.text.rstrip(" \t")
+        body = body[:-1] if body.endswith(instr.escape) else body
+        sep = body[len(body.rstrip(" \t")) :] or " "
+        eol = prev.eol or tree.eol
+        return Edit(prev.end, prev.end, f"{indent}{flag}{sep}{instr.escape}{eol}")
+    return Edit(pos, pos, flag + " ")
+
+
+MANAGED_ENV = ("UV_LINK_MODE", "UV_COMPILE_BYTECODE")
+
+
+def ensure_env(tree: Tree, instr: Instruction, key: str, value: str) -> Edit:
+    """Set key=value for instr: join a one-line ENV of settings we manage right
+    above it (so both transforms share one line), else a new ENV line above it
+    and its comments."""
+    start = instr.leading_comments[0].start if instr.leading_comments else instr.start
+    previous = None
+    for node in tree.nodes:
+        if node.end == start and not isinstance(node, Comment):
+            previous = node
+    if (isinstance(previous, Instruction) and previous.name == "ENV" and len(previous.lines) == 1
+            and "=" in previous.args.split()[0]
+            and all(k in MANAGED_ENV for k, _ in key_values(previous))):
+        pos = previous.lines[0].content_end
+        return Edit(pos, pos, f" {key}={value}")
+    return insert_before(tree, instr, [f"{keyword_case(tree, 'ENV')} {key}={value}"])
+
+
+def keyword_case(tree: Tree, keyword: str) -> str:
+    """The keyword in the file's own case (most files use upper case)."""
+    lower = sum(1 for i in tree.instructions if i.keyword.islower())
+    return keyword.lower() if lower > len(tree.instructions) / 2 else keyword

@@ -1,0 +1,147 @@
+"""bytecode: compile installed packages at build time, and sync uv projects
+from their lockfile without dev dependencies.
+
+uv does not compile bytecode unless asked (UV_COMPILE_BYTECODE=1); pip does
+by default, unless `--no-compile`. `uv sync` with a uv.lock in the image gets
+`--locked` and `--no-dev`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from collections.abc import Iterator
+
+from dockfix.context import Context
+from dockfix.edits import Edit
+from dockfix.engine import Fix, Note, Transform
+from dockfix.facts import not_python_reason
+from dockfix.syntax import Instruction, Tree
+from dockfix.transforms._installs import (
+    Install, chain, command_env, ensure_env, env_before, installs, is_set, remove_word, unquote,
+)
+from dockfix.views import Copy, Run, mounts, stages
+
+NAME = "bytecode"
+GROUP_FLAGS = ("--no-dev", "--only-dev", "--dev", "--group", "--only-group", "--all-groups",
+               "--no-default-groups", "--no-group")
+DEV_STAGE_WORDS = ("dev", "test", "ci", "local", "debug", "lint")
+
+
+def _words(inst: Install) -> list[str]:
+    return [a.partition("=")[0] for a in inst.args]
+
+
+def _compile_decided(tree: Tree, instr: Instruction, inst: Install) -> bool:
+    words = _words(inst)
+    return ("UV_COMPILE_BYTECODE" in command_env(tree, instr, inst)
+            or any(w in ("--compile-bytecode", "--compile", "--no-compile-bytecode", "--no-compile") for w in words))
+
+
+def _uv_compile(tree: Tree, stage_instrs: list[Instruction]) -> Iterator[Fix]:
+    for instr in stage_instrs:
+        uv = [i for i in installs(tree, instr) if i.tool == "uv"] if instr.name == "RUN" else []
+        if not uv or all(_compile_decided(tree, instr, i) for i in uv):
+            continue
+        env = env_before(tree, instr)
+        why = "compile installed packages to bytecode at build time, not at every container start"
+        if "PYTHONDONTWRITEBYTECODE" in env:
+            why += " (PYTHONDONTWRITEBYTECODE only stops writes at run time: it stays)"
+        yield Fix(NAME, why + " (UV_COMPILE_BYTECODE=1)", instr.line,
+                  (ensure_env(tree, instr, "UV_COMPILE_BYTECODE", "1"),))
+        return
+
+
+def _pip_compile(tree: Tree, instr: Instruction, inst: Install) -> Iterator[Fix | Note]:
+    env = command_env(tree, instr, inst)
+    if "PIP_NO_COMPILE" in env:
+        yield Note(NAME, "PIP_NO_COMPILE is set: pip leaves bytecode to the first import (left as the author chose)", instr.line)
+        return
+    for word in inst.words()[1:]:
+        if word.value == "--no-compile":
+            edit = remove_word(tree, instr, inst.part, word)
+            if edit is None:
+                yield Note(NAME, "cannot remove --no-compile cleanly from this layout", instr.line)
+                return
+            yield Fix(NAME, "let pip compile bytecode at build time (drop --no-compile)", instr.line, (edit,), safe=False)
+
+
+def _lockfile_in_image(tree: Tree, instr: Instruction) -> bool:
+    """A COPY/ADD from the context before instr, or a bind mount on it, brings uv.lock."""
+    stage = next(s for s in stages(tree) if instr in s.instructions)
+    for s in chain(tree, stage):
+        for other in s.instructions:
+            if other is instr:
+                break
+            if other.name in ("COPY", "ADD") and not Copy(other).from_:
+                if any(_brings_lock(src) for src in Copy(other).sources):
+                    return True
+    for mount in mounts(instr):
+        if unquote(mount.type) == "bind" and not mount.options.get("from"):
+            if _brings_lock(unquote(mount.options.get("source", mount.options.get("src", ".")))):
+                return True
+    return False
+
+
+def _brings_lock(source: str) -> bool:
+    source = source.removeprefix("./").rstrip("/") or "."
+    return source in (".", "uv.lock") or fnmatch.fnmatchcase("uv.lock", source)
+
+
+def _has_dev_group(context: Context) -> bool:
+    text = context.read("pyproject.toml")
+    if not text:
+        return False
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return False
+    groups = data.get("dependency-groups", {})
+    legacy = data.get("tool", {}).get("uv", {}).get("dev-dependencies")
+    return bool(groups.get("dev") or legacy)
+
+
+def _uv_sync(tree: Tree, context: Context, instr: Instruction, inst: Install, stage_name: str | None) -> Iterator[Fix | Note]:
+    words = _words(inst)
+    if any(w in ("--directory", "--project") for w in words) or any(
+            c.argv[:1] == ["cd"] for c in inst.part.script.commands[: inst.index]):
+        return  # which lockfile it reads is not the context's uv.lock
+    if not context.exists("uv.lock") or not _lockfile_in_image(tree, instr):
+        return
+    env = command_env(tree, instr, inst)
+    sync = next(w for w in inst.words() if w.value == "sync")
+    _, end = inst.part.span(instr, sync)
+    if not ({"--locked", "--frozen"} & set(words)) and not (is_set(env, "UV_LOCKED") or is_set(env, "UV_FROZEN")):
+        yield Fix(NAME, "install exactly what uv.lock says, failing when it is stale (uv sync --locked)",
+                  instr.line, (Edit(end, end, " --locked"),), safe=False)
+    if set(GROUP_FLAGS) & set(words) or "UV_NO_DEV" in env or "UV_DEV" in env or not _has_dev_group(context):
+        return
+    if stage_name and any(part in DEV_STAGE_WORDS for part in stage_name.lower().replace("_", "-").split("-")):
+        yield Note(NAME, f"dev dependencies kept: stage {stage_name} looks like a development stage", instr.line)
+        return
+    yield Fix(NAME, "leave the dev dependency group out of the image (uv sync --no-dev)", instr.line,
+              (Edit(end, end, " --no-dev"),), safe=False)
+
+
+def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
+    reason = not_python_reason(tree, context)
+    if reason:
+        yield Note(NAME, reason)
+        return
+    provided: set[int] = set()  # stages given UV_COMPILE_BYTECODE in this pass (their children inherit it)
+    for stage in stages(tree):
+        if not any(s.index in provided for s in chain(tree, stage)[:-1]):
+            fixes = list(_uv_compile(tree, stage.instructions))
+            provided.update(stage.index for _ in fixes)
+            yield from fixes
+        for instr in stage.instructions:
+            if instr.name != "RUN" or Run(instr).form == "exec":
+                continue
+            for inst in installs(tree, instr):
+                if inst.tool == "pip":
+                    yield from _pip_compile(tree, instr, inst)
+                elif inst.tool == "uv" and inst.verb == "sync":
+                    yield from _uv_sync(tree, context, instr, inst, stage.name)
+
+
+TRANSFORM = Transform(NAME, "bytecode compiled at build time; uv sync from the lockfile without dev dependencies", find)

@@ -1,0 +1,207 @@
+"""cache-mounts: keep pip/uv/poetry download caches on a BuildKit cache mount.
+
+The cache then survives between builds and never lands in the image, so the
+flags that only kept it out of the image (`--no-cache-dir`, `--no-cache`)
+go. uv also gets `UV_LINK_MODE=copy`: it cannot hardlink from a mount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from dockfix.context import Context
+from dockfix.edits import Edit
+from dockfix.engine import Fix, Note, Transform
+from dockfix.facts import not_python_reason
+from dockfix.syntax import Instruction, Tree
+from dockfix.transforms._installs import (
+    Install, User, add_flag, cache_mount_targets, chain, command_env, covers, ensure_env, env_before, expand,
+    installs, is_set, option_value, parts, remove_word, user_before,
+)
+from dockfix.views import Run, stages
+
+NAME = "cache-mounts"
+CACHE_ENV = {"pip": "PIP_CACHE_DIR", "uv": "UV_CACHE_DIR", "poetry": "POETRY_CACHE_DIR"}
+CACHE_SUBDIR = {"pip": "pip", "uv": "uv", "poetry": "pypoetry"}
+
+
+@dataclass
+class Cache:
+    """Where one install keeps its download cache, or why that is not known."""
+
+    target: str | None = None
+    reason: str | None = None
+    defeating: list = field(default_factory=list)  # words that turn the cache off
+
+
+def _defeats(inst: Install, word: str) -> bool:
+    if inst.tool == "pip":
+        return len(word) >= len("--no-ca") and "--no-cache-dir".startswith(word)  # optparse abbreviations
+    if inst.tool == "uv":
+        return word in ("--no-cache", "-n", "--no-cache-dir")
+    return word == "--no-cache"
+
+
+def _no_cache_env(inst: Install) -> str:
+    return "PIP_NO_CACHE_DIR" if inst.tool == "pip" else "UV_NO_CACHE" if inst.tool == "uv" else "POETRY_NO_CACHE"
+
+
+def _disabled_by_env(inst: Install, env: dict[str, str]) -> bool:
+    key = _no_cache_env(inst)
+    # pip treats any value of PIP_NO_CACHE_DIR, even "off" or "0", as "no cache".
+    return key in env if inst.tool == "pip" else is_set(env, key)
+
+
+def _cache(tree: Tree, instr: Instruction, inst: Install, user: User) -> Cache:
+    env = command_env(tree, instr, inst)
+    outer = {k: v for k, v in env.items() if k not in inst.command.assignments}
+    name = _no_cache_env(inst)
+    if _disabled_by_env(inst, outer):
+        return Cache(reason=f"{name} is set for the stage: {inst.tool} keeps no cache to mount")
+    words = inst.words()
+    defeating = [w for w in words[1:] if _defeats(inst, w.value)]
+    defeating += [w for w in inst.command.words[: len(inst.command.words) - len(words)] if w.value.startswith(name + "=")]
+    if inst.tool == "poetry" and not _poetry_venv_elsewhere(tree, instr, inst, env):
+        return Cache(reason="poetry may create its virtualenv inside its cache folder: a mount there would keep it out of the image")
+    explicit = option_value(inst.args, "--cache-dir") if inst.tool != "poetry" else None
+    explicit = explicit or env.get(CACHE_ENV[inst.tool])
+    if explicit is None and env.get("XDG_CACHE_HOME"):
+        explicit = env["XDG_CACHE_HOME"].rstrip("/") + "/" + CACHE_SUBDIR[inst.tool]
+    if explicit is None:
+        if not user.home:
+            return Cache(reason=f"the home folder of USER {user.name} is unknown")
+        explicit = f"{user.home.rstrip('/')}/.cache/{CACHE_SUBDIR[inst.tool]}"
+    target = expand(explicit, {**env, "HOME": user.home or "$HOME"})
+    if not target or not target.startswith("/") or "$" in target:
+        return Cache(reason=f"the {inst.tool} cache folder {explicit!r} is not a known absolute path")
+    if user.uid is None:
+        return Cache(reason=f"the uid of USER {user.name} is unknown: a cache mount would not be writable")
+    return Cache(target=target.rstrip("/"), defeating=defeating)
+
+
+def _poetry_venv_elsewhere(tree: Tree, instr: Instruction, inst: Install, env: dict[str, str]) -> bool:
+    """Poetry's default virtualenv folder is inside its cache folder."""
+    if env.get("VIRTUAL_ENV") or env.get("POETRY_VIRTUALENVS_PATH"):
+        return True
+    if env.get("POETRY_VIRTUALENVS_CREATE", "").lower() in ("false", "0", "no"):
+        return True
+    if is_set(env, "POETRY_VIRTUALENVS_IN_PROJECT"):
+        return True
+    for other in tree.instructions:
+        if other.name != "RUN" or other.start > instr.start:
+            continue
+        text = " ".join(Run(other).scripts())
+        for setting in ("virtualenvs.create false", "virtualenvs.in-project true"):
+            if setting in (expand(text, env) or text):
+                return True
+    return False
+
+
+def _cleans(commands: list, tool: str, target: str, env: dict[str, str], home: str | None) -> str | None:
+    """A command of the RUN that empties or removes the cache folder (it cannot remove a mount point)."""
+    for cmd in commands:
+        argv = cmd.argv
+        prog = argv[0].rsplit("/", 1)[-1] if argv else ""
+        words = [a for a in argv[1:] if not a.startswith("-")]
+        if classify_cleaner(prog, words) == tool:
+            return " ".join(argv[:3])
+        if prog != "rm":
+            continue
+        for arg in words:
+            path = expand(arg.replace("~", "$HOME", 1) if arg.startswith("~") else arg, {**env, "HOME": home or ""})
+            if not path:
+                continue
+            glob = path.endswith("/*")
+            path = path[:-2] if glob else path.rstrip("/")
+            if (target.startswith(path + "/") or (target == path and not glob)):
+                return f"rm {arg}"
+    return None
+
+
+def classify_cleaner(prog: str, words: list[str]) -> str | None:
+    if prog == "uv" and (words[:2] in (["cache", "clean"], ["cache", "prune"]) or words[:1] == ["clean"]):
+        return "uv"
+    if (prog.startswith("pip") or prog.startswith("python")) and "cache" in words[:3]:
+        return "pip"
+    if prog == "poetry" and words[:2] == ["cache", "clear"]:
+        return "poetry"
+    return None
+
+
+def plan(tree: Tree, instr: Instruction) -> tuple[list[Edit], list[str], list[Note], bool]:
+    """(edits, what they do, notes, whether uv's cache is on a mount) for one RUN."""
+    found = installs(tree, instr)
+    if not found:
+        return [], [], [], False
+    user = user_before(tree, instr)
+    env = env_before(tree, instr)
+    existing = cache_mount_targets(instr, env)
+    edits: list[Edit] = []
+    done: list[str] = []
+    notes: list[Note] = []
+    uv_mounted = False
+    added: list[str] = []
+    for inst in found:
+        cache = _cache(tree, instr, inst, user)
+        if cache.target is None:
+            notes.append(Note(NAME, f"{inst.tool} cache not mounted: {cache.reason}", instr.line))
+            continue
+        cleaner = _cleans([c for p in parts(tree, instr) for c in p.script.commands], inst.tool, cache.target,
+                          command_env(tree, instr, inst), user.home)
+        same = [t for kind, t in existing if covers(t, cache.target)]
+        full = [t for kind, t in existing if kind == "cache" and covers(t, cache.target) and len(t) <= len(cache.target)]
+        if same and not full:
+            continue  # another mount (bind, tmpfs, a sub-folder) owns that place: leave it
+        uv_mounted |= inst.tool == "uv" and bool(full or not cleaner)
+        if cleaner:
+            if not full:
+                notes.append(Note(NAME, f"{inst.tool} cache not mounted: the RUN cleans it ({cleaner})", instr.line))
+            continue
+        if not full and cache.target not in added:
+            uid = f",uid={user.uid}" if user.uid != "0" else ""
+            edits.append(add_flag(tree, instr, f"--mount=type=cache,target={cache.target}{uid}"))
+            done.append(f"mount a cache at {cache.target}")
+            added.append(cache.target)
+        for word in cache.defeating:
+            edit = remove_word(tree, instr, inst.part, word)
+            if edit is None:
+                return [], [], [Note(NAME, f"cannot remove {word.value} cleanly from this layout", instr.line)], False
+            edits.append(edit)
+            done.append(f"drop {word.value}")
+    return edits, done, notes, uv_mounted
+
+
+def _links_by_copy(tree: Tree, instr: Instruction) -> bool:
+    """Whether every uv install of the RUN already links by copy."""
+    uv = [i for i in installs(tree, instr) if i.tool == "uv"]
+    return all(command_env(tree, instr, i).get("UV_LINK_MODE") or option_value(i.args, "--link-mode") for i in uv)
+
+
+def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
+    reason = not_python_reason(tree, context)
+    if reason:
+        yield Note(NAME, reason)
+        return
+    provided: set[int] = set()  # stages given UV_LINK_MODE in this pass (their children inherit it)
+    for stage in stages(tree):
+        inherited = any(s.index in provided for s in chain(tree, stage)[:-1])
+        needs_link_mode = None
+        for instr in stage.instructions:
+            if instr.name != "RUN":
+                continue
+            if Run(instr).form == "exec":
+                continue
+            edits, done, notes, uv_mounted = plan(tree, instr)
+            yield from notes
+            if edits:
+                yield Fix(NAME, "; ".join(done) + " (hadolint DL3042)", instr.line, tuple(edits))
+            if uv_mounted and needs_link_mode is None and not _links_by_copy(tree, instr):
+                needs_link_mode = instr
+        if needs_link_mode is not None and not inherited:
+            provided.add(stage.index)
+            yield Fix(NAME, "uv copies from the cache mount (UV_LINK_MODE=copy): it cannot hardlink across it",
+                      needs_link_mode.line, (ensure_env(tree, needs_link_mode, "UV_LINK_MODE", "copy"),))
+
+
+TRANSFORM = Transform(NAME, "pip/uv/poetry download caches on a BuildKit cache mount, out of the image", find)
