@@ -106,7 +106,11 @@ def append_to_run(tree: Tree, instr: Instruction, command: str, joiner: str = "&
         return inline
     esc = instr.escape
     eol = last.eol or tree.eol
-    indent = _indent_of(last.text)
+    # Indent like the line where the last command starts, not like its last line
+    # (which may be a continued argument list indented deeper).
+    first_of_last = instr.source_offset(instr.args_start + script.commands[-1].start) if script.commands else pos
+    start_line = next((ln for ln in instr.code_lines[1:] if ln.start <= first_of_last < ln.end), last)
+    indent = _indent_of(start_line.text)
     leading = sum(1 for ln in instr.code_lines[1:] if ln.text.lstrip(" \t").startswith(joiner))
     trailing = sum(1 for ln in instr.code_lines[:-1] if ln.text.rstrip(" \t" + esc).endswith(joiner))
     sep = _continuation_spacing(instr)

@@ -88,6 +88,8 @@ def _fix_run(tree: Tree, instr: Instruction, later: list[Instruction]) -> Iterat
         return
     if _lists_on_mount(Run(instr)):
         return
+    if not any(_apt_update(c) for c in commands):
+        return  # the lists came from an earlier layer: removing them here saves nothing
     if any(_later_needs_lists(tree, other) for other in later):
         yield Note(NAME, "apt lists kept: a later RUN installs without `apt-get update`", instr.line)
         return

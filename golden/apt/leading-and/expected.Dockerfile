@@ -1,0 +1,6 @@
+FROM python:3.12-slim
+RUN apt-get update \
+    && apt-get install -y \
+        curl \
+        git \
+    && rm -rf /var/lib/apt/lists/*

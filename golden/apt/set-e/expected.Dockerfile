@@ -1,0 +1,4 @@
+FROM python:3.12-slim
+RUN set -e; \
+    apt-get update; \
+    apt-get install -y curl && rm -rf /var/lib/apt/lists/*
