@@ -34,7 +34,8 @@ _APT_VERBS = {"update", "install", "clean", "autoclean", "distclean", "autoremov
 # Commands that touch only the system (users, folders, permissions): their place
 # relative to the environment copy does not matter.
 _SYSTEM = frozenset({"mkdir", "chmod", "chown", "chgrp", "useradd", "groupadd", "adduser", "addgroup", "ln",
-                     "touch", "echo", "true", ":", "set", "export", "cd", "usermod", "install", "printf"})
+                     "touch", "echo", "true", ":", "set", "export", "cd", "usermod", "install", "printf",
+                     "apk", "apt-get", "apt", "rm"})
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ class Classifier:
                         after = cmd.words[cmd.words.index(words[0]) + 1 :] if words else ()
                         step.apt_packages += [(w.value, cmd) for w in after if not w.value.startswith("-")]
                     continue
-            if _glue(argv):
+            if _glue(argv) or _apk_build_deps(cmd, script):
                 continue
             others.append(cmd)
         if step.installs:
@@ -239,7 +240,11 @@ class Classifier:
                     scope.poetry[values[0]] = values[1]
                 return InstallCommand("poetry-config", cmd, "", None)
             if verb in ("install", "sync"):
-                return InstallCommand("poetry", cmd, self._poetry_target(activated), None)
+                target = self._poetry_target(activated)
+                problem = None if target != "?" else (
+                    "poetry makes its virtualenv in its cache folder under a hashed name; set "
+                    "POETRY_VIRTUALENVS_IN_PROJECT=true or POETRY_VIRTUALENVS_CREATE=false")
+                return InstallCommand("poetry", cmd, target, problem)
             if verb in ("run", "export", "build", "--version", "self", "check", "lock", "show"):
                 return None
             return InstallCommand("poetry", cmd, "?", f"`poetry {verb}` is not handled")
@@ -273,8 +278,8 @@ class Classifier:
         return None
 
     def _venv(self, cmd: Command, rest: list[str], creator: str) -> InstallCommand:
-        paths = [a for a in rest if not a.startswith("-")]
-        if len(paths) != 1 or "$" in paths[0]:
+        paths = [resolve(a, self.scope.env) for a in rest if not a.startswith("-")]
+        if len(paths) != 1 or not paths[0]:
             return InstallCommand("venv", cmd, "?", "a venv created at a path dockfix cannot resolve")
         path = absolute(paths[0], self.scope.workdir)
         self.scope.venvs[path] = creator
@@ -286,8 +291,10 @@ class Classifier:
         verb = verbs[0] if verbs else ""
         env = self.scope.env
         if verb == "venv":
-            paths = verbs[1:2] or [".venv"]
-            path = absolute(paths[0], self.scope.workdir)
+            given = resolve(verbs[1], env) if len(verbs) > 1 else ".venv"
+            if not given:
+                return InstallCommand("venv", cmd, "?", "a venv created at a path dockfix cannot resolve")
+            path = absolute(given, self.scope.workdir)
             self.scope.venvs[path] = "venv" if "--seed" in rest else "uv"
             return InstallCommand("venv", cmd, path, "uv venv with --python" if _has_flag(rest, "--python", "-p") else None)
         if verb == "pip" and len(verbs) > 1 and verbs[1] in ("install", "uninstall", "sync"):
@@ -338,9 +345,24 @@ def _glue(argv: list[str]) -> bool:
     if argv[0] in ("set", "export", "true", ":", "cd"):
         return True
     if argv[0] == "rm":
+        # Caches (pip's, poetry's `$(poetry config cache-dir)`, apt lists) and stale bytecode.
         paths = [a for a in argv[1:] if not a.startswith("-")]
-        return bool(paths) and all(any(p.startswith(c) for c in _CACHE_DIRS) for p in paths)
+        return bool(paths) and all(any(p.startswith(c) for c in _CACHE_DIRS) or "cache" in p.lower()
+                                   for p in paths)
+    if argv[0] == "find" and argv[-1:] == ["-delete"] and any(a in ("*.pyc", "*.pyo") for a in argv):
+        return True
     return False
+
+
+def _apk_build_deps(cmd: Command, script: Script) -> bool:
+    """`apk add --virtual NAME ...` whose NAME the same RUN deletes, and that `apk del`."""
+    argv = cmd.argv
+    if argv[:1] != ["apk"] or len(argv) < 3:
+        return False
+    if argv[1] == "add":
+        name = _flag_value(argv, "--virtual", "-t")
+        return bool(name) and any(c.argv[:1] == ["apk"] and "del" in c.argv and name in c.argv for c in script.commands)
+    return argv[1] == "del"
 
 
 def _purged(package: str, script: Script) -> bool:

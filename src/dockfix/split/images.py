@@ -24,6 +24,7 @@ class Runtime:
     image: str  # the runtime base, e.g. python:3.12-slim
     distribution: str | None  # bookworm, trixie, alpine3.20..., None when the tag does not say
     changed: bool  # False when the base is already slim (or alpine) and the runtime reuses it
+    version: str | None = None  # the Python version the tag names (3, 3.12, 3.12.4)
 
     @property
     def alpine(self) -> bool:
@@ -53,9 +54,11 @@ def runtime_for(ref: str) -> Runtime | str:
 
 def _official(name: str, tag: str, digest: str | None, ref: str) -> Runtime | str:
     if tag in ("slim", "alpine") or tag.startswith("slim-") or tag.startswith("alpine"):
-        return Runtime(ref, _distribution(tag.split("-")[-1]), changed=False)
+        return Runtime(ref, _distribution(tag.split("-")[-1]), changed=False)  # python:slim: no version
     match = _TAG.match(tag)
     if not match:
+        if "windows" in tag or "nanoserver" in tag:
+            return f"base image {ref}: Windows images are left alone"
         if tag == "latest":
             return f"base image {ref} names no Python version: pin one (e.g. python:3.12) to split"
         return f"base image {ref}: tag {tag!r} is not a python version tag dockfix knows"
@@ -63,11 +66,11 @@ def _official(name: str, tag: str, digest: str | None, ref: str) -> Runtime | st
     if dist and not (dist in _DEBIAN or dist.startswith("alpine")):
         return f"base image {ref}: variant {dist!r} has no slim counterpart (Windows and others are left alone)"
     if match["slim"] or (dist and dist.startswith("alpine")):
-        return Runtime(ref, _distribution(dist), changed=False)
+        return Runtime(ref, _distribution(dist) or _default_distribution(match["version"]), False, match["version"])
     if digest:
         return f"base image {ref} is pinned by digest: the slim variant's digest is not known"
     slim = f"{match['version']}-slim" + (f"-{dist}" if dist else "")
-    return Runtime(f"{name}:{slim}", _distribution(dist), changed=True)
+    return Runtime(f"{name}:{slim}", _distribution(dist) or _default_distribution(match["version"]), True, match["version"])
 
 
 def _uv(name: str, tag: str, digest: str | None, ref: str) -> Runtime | str:
@@ -76,10 +79,41 @@ def _uv(name: str, tag: str, digest: str | None, ref: str) -> Runtime | str:
         return f"base image {ref}: only astral's python<version>-<distribution> uv images are split"
     dist = match["dist"]
     if match["slim"] or dist.startswith("alpine"):
-        return Runtime(ref, _distribution(dist), changed=False)
+        return Runtime(ref, _distribution(dist), False, match["version"])
     if digest:
         return f"base image {ref} is pinned by digest: the slim variant's digest is not known"
-    return Runtime(f"{name}:{tag}-slim", _distribution(dist), changed=True)
+    return Runtime(f"{name}:{tag}-slim", _distribution(dist), True, match["version"])
+
+
+def python_allowed(version: str | None, requires: str) -> bool | None:
+    """Does a `requires-python` specifier admit the base's Python? None when it cannot be told
+    (no minor version in the tag, a patch-level bound, a syntax this does not read)."""
+    if not version or version.count(".") < 1:
+        return None
+    have = tuple(int(p) for p in version.split(".")[:2])
+    for clause in filter(None, (c.strip() for c in requires.split(","))):
+        m = re.fullmatch(r"(>=|<=|==|!=|~=|>|<)\s*(\d+)(?:\.(\d+))?(?:\.(\d+|\*))?", clause)
+        if not m:
+            return None
+        op, major, minor, patch = m[1], int(m[2]), int(m[3] or 0), m[4]
+        if patch not in (None, "*", "0") and op not in ("<", "!="):
+            return None
+        want = (major, minor)
+        ok = {">=": have >= want, ">": have > want if patch is None else have >= want, "<": have < want,
+              "<=": have <= want, "==": have == want if m[3] else have[0] == major, "!=": have != want,
+              "~=": have >= want and have[0] == major}[op]
+        if not ok:
+            return False
+    return True
+
+
+def _default_distribution(version: str) -> str | None:
+    """An unsuffixed tag follows Debian's current release for maintained Pythons (None: bookworm
+    or trixie); the last images of Pythons before 3.8 were built on older releases."""
+    parts = version.split(".")
+    if len(parts) >= 2 and parts[1].isdigit() and (int(parts[0]), int(parts[1])) < (3, 8):
+        return "older"
+    return None
 
 
 def _distribution(dist: str | None) -> str | None:

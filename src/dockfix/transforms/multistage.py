@@ -11,6 +11,7 @@ check or the file is left alone.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -115,16 +116,23 @@ def make_plan(tree: Tree, context: Context) -> Plan:
         raise Skip("no dependency install (pip, uv, poetry) to move into a builder")
     first, last = installs[0], installs[-1]
     commands = [c for i in installs for c in steps[i].installs if c.tool not in ("glue", "poetry-config")]
+    if not all(c.target for c in commands):
+        raise Skip("an install dockfix cannot place")
     for command in commands:
         if command.problem:
             raise Skip(f"line {_line(steps, command)}: {command.problem}")
     targets = {c.target for c in commands}
+    if len(targets) > 1 and "system" in targets:
+        # Upgrading the system's own pip/setuptools/wheel only serves the builder.
+        if all(set(_names(c.packages)) <= _TOOLING for c in commands if c.target == "system" and c.tool == "pip"):
+            targets.discard("system")
     if len(targets) != 1:
         raise Skip(f"installs go to several environments ({', '.join(sorted(targets))})")
     target = targets.pop()
     system = target == "system"
     venv = SYSTEM_VENV if system else target
-    users = {stage.user_at(steps[i].instr) for i in installs}
+    users = {stage.user_at(s.instr) for s in steps if any(c.target == target for c in s.installs)}
+    first = next(i for i in installs if any(c.target == target for c in steps[i].installs))
     if len(users) != 1:
         raise Skip("installs run as different users")
     user = resolve(users.pop(), classifier.scope.env)
@@ -134,6 +142,8 @@ def make_plan(tree: Tree, context: Context) -> Plan:
         raise Skip("pip installs as a non-root user without a venv (user site-packages)")
     if system and SYSTEM_VENV in every:
         raise Skip(f"{SYSTEM_VENV} is already used by the Dockerfile")
+    if any(c.tool == "uv-sync" or (c.tool == "venv" and c.command.argv[0] == "uv") for c in commands):
+        _check_uv_python(runtime, context, classifier.scope.env)
     _check_between(steps, first, last, venv)
     plan = Plan(tree, stage.from_, runtime, span, runtime_word, steps, first, last, venv, system,
                 None if user in ("root", "0") else user, keep_uv_binary=False)
@@ -142,6 +152,14 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     if not _gains(plan, classifier):
         raise Skip("nothing to gain: already on a slim base, with no build-only packages, caches or tools to leave behind")
     return plan
+
+
+# Installing these into the system only serves the builder (the installers themselves).
+_TOOLING = {"pip", "setuptools", "wheel", "poetry", "uv", "poetry-plugin-export"}
+
+
+def _names(packages: tuple[str, ...]) -> list[str]:
+    return [re.split(r"[<>=!~\[ ]", p, maxsplit=1)[0].lower() for p in packages] or ["?"]
 
 
 def _line(steps: list[Step], command) -> int:
@@ -175,6 +193,27 @@ def _runtime_word(raw: str, base: str, slim: str) -> str:
     if "$" not in head and head != base[:k]:
         raise Skip(f"FROM {raw}: the slim variant cannot be written through the build ARG")
     return head + inserted + suffix
+
+
+def _check_uv_python(runtime: images.Runtime, context: Context, env: dict[str, str]) -> None:
+    """uv downloads a managed Python into its home when the base's does not fit the project:
+    a venv made on it would not run on the runtime, which has only the base's interpreter."""
+    chosen = env.get("UV_PYTHON", "")
+    if (chosen and not chosen.startswith("/usr/local/bin/python")) or env.get("UV_PYTHON_PREFERENCE") == "only-managed":
+        raise Skip("uv is told to use another interpreter (UV_PYTHON or UV_PYTHON_PREFERENCE)")
+    pinned = (context.read(".python-version") or "").strip().splitlines()
+    if pinned and not (runtime.version and (pinned[0] + ".").startswith(runtime.version + ".")
+                       or runtime.version and (runtime.version + ".").startswith(pinned[0] + ".")):
+        raise Skip(f".python-version asks for {pinned[0]}, which the base image may not have: uv would download it")
+    text = context.read("pyproject.toml")
+    if not text:
+        return
+    try:
+        requires = tomllib.loads(text).get("project", {}).get("requires-python")
+    except tomllib.TOMLDecodeError:
+        raise Skip("pyproject.toml does not parse") from None
+    if requires and not images.python_allowed(runtime.version, requires):
+        raise Skip(f"requires-python {requires!r} may not admit the base's Python: uv would download one")
 
 
 def _check_between(steps: list[Step], first: int, last: int, venv: str) -> None:
@@ -216,19 +255,32 @@ def _check_tools(plan: Plan, context: Context) -> None:
             raise Skip("poetry runs in the runtime but its settings were written by `poetry config` in the builder")
     if not plan.runtime.changed:
         return
-    installed = " ".join(p for i, s in enumerate(plan.steps) if s.kind == "apt" or (s.instr.name == "RUN" and i > plan.last)
-                         for p in [s.instr.logical])
+    installed = _runtime_packages(plan)
     for step, words in used:
         for word in words:
-            if word in debian_runtime.FULL_ONLY_TOOLS and not re.search(rf"(^|\s){re.escape(word)}(\s|$)", installed):
+            if word in debian_runtime.FULL_ONLY_TOOLS and word not in installed:
                 raise Skip(f"line {step.instr.line}: `{word}` comes with {_image(plan)} but not with {plan.runtime.image}")
     requirements = pip_packages + " " + " ".join(
         context.read(p) or "" for p in context.listing()
         if p.rsplit("/", 1)[-1] in ("pyproject.toml", "poetry.lock", "uv.lock", "setup.py", "setup.cfg")
         or re.match(r"requirements.*\.(txt|in)$", p.rsplit("/", 1)[-1]))
     for package, library in debian_runtime.PYPI_SYSTEM_LIBRARY.items():
-        if re.search(rf"(?<![\w.-]){re.escape(package)}(?![\w-])", requirements, re.I) and library not in installed:
+        provided = library in installed or any(debian_runtime.DEV_TO_RUNTIME.get(p) == library for p in installed)
+        if re.search(rf"(?<![\w.-]){re.escape(package)}(?![\w-])", requirements, re.I) and not provided:
             raise Skip(f"{package} links against {library}, which {_image(plan)} has and {plan.runtime.image} lacks")
+
+
+def _runtime_packages(plan: Plan) -> set[str]:
+    """Debian packages the runtime stage installs (build-only ones left out, -dev as their library)."""
+    out = set()
+    for i, step in enumerate(plan.steps):
+        if i > plan.last and step.instr.name == "RUN":
+            out.update(w.value for c in step.commands for w in c.words)  # kept as written
+        elif step.kind == "apt":
+            for package, _ in step.apt_packages:
+                if not debian_runtime.is_build_only(package):
+                    out.add(debian_runtime.runtime_package(package, plan.runtime.distribution) or package)
+    return out
 
 
 def _image(plan: Plan) -> str:

@@ -1,0 +1,18 @@
+FROM python:3.12-alpine AS builder
+RUN apk add --no-cache libpq
+WORKDIR /app
+COPY requirements.txt .
+RUN python -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+RUN apk add --no-cache --virtual .build-deps gcc musl-dev postgresql-dev \
+    && pip install -r requirements.txt \
+    && apk del .build-deps
+
+FROM python:3.12-alpine
+RUN apk add --no-cache libpq
+WORKDIR /app
+COPY requirements.txt .
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY . .
+CMD ["python", "app.py"]

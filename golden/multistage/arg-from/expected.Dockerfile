@@ -1,0 +1,15 @@
+ARG PYTHON_VERSION=3.12
+FROM python:${PYTHON_VERSION} AS builder
+WORKDIR /app
+COPY requirements.txt .
+RUN python -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+RUN pip install -r requirements.txt
+
+FROM python:${PYTHON_VERSION}-slim
+WORKDIR /app
+COPY requirements.txt .
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY . .
+CMD ["python", "app.py"]
