@@ -1,0 +1,183 @@
+"""The multi-stage split: its tables, its equivalence check, and the corpus.
+
+Whole-file behaviour lives in golden/multistage (run by tests/test_golden.py);
+these tests pin the parts: which slim image, which runtime library, what the
+equivalence check lets through, and that every corpus output parses and is a
+fixpoint.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dockfix.context import Context
+from dockfix.engine import Fix, Note, run_pipeline
+from dockfix.split import equivalence
+from dockfix.split.debian_runtime import is_build_only, runtime_package
+from dockfix.split.images import python_allowed, runtime_for
+from dockfix.syntax import parse
+from dockfix.transforms import PIPELINE, multistage
+from tests.conftest import read_exact
+
+SLIM = [
+    ("python:3.12", "python:3.12-slim"),
+    ("python:3.12-bookworm", "python:3.12-slim-bookworm"),
+    ("python:3.13-trixie", "python:3.13-slim-trixie"),
+    ("python:3.11.9", "python:3.11.9-slim"),
+    ("docker.io/library/python:3.12", "docker.io/library/python:3.12-slim"),
+    ("python:3.12-slim", "python:3.12-slim"),  # already slim: the runtime reuses it
+    ("python:3.12-slim@sha256:ab12", "python:3.12-slim@sha256:ab12"),
+    ("python:3.12-alpine", "python:3.12-alpine"),  # another libc is never chosen: alpine stays
+    ("python:3.12-alpine3.20", "python:3.12-alpine3.20"),
+    ("ghcr.io/astral-sh/uv:python3.12-bookworm", "ghcr.io/astral-sh/uv:python3.12-bookworm-slim"),
+    ("ghcr.io/astral-sh/uv:python3.12-bookworm-slim", "ghcr.io/astral-sh/uv:python3.12-bookworm-slim"),
+]
+NO_SLIM = ["python", "python:latest", "python:3.12@sha256:ab12", "python:3.12-windowsservercore",
+           "tiangolo/uvicorn-gunicorn:python3.11", "ubuntu:24.04", "ghcr.io/astral-sh/uv:0.5.4"]
+
+
+@pytest.mark.parametrize(("base", "slim"), SLIM, ids=[b for b, _ in SLIM])
+def test_slim_variant_keeps_version_and_distribution(base: str, slim: str) -> None:
+    runtime = runtime_for(base)
+    assert not isinstance(runtime, str), runtime
+    assert runtime.image == slim
+
+
+@pytest.mark.parametrize("base", NO_SLIM)
+def test_no_slim_variant_gives_a_reason(base: str) -> None:
+    assert isinstance(runtime_for(base), str)
+
+
+RUNTIME_LIBRARIES = [
+    ("libpq-dev", "bookworm", "libpq5"),
+    ("libjpeg-dev", "bookworm", "libjpeg62-turbo"),
+    ("libxml2-dev", "bookworm", "libxml2"),
+    ("libffi-dev", "bookworm", "libffi8"),
+    ("libssl-dev", "bookworm", "libssl3"),
+    ("libssl-dev", "trixie", "libssl3t64"),
+    ("libssl-dev", None, None),  # python:3.12 moves from bookworm to trixie: no single name, keep -dev
+    ("libpq-dev", None, "libpq5"),  # the same name on both releases
+    ("default-libmysqlclient-dev", "bookworm", "libmariadb3"),
+    ("zlib1g-dev", "trixie", "zlib1g"),
+    ("libyaml-dev", "bookworm", "libyaml-0-2"),
+    ("libxml2-dev", "trixie", None),  # not reviewed for trixie: kept
+    ("libpq-dev", "bullseye", None),  # older releases were not reviewed
+    ("libfoo-dev", "bookworm", None),  # unknown: kept
+]
+
+
+@pytest.mark.parametrize(("dev", "distribution", "library"), RUNTIME_LIBRARIES,
+                         ids=[f"{d}-{r}" for d, r, _ in RUNTIME_LIBRARIES])
+def test_runtime_library_table(dev: str, distribution: str | None, library: str | None) -> None:
+    assert runtime_package(dev, distribution) == library
+
+
+@pytest.mark.parametrize("package", ["gcc", "g++", "make", "build-essential", "pkg-config", "gcc-12", "python3-dev"])
+def test_build_only(package: str) -> None:
+    assert is_build_only(package)
+
+
+@pytest.mark.parametrize("package", ["libpq5", "curl", "git", "libpq-dev", "ffmpeg"])
+def test_not_build_only(package: str) -> None:
+    assert not is_build_only(package)
+
+
+@pytest.mark.parametrize(("version", "spec", "answer"), [
+    ("3.12", ">=3.10", True), ("3.12", ">=3.13", False), ("3.12", ">=3.10,<3.12", False),
+    ("3.12", "==3.12.*", True), ("3.12", "~=3.11", True), ("3", ">=3.8", None), ("3.12", ">=3.12.4", None),
+])
+def test_requires_python(version: str, spec: str, answer: bool | None) -> None:
+    assert python_allowed(version, spec) is answer
+
+
+SIMPLE = """FROM python:3.12
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+USER nobody
+EXPOSE 8000
+CMD ["python", "app.py"]
+"""
+
+
+def _split(text: str, files: dict[str, str] | None = None) -> str:
+    return run_pipeline(text, Context(files=files or {}), [multistage.TRANSFORM], unsafe=True).output
+
+
+def test_split_is_unsafe_and_applies_only_when_asked() -> None:
+    context = Context(files={"requirements.txt": "flask\n"})
+    found = list(multistage.find(parse(SIMPLE), context))
+    assert [type(f) for f in found] == [Fix] and not found[0].safe
+    assert run_pipeline(SIMPLE, context, [multistage.TRANSFORM]).output == SIMPLE
+
+
+def test_split_passes_the_equivalence_check_with_its_declared_allowance() -> None:
+    after = _split(SIMPLE)
+    assert after != SIMPLE
+    allow = equivalence.Allowance(multistage.SYSTEM_VENV)
+    assert equivalence.differences(parse(SIMPLE), parse(after), allow) == []
+    # Without the declared allowance, the added ENV is a difference.
+    assert equivalence.differences(parse(SIMPLE), parse(after), equivalence.Allowance()) != []
+
+
+BROKEN = [
+    ("CMD [\"python\", \"app.py\"]", "CMD [\"python\", \"other.py\"]"),
+    ("USER nobody\n", ""),
+    ("COPY . .\n", "COPY . .\nWORKDIR /srv\n"),
+    ("EXPOSE 8000", "EXPOSE 8080"),
+    ('ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"', 'ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH" DEBUG=1'),
+    ('ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"', 'ENV VIRTUAL_ENV=/opt/venv PATH="/usr/bin:$PATH"'),
+]
+
+
+@pytest.mark.parametrize(("good", "bad"), BROKEN, ids=[b[:30] for _, b in BROKEN])
+def test_equivalence_check_catches_a_broken_split(good: str, bad: str) -> None:
+    after = _split(SIMPLE)
+    runtime = after[after.rindex("FROM ") :]
+    broken = after[: after.rindex("FROM ")] + runtime.replace(good, bad, 1)
+    assert broken != after
+    assert equivalence.differences(parse(SIMPLE), parse(broken), equivalence.Allowance(multistage.SYSTEM_VENV))
+
+
+def test_a_broken_split_becomes_a_note_and_the_file_stays(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = multistage.render
+    monkeypatch.setattr(multistage, "render", lambda plan: real(plan).replace("USER nobody\n", ""))
+    found = list(multistage.find(parse(SIMPLE), Context(files={})))
+    assert len(found) == 1 and isinstance(found[0], Note) and "bug" in found[0].message
+    assert run_pipeline(SIMPLE, Context(files={}), [multistage.TRANSFORM], unsafe=True).output == SIMPLE
+
+
+def test_every_original_line_survives_byte_identical() -> None:
+    text = "# syntax=docker/dockerfile:1\r\nARG V=3.12\r\nFROM python:${V}\r\nRUN apt-get update \\\r\n  # tools\r\n  && apt-get install -y gcc curl\r\nRUN pip install flask\r\nCMD flask run"
+    after = _split(text)
+    assert after.startswith("# syntax=docker/dockerfile:1\r\nARG V=3.12\r\nFROM python:${V} AS builder\r\n")
+    assert "\n" not in after.replace("\r\n", "")  # the author's line endings
+    assert "  # tools\r\n  && apt-get install -y curl\r\n" in after  # the runtime keeps curl, drops gcc
+    assert after.endswith("FROM python:${V}-slim\r\nRUN apt-get update \\\r\n  # tools\r\n  && apt-get install -y curl\r\n"
+                          "COPY --from=builder /opt/venv /opt/venv\r\n"
+                          'ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"\r\nCMD flask run')
+
+
+def test_split_file_is_left_alone() -> None:
+    after = _split(SIMPLE)
+    notes = [n.message for n in multistage.find(parse(after), Context(files={}))]
+    assert notes == ["not split: already multi-stage"]
+
+
+def test_corpus_outputs_parse_and_are_fixpoints(corpus) -> None:
+    """Every corpus file: the split alone and the whole pipeline reach a fixpoint that parses."""
+    pipeline = PIPELINE if multistage.TRANSFORM in PIPELINE else (*PIPELINE, multistage.TRANSFORM)
+    split = 0
+    for path in corpus:
+        text = read_exact(path)
+        try:
+            parse(text)
+        except ValueError:
+            continue
+        for transforms in ((multistage.TRANSFORM,), pipeline):
+            out = run_pipeline(text, Context(files={}), transforms, unsafe=True).output
+            parse(out)
+            assert run_pipeline(out, Context(files={}), transforms, unsafe=True).output == out, path.name
+        split += _split(text) != text
+    assert split >= 5  # the measured figure is in transforms/multistage.md
