@@ -9,7 +9,7 @@ finished single-stage file.
 from __future__ import annotations
 
 from dockfix.engine import Transform
-from dockfix.transforms import apt, bytecode, cache_mounts, dockerignore, lockfile_first
+from dockfix.transforms import apt, bytecode, cache_mounts, dockerignore, lockfile_first, multistage
 
 PIPELINE: tuple[Transform, ...] = (
     lockfile_first.TRANSFORM,
@@ -17,6 +17,7 @@ PIPELINE: tuple[Transform, ...] = (
     cache_mounts.TRANSFORM,
     bytecode.TRANSFORM,
     dockerignore.TRANSFORM,
+    multistage.TRANSFORM,
 )
 
 BY_NAME = {t.name: t for t in PIPELINE}
