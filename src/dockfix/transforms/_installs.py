@@ -338,7 +338,8 @@ def remove_word(tree: Tree, instr: Instruction, part: Part, word: Word) -> Edit 
     before = start
     while before > line.start and src[before - 1] in " \t":
         before -= 1
-    if before > line.start:
+    first_arg = part.doc is None and word.start == 0  # blanks before it belong to `RUN [flags]`
+    if before > line.start and not first_arg:
         return Edit(before, end, "")
     after = end
     while after < line.content_end and src[after] in " \t":

@@ -1,0 +1,5 @@
+FROM python:3.12-slim
+COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/uv
+COPY . /app
+ENV UV_COMPILE_BYTECODE=1
+RUN uv sync

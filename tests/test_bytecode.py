@@ -1,0 +1,70 @@
+"""bytecode: the decisions, as tables (whole rewrites: golden/bytecode/)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dockfix.context import Context
+from dockfix.engine import run_pipeline
+from dockfix.transforms import bytecode
+
+UV = "FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/uv\n"
+LOCKED = {"uv.lock": "version = 1\n", "pyproject.toml": "[dependency-groups]\ndev = ['pytest']\n"}
+
+
+def _run(text: str, files: dict[str, str] | None = None, unsafe: bool = True) -> str:
+    return run_pipeline(text, Context(files=files or {}), [bytecode.TRANSFORM], unsafe=unsafe).output
+
+
+SYNC = {
+    "adds-both": ("COPY . .\nRUN uv sync\n", "COPY . .\nENV UV_COMPILE_BYTECODE=1\nRUN uv sync --locked --no-dev\n"),
+    "keeps-frozen": ("COPY . .\nRUN uv sync --frozen --no-dev\n", "COPY . .\nENV UV_COMPILE_BYTECODE=1\nRUN uv sync --frozen --no-dev\n"),
+    "only-group": ("COPY . .\nRUN uv sync --locked --only-group docs\n",
+                   "COPY . .\nENV UV_COMPILE_BYTECODE=1\nRUN uv sync --locked --only-group docs\n"),
+    "no-default-groups": ("COPY . .\nRUN uv sync --no-default-groups\n",
+                          "COPY . .\nENV UV_COMPILE_BYTECODE=1\nRUN uv sync --locked --no-default-groups\n"),
+    "uv-frozen-env": ("ENV UV_FROZEN=1\nCOPY . .\nRUN uv sync --no-dev\n",
+                      "ENV UV_FROZEN=1\nCOPY . .\nENV UV_COMPILE_BYTECODE=1\nRUN uv sync --no-dev\n"),
+    "lock-by-bind-mount": ("RUN --mount=type=bind,source=uv.lock,target=uv.lock uv sync --no-dev\n",
+                           "ENV UV_COMPILE_BYTECODE=1\nRUN --mount=type=bind,source=uv.lock,target=uv.lock uv sync --locked --no-dev\n"),
+    "lock-not-copied": ("COPY pyproject.toml .\nRUN uv sync\n", "COPY pyproject.toml .\nENV UV_COMPILE_BYTECODE=1\nRUN uv sync\n"),
+    "other-directory": ("COPY . .\nRUN cd sub && uv sync\n", "COPY . .\nENV UV_COMPILE_BYTECODE=1\nRUN cd sub && uv sync\n"),
+    "heredoc": ("COPY . .\nRUN <<EOF\nuv sync\nEOF\n", "COPY . .\nENV UV_COMPILE_BYTECODE=1\nRUN <<EOF\nuv sync --locked --no-dev\nEOF\n"),
+    "inline-compile": ("COPY . .\nRUN UV_COMPILE_BYTECODE=1 uv sync --locked --no-dev\n", None),
+    "compile-flag": ("COPY . .\nRUN uv sync --compile-bytecode --locked --no-dev\n", None),
+}
+
+
+@pytest.mark.parametrize("body,expected", SYNC.values(), ids=SYNC.keys())
+def test_uv_sync(body, expected):
+    assert _run(UV + body, LOCKED) == UV + (body if expected is None else expected)
+
+
+def test_no_dev_only_when_the_project_has_dev_dependencies():
+    files = {"uv.lock": "version = 1\n", "pyproject.toml": "[project]\nname = 'a'\n"}
+    assert _run(UV + "COPY . .\nRUN uv sync\n", files).endswith("RUN uv sync --locked\n")
+
+
+def test_unsafe_parts_need_the_opt_in():
+    assert _run(UV + "COPY . .\nRUN uv sync\n", LOCKED, unsafe=False).endswith("ENV UV_COMPILE_BYTECODE=1\nRUN uv sync\n")
+
+
+def test_dont_write_bytecode_stays():
+    text = UV + "ENV PYTHONDONTWRITEBYTECODE=1\nRUN uv pip install --system x\n"
+    out = run_pipeline(text, Context(files={}), [bytecode.TRANSFORM])
+    assert out.output == UV + "ENV PYTHONDONTWRITEBYTECODE=1\nENV UV_COMPILE_BYTECODE=1\nRUN uv pip install --system x\n"
+    assert "PYTHONDONTWRITEBYTECODE only stops writes at run time" in out.fixes[0].message
+
+
+def test_joins_an_adjacent_env_line_of_its_own_settings_only():
+    joined = _run(UV + "ENV UV_LINK_MODE=copy\nRUN uv pip install --system x\n")
+    assert joined == UV + "ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1\nRUN uv pip install --system x\n"
+    apart = _run(UV + "ENV PATH=/v/bin:$PATH\nRUN uv pip install --system x\n")
+    assert apart == UV + "ENV PATH=/v/bin:$PATH\nENV UV_COMPILE_BYTECODE=1\nRUN uv pip install --system x\n"
+
+
+def test_pip_compile_env_is_left_with_a_note():
+    text = "FROM python:3.12\nENV PIP_NO_COMPILE=1\nRUN pip install x\n"
+    out = run_pipeline(text, Context(files={}), [bytecode.TRANSFORM], unsafe=True)
+    assert out.output == text
+    assert any("PIP_NO_COMPILE" in n.message for n in out.notes)

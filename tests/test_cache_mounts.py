@@ -1,0 +1,118 @@
+"""cache-mounts: what the transform recognises and decides, as tables (the
+whole rewrites are golden cases under golden/cache-mounts/)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dockfix import parse
+from dockfix.syntax import ParseError
+from dockfix.context import Context
+from dockfix.engine import Fix, Note, run_pipeline
+from dockfix.shell import parse_script
+from dockfix.transforms import cache_mounts
+from dockfix.transforms._installs import classify, env_before, user_before
+
+COMMANDS = {
+    "pip": ("pip install -r r.txt", ("pip", "install")),
+    "pip3-path": ("/opt/venv/bin/pip3 install x", ("pip", "install")),
+    "pip3.12": ("pip3.12 install x", ("pip", "install")),
+    "python-m-pip": ("python3 -m pip install x", ("pip", "install")),
+    "pip-global-option": ("pip --disable-pip-version-check install x", ("pip", "install")),
+    "uv-sync": ("uv sync --locked", ("uv", "sync")),
+    "uv-global-option": ("uv --no-cache pip install x", ("uv", "install")),
+    "uv-pip-sync": ("uv pip sync r.txt", ("uv", "pip-sync")),
+    "poetry": ("poetry install --no-root", ("poetry", "install")),
+    "inline-env": ("VIRTUAL_ENV=/v uv pip install x", ("uv", "install")),
+    "pip-download": ("pip download x", None),
+    "pip-show": ("pip show install", None),
+    "pipenv": ("pipenv install", None),
+    "uv-venv": ("uv venv", None),
+    "uv-run": ("uv run pip install x", None),
+}
+
+
+@pytest.mark.parametrize("text,expected", COMMANDS.values(), ids=COMMANDS.keys())
+def test_classify(text, expected):
+    assert classify(parse_script(text).commands[0]) == expected
+
+
+USERS = {
+    "root": ("FROM python\nRUN true\n", ("root", "/root", "0")),
+    "useradd-m-u": ("FROM python\nRUN useradd -m -u 1000 app\nUSER app\nRUN true\n", ("app", "/home/app", "1000")),
+    "useradd-home-dir": ("FROM python\nRUN useradd --uid 999 --home-dir /srv/app app\nUSER app:app\nRUN true\n",
+                         ("app", "/srv/app", "999")),
+    "useradd-no-uid": ("FROM python\nRUN useradd -m app\nUSER app\nRUN true\n", ("app", "/home/app", None)),
+    "adduser-home": ("FROM python\nRUN adduser --system --uid 1000 --home /var/lib/r r\nUSER r\nRUN true\n",
+                     ("r", "/var/lib/r", "1000")),
+    "adduser-system": ("FROM python\nRUN adduser --system --uid 1000 r\nUSER r\nRUN true\n", ("r", None, "1000")),
+    "numeric-user": ("FROM python\nRUN useradd -m -u 1001 app\nUSER 1001\nRUN true\n", ("app", "/home/app", "1001")),
+    "uid-from-arg": ("FROM python\nARG UID=1002\nRUN useradd -m -u ${UID} app\nUSER app\nRUN true\n",
+                     ("app", "/home/app", "1002")),
+    "env-home": ("FROM python\nRUN useradd -u 5 app\nENV HOME=/app\nUSER app\nRUN true\n", ("app", "/app", "5")),
+    "base-image-user": ("FROM jupyter/base-notebook\nUSER jovyan\nRUN true\n", ("jovyan", None, None)),
+    "inherited-stage": ("FROM python AS a\nRUN useradd -m -u 7 app\nUSER app\nFROM a\nRUN true\n",
+                        ("app", "/home/app", "7")),
+}
+
+
+@pytest.mark.parametrize("text,expected", USERS.values(), ids=USERS.keys())
+def test_user_before(text, expected):
+    tree = parse(text)
+    user = user_before(tree, tree.instructions[-1])
+    assert (user.name, user.home, user.uid) == expected
+
+
+def test_env_follows_stages_and_args():
+    tree = parse("ARG CACHE=/c\nFROM python AS a\nENV A=1\nARG B=2\nFROM a\nARG CACHE\nENV D=$CACHE/x\nRUN true\n")
+    assert env_before(tree, tree.instructions[-1]) == {"A": "1", "CACHE": "/c", "D": "/c/x"}
+
+
+def _fixes(text: str) -> list[Fix | Note]:
+    tree = parse(text)
+    return list(cache_mounts.find(tree, Context(files={})))
+
+
+LEFT_ALONE = {
+    "removes-cache-glob": "FROM python\nRUN pip install x && rm -rf /root/.cache/*\n",
+    "removes-home-cache": "FROM python\nRUN pip install x && rm -rf ~/.cache\n",
+    "pip-cache-purge": "FROM python\nRUN pip install x && pip cache purge\n",
+    "relative-cache-dir": "FROM python\nENV UV_CACHE_DIR=.cache\nRUN uv sync\n",
+    "unknown-variable": "FROM python\nRUN pip install --cache-dir=$SOMEWHERE x\n",
+    "bind-mount-on-cache": "FROM python\nRUN --mount=type=bind,source=c,target=/root/.cache/pip pip install x\n",
+    "python-heredoc": "FROM python\nRUN python3 <<EOF\nimport os\nos.system('pip install x')\nEOF\n",
+}
+
+
+@pytest.mark.parametrize("text", LEFT_ALONE.values(), ids=LEFT_ALONE.keys())
+def test_left_alone(text):
+    assert not [f for f in _fixes(text) if isinstance(f, Fix)]
+
+
+def test_cleaning_a_subfolder_keeps_the_mount():
+    fixes = [f for f in _fixes("FROM python\nRUN pip install x && rm -rf /root/.cache/pip/http\n") if isinstance(f, Fix)]
+    assert len(fixes) == 1
+
+
+def test_one_mount_for_two_installs_and_every_defeating_flag_goes():
+    text = "FROM python\nRUN pip install --no-cache-dir a && pip install --no-cache b\n"
+    out = run_pipeline(text, Context(files={}), [cache_mounts.TRANSFORM]).output
+    assert out == "FROM python\nRUN --mount=type=cache,target=/root/.cache/pip pip install a && pip install b\n"
+
+
+def test_pip_and_uv_in_one_run_get_two_mounts():
+    text = "FROM python\nRUN pip install uv && uv pip install --system x\n"
+    out = run_pipeline(text, Context(files={}), [cache_mounts.TRANSFORM]).output
+    assert "--mount=type=cache,target=/root/.cache/pip --mount=type=cache,target=/root/.cache/uv pip install" in out
+    assert "ENV UV_LINK_MODE=copy\nRUN" in out
+
+
+def test_never_adds_a_syntax_directive(corpus):
+    from dockfix.transforms import PIPELINE
+    for path in corpus:
+        text = path.read_bytes().decode()
+        try:
+            out = run_pipeline(text, Context(files={}), PIPELINE, unsafe=True).output
+        except ParseError:
+            continue  # files dockfix cannot parse are another test's business
+        assert out.count("# syntax=") == text.count("# syntax="), path.name
