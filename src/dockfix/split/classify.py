@@ -220,7 +220,10 @@ class Classifier:
         if _PIP.match(tool):
             verb = next((a for a in rest if not a.startswith("-")), "")
             if verb not in ("install", "uninstall"):
-                return None if verb in ("config", "cache", "freeze", "list", "show", "check", "debug", "--version") \
+                if verb in ("list", "show", "check", "debug", "--version", "-V") and not any(
+                        ">" in w.raw for w in cmd.words):
+                    return InstallCommand("glue", cmd, "")  # only prints
+                return None if verb in ("config", "cache", "freeze") \
                     else InstallCommand("pip", cmd, "?", f"`pip {verb}` is not handled")
             packages = tuple(a for a in rest[rest.index(verb) + 1 :] if not a.startswith("-"))
             target = self._pip_target(explicit, argv[0], activated)
@@ -362,7 +365,7 @@ def _apk_build_deps(cmd: Command, script: Script) -> bool:
     if argv[1] == "add":
         name = _flag_value(argv, "--virtual", "-t")
         return bool(name) and any(c.argv[:1] == ["apk"] and "del" in c.argv and name in c.argv for c in script.commands)
-    return argv[1] == "del"
+    return "del" in argv[1:3]
 
 
 def _purged(package: str, script: Script) -> bool:
