@@ -181,3 +181,12 @@ def test_corpus_outputs_parse_and_are_fixpoints(corpus) -> None:
             assert run_pipeline(out, Context(files={}), transforms, unsafe=True).output == out, path.name
         split += _split(text) != text
     assert split >= 5  # the measured figure is in transforms/multistage.md
+
+
+def test_the_page_example_is_what_the_transform_does() -> None:
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "transforms" / "multistage.md").read_text()
+    before, after = re.findall(r"```dockerfile\n(.*?)```", page, re.S)[:2]
+    assert _split(before) == after
