@@ -231,7 +231,11 @@ def parse(text: str) -> Tree:
 
 def shell_words(text: str, escape: str = "\\") -> list[tuple[str, int, int]]:
     """Split on unquoted blanks, keeping quotes raw: (word, start, end)."""
-    words = []
+    return list(iter_words(text, escape))
+
+
+def iter_words(text: str, escape: str = "\\"):
+    """shell_words one at a time, for callers that stop early (the flags)."""
     i, n = 0, len(text)
     while i < n:
         while i < n and text[i] in " \t":
@@ -254,8 +258,7 @@ def shell_words(text: str, escape: str = "\\") -> list[tuple[str, int, int]]:
             elif c in " \t":
                 break
             i += 1
-        words.append((text[start:i], start, i))
-    return words
+        yield text[start:i], start, i
 
 
 def unquote(word: str, escape: str = "\\") -> str:
@@ -412,7 +415,11 @@ class _Parser:
         rest = logical[keyword_end:]
         args_start = len(logical)
         flags_end = None
-        for word, start, end in shell_words(rest, self.escape):
+        stripped = rest.lstrip(" \t")
+        if not stripped.startswith("--"):  # the common case: no flags, so no word splitting
+            args_start = len(logical) - len(stripped) if stripped else len(logical)
+            return (), args_start, args_start
+        for word, start, end in iter_words(rest, self.escape):
             if word == "--":  # BuildKit: the end of the flags; the arguments follow it
                 flags_end = keyword_end + start
                 continue
@@ -426,7 +433,9 @@ class _Parser:
 
     def _heredocs(self, logical: str, line_number: int) -> tuple[Heredoc, ...]:
         docs = []
-        for word, _, _ in shell_words(logical, "\\"):
+        if "<<" not in logical:
+            return ()
+        for word, _, _ in iter_words(logical, "\\"):
             m = _HEREDOC_WORD.match(word)
             if not m or not m.group(3):
                 continue
