@@ -88,6 +88,18 @@ def _brings_lock(source: str) -> bool:
     return source in (".", "uv.lock") or fnmatch.fnmatchcase("uv.lock", source)
 
 
+def _uv_run_later(tree: Tree, instr: Instruction) -> bool:
+    """`uv run` in a later RUN, CMD or ENTRYPOINT: it syncs the default groups, dev included."""
+    for other in tree.instructions:
+        if other.start <= instr.start or other.name not in ("RUN", "CMD", "ENTRYPOINT"):
+            continue
+        words = other.exec_form or other.args.split()
+        names = [w.rsplit("/", 1)[-1] for w in words]
+        if any(a == "uv" and b == "run" for a, b in zip(names, names[1:])):
+            return True
+    return False
+
+
 def _has_dev_group(context: Context) -> bool:
     text = context.read("pyproject.toml")
     if not text:
@@ -115,6 +127,10 @@ def _uv_sync(tree: Tree, context: Context, instr: Instruction, inst: Install, st
         yield Fix(NAME, "install exactly what uv.lock says, failing when it is stale (uv sync --locked)",
                   instr.line, (Edit(end, end, " --locked"),), safe=False)
     if set(GROUP_FLAGS) & set(words) or "UV_NO_DEV" in env or "UV_DEV" in env or not _has_dev_group(context):
+        return
+    if _uv_run_later(tree, instr):
+        yield Note(NAME, "dev dependencies kept: a later `uv run` would sync the dev group again"
+                   " (ENV UV_NO_DEV=1 covers both)", instr.line)
         return
     if stage_name and any(part in DEV_STAGE_WORDS for part in stage_name.lower().replace("_", "-").split("-")):
         yield Note(NAME, f"dev dependencies kept: stage {stage_name} looks like a development stage", instr.line)
