@@ -230,7 +230,7 @@ def _runtime_words(plan: Plan) -> list[tuple[Step, list[str]]]:
         if i >= plan.first and step.kind == "install":
             continue
         instr = step.instr
-        if instr.name == "RUN" and i > plan.last:
+        if instr.name == "RUN" and step.kind == "other":
             out.append((step, [c.argv[0] for c in step.commands if c.argv]))
         elif instr.name in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
             words = instr.exec_form or [w for w, _, _ in shell_words(instr.args, instr.escape)]
@@ -238,9 +238,42 @@ def _runtime_words(plan: Plan) -> list[tuple[Step, list[str]]]:
     return out
 
 
+_SCRIPT_TOOL = re.compile(r"(?m)(?:^|[;&|]\s*|\$\(\s*)\s*(curl|wget|git|ssh|scp|gcc|make)\s")
+_SYSTEM_PYTHON = re.compile(r"/usr/(?:local/)?bin/(?:python|pip|gunicorn|uvicorn|celery|flask|django-admin)")
+
+
+def _check_system_paths(plan: Plan, context: Context) -> None:
+    """pip into the system moves to /opt/venv: nothing may name the system interpreter's paths
+    or replace PATH (the venv's bin folder must stay first)."""
+    for step in plan.steps[plan.first :]:
+        instr = step.instr
+        if instr.name == "ENV":
+            for key, value in key_values(instr):
+                if key == "PATH" and value is not None and "$PATH" not in value and "${PATH}" not in value:
+                    raise Skip(f"line {instr.line}: ENV PATH replaces the search path the venv must lead")
+    for step in plan.steps:
+        if step.instr.name == "ENV" and any(k == "VIRTUAL_ENV" for k, _ in key_values(step.instr)):
+            raise Skip(f"line {step.instr.line}: VIRTUAL_ENV is set but the installs go to the system")
+        text = step.instr.logical + "".join(h.body for h in step.instr.heredocs)
+        if step.kind != "install" and _SYSTEM_PYTHON.search(text):
+            raise Skip(f"line {step.instr.line}: names the system interpreter's files, which the venv does not change")
+    for path in _scripts(context):
+        if _SYSTEM_PYTHON.search(context.read(path) or ""):
+            raise Skip(f"{path} names the system interpreter's files, which the venv does not change")
+
+
+def _scripts(context: Context) -> list[str]:
+    return [p for p in context.listing() if p.endswith((".sh", ".bash")) or p.rsplit("/", 1)[-1] in ("entrypoint", "start")]
+
+
 def _check_tools(plan: Plan, context: Context) -> None:
     used = _runtime_words(plan)
-    pip_packages = " ".join(p for s in plan.steps for c in s.installs for p in c.packages)
+    if plan.system:
+        _check_system_paths(plan, context)
+    # What the copied environment holds (a system-wide install of uv or poetry next to a
+    # venv stays in the builder).
+    target = "system" if plan.system else plan.venv
+    pip_packages = " ".join(p for s in plan.steps for c in s.installs if c.target == target for p in c.packages)
     uv_used = any(w in ("uv", "uvx") for _, words in used for w in words)
     if uv_used:
         in_base = "astral-sh/uv" in plan.runtime.image
@@ -260,6 +293,10 @@ def _check_tools(plan: Plan, context: Context) -> None:
         for word in words:
             if word in debian_runtime.FULL_ONLY_TOOLS and word not in installed:
                 raise Skip(f"line {step.instr.line}: `{word}` comes with {_image(plan)} but not with {plan.runtime.image}")
+    for path in _scripts(context):
+        found = _SCRIPT_TOOL.search(context.read(path) or "")
+        if found and found[1] not in installed:
+            raise Skip(f"{path} runs `{found[1]}`, which comes with {_image(plan)} but not with {plan.runtime.image}")
     requirements = pip_packages + " " + " ".join(
         context.read(p) or "" for p in context.listing()
         if p.rsplit("/", 1)[-1] in ("pyproject.toml", "poetry.lock", "uv.lock", "setup.py", "setup.cfg")

@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+git rev-parse HEAD > /tmp/version
+exec python app.py
