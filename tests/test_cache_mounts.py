@@ -80,6 +80,8 @@ LEFT_ALONE = {
     "relative-cache-dir": "FROM python\nENV UV_CACHE_DIR=.cache\nRUN uv sync\n",
     "unknown-variable": "FROM python\nRUN pip install --cache-dir=$SOMEWHERE x\n",
     "bind-mount-on-cache": "FROM python\nRUN --mount=type=bind,source=c,target=/root/.cache/pip pip install x\n",
+    "windows": "FROM python:3.12-windowsservercore\nRUN pip install --no-cache-dir x\n",
+    "powershell": "FROM python:3.12\nSHELL [\"pwsh\", \"-Command\"]\nRUN pip install --no-cache-dir x\n",
     "python-heredoc": "FROM python\nRUN python3 <<EOF\nimport os\nos.system('pip install x')\nEOF\n",
 }
 

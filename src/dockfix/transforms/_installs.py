@@ -90,10 +90,29 @@ def classify(cmd: Command) -> tuple[str, str] | None:
     return None
 
 
+_WINDOWS = re.compile(r"windows|nanoserver|servercore", re.I)
+
+
+def posix_shell(tree: Tree, instr: Instruction) -> bool:
+    """False for a Windows stage or a SHELL that is not a POSIX shell (PowerShell, cmd)."""
+    stage = stage_of(tree, instr)
+    for s in chain(tree, stage) if stage else []:
+        if _WINDOWS.search(s.base):
+            return False
+        for other in s.instructions:
+            if other is instr:
+                break
+            if other.name == "SHELL" and other.exec_form:
+                if other.exec_form[0].rsplit("/", 1)[-1].rsplit("\\", 1)[-1].lower().removesuffix(".exe") in (
+                        "powershell", "pwsh", "cmd"):
+                    return False
+    return True
+
+
 def parts(tree: Tree, instr: Instruction) -> list[Part]:
-    """The shell texts a RUN executes; [] for exec form."""
+    """The shell texts a RUN executes; [] for exec form or a shell that is not POSIX."""
     run = Run(instr)
-    if run.form == "exec":
+    if run.form == "exec" or not posix_shell(tree, instr):
         return []
     line = Part(run.script, None)
     if run.form == "shell":

@@ -17,7 +17,7 @@ from dockfix.facts import not_python_reason
 from dockfix.syntax import Instruction, Tree
 from dockfix.transforms._installs import (
     Install, User, add_flag, cache_mount_targets, chain, command_env, covers, ensure_env, env_before, expand,
-    installs, is_set, option_value, parts, remove_word, user_before,
+    installs, is_set, option_value, parts, posix_shell, remove_word, user_before,
 )
 from dockfix.views import Run, stages
 
@@ -191,6 +191,10 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
             if instr.name != "RUN":
                 continue
             if Run(instr).form == "exec":
+                continue
+            if not posix_shell(tree, instr):
+                if any(w in instr.args for w in ("pip", "uv ", "poetry")):
+                    yield Note(NAME, "not a POSIX shell (Windows or PowerShell): left alone", instr.line)
                 continue
             edits, done, notes, uv_mounted = plan(tree, instr)
             yield from notes
