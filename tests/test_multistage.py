@@ -188,5 +188,5 @@ def test_the_page_example_is_what_the_transform_does() -> None:
     from pathlib import Path
 
     page = (Path(__file__).resolve().parents[1] / "transforms" / "multistage.md").read_text()
-    before, after = re.findall(r"```dockerfile\n(.*?)```", page, re.S)[:2]
+    before, after = re.findall(r"```dockerfile\n(.*?)```", page, re.DOTALL)[:2]
     assert _split(before) == after

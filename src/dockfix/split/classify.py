@@ -20,7 +20,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from dockfix.shell import Command, Script, parse_script
+from dockfix.shell import Command, Script
 from dockfix.split.debian_runtime import is_build_only
 from dockfix.syntax import Instruction
 from dockfix.views import Copy, Run, key_values
@@ -125,7 +125,7 @@ class Classifier:
     def __init__(self) -> None:
         self.scope = Scope()
 
-    def step(self, instr: Instruction, user: str) -> Step:
+    def step(self, instr: Instruction) -> Step:
         name = instr.name
         scope = self.scope
         if name in ("ENV", "ARG"):
@@ -147,10 +147,10 @@ class Classifier:
                 return Step(instr, "uv-binary")
             return Step(instr, "copy")
         if name == "RUN":
-            return self._run(instr, user)
+            return self._run(instr)
         return Step(instr, "other")
 
-    def _run(self, instr: Instruction, user: str) -> Step:
+    def _run(self, instr: Instruction) -> Step:
         script = shell_script(instr)
         text = " ".join(Run(instr).scripts()) if Run(instr).form != "exec" else " ".join(instr.exec_form or [])
         if script is None:

@@ -22,7 +22,7 @@ from dockfix.facts import not_python_reason
 from dockfix.split import classify, debian_runtime, equivalence, images
 from dockfix.split.classify import Classifier, Step, resolve
 from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
-from dockfix.views import global_args, key_values, stages
+from dockfix.views import Run, global_args, key_values, stages
 
 NAME = "multistage"
 SYSTEM_VENV = "/opt/venv"
@@ -107,7 +107,7 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     runtime_word = _runtime_word(stage.from_.logical[stage.from_.args_start + span[0]:stage.from_.args_start + span[1]],
                                  base, runtime.image)
     classifier = Classifier()
-    steps = [classifier.step(instr, stage.user_at(instr)) for instr in stage.instructions]
+    steps = [classifier.step(instr) for instr in stage.instructions]
     for step in steps:
         if step.kind == "mixed":
             raise Skip(f"line {step.instr.line}: {step.reason}")
@@ -303,7 +303,7 @@ def _check_tools(plan: Plan, context: Context) -> None:
         or re.match(r"requirements.*\.(txt|in)$", p.rsplit("/", 1)[-1]))
     for package, library in debian_runtime.PYPI_SYSTEM_LIBRARY.items():
         provided = library in installed or any(debian_runtime.DEV_TO_RUNTIME.get(p) == library for p in installed)
-        if re.search(rf"(?<![\w.-]){re.escape(package)}(?![\w-])", requirements, re.I) and not provided:
+        if re.search(rf"(?<![\w.-]){re.escape(package)}(?![\w-])", requirements, re.IGNORECASE) and not provided:
             raise Skip(f"{package} links against {library}, which {_image(plan)} has and {plan.runtime.image} lacks")
 
 
@@ -331,7 +331,7 @@ def _gains(plan: Plan, classifier: Classifier) -> bool:
         return True
     env = classifier.scope.env
     for step in plan.steps:
-        mounts = " ".join(m.target for m in _mounts(step.instr))
+        mounts = " ".join(m.target for m in Run(step.instr).mounts)
         for command in step.installs:
             argv = command.command.argv
             if command.tool == "pip" and not ("--no-cache-dir" in argv or env.get("PIP_NO_CACHE_DIR") or ".cache" in mounts):
@@ -341,11 +341,6 @@ def _gains(plan: Plan, classifier: Classifier) -> bool:
             if command.tool == "poetry":
                 return True
     return False
-
-
-def _mounts(instr: Instruction):
-    from dockfix.views import mounts
-    return mounts(instr)
 
 
 # -- the runtime's system packages ----------------------------------------------------------
@@ -379,13 +374,11 @@ def _runtime_apt(tree: Tree, step: Step, runtime: images.Runtime) -> list[Edit] 
         raise Skip(f"line {instr.line}: an apt RUN with several installs of build-only packages")
     base = instr.args_start
     edits = []
-    words = {w.start: w for _, c in removed for w in c.words}
     doomed = [w for word, c in removed for w in c.words if w.value == word]
     edits += _remove_words(tree, instr, [(base + w.start, base + w.end) for w in doomed])
     for word, command, library in replaced:
         w = next(w for w in command.words if w.value == word)
         edits.append(replace_logical(instr, base + w.start, base + w.end, library))
-    del words
     return edits
 
 
