@@ -1,0 +1,492 @@
+"""lockfile-first: install dependencies from the manifests before the code is copied.
+
+`COPY . .` before `RUN pip install -r requirements.txt` makes every code change
+re-run the install. When the install reads only manifests (requirements files
+and what they include, pyproject.toml with uv.lock or poetry.lock, Pipfile.lock),
+those files are copied first, the install runs, then the code is copied:
+- an install that reads nothing but manifests moves with them (the code copy
+  goes below it);
+- `uv sync` / `poetry install` that also install the project keep their place
+  after the code, and a dependencies-only run (`--no-install-project`,
+  `--no-root`) with the same flags goes before it.
+Everything else stays in order. Anything uncertain is left alone with a Note.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from dockfix.context import Context
+from dockfix.edits import Edit, insert_before, insert_after
+from dockfix.engine import Fix, Note, Transform
+from dockfix.facts import not_python_reason
+from dockfix.manifests import (IgnoreRules, ignore_rules, is_local_path, pipfile_blockers, poetry_blockers,
+                               requirements, toml, uv_blockers)
+from dockfix.pragmas import Suppressions
+from dockfix.shell import Command
+from dockfix.syntax import Instruction, Tree
+from dockfix.transforms._installs import Part, classify, keyword_case, parts
+from dockfix.views import Copy, Stage, key_values, stages
+
+NAME = "lockfile-first"
+BASE = "/<workdir of the base image>"  # a symbolic folder: relative paths still compare right
+
+DEPS, NOTHING, SPLIT, CODE = "deps", "nothing", "split", "code"
+# Programs that read nothing from the build's working folder (safe to run before the code is there).
+INERT_PROGRAMS = frozenset({"apt-get", "apt", "apk", "dnf", "yum", "microdnf", "useradd", "adduser", "groupadd",
+                            "addgroup", "mkdir", "echo", "true", "set", "rm"})
+INERT_INSTRUCTIONS = frozenset({"LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER",
+                                "SHELL", "ONBUILD", "USER"})
+_PIP_VALUE = {"-i", "--index-url", "--extra-index-url", "--index", "--default-index", "--trusted-host", "--timeout",
+              "--retries", "--log", "--cache-dir", "--src", "--upgrade-strategy", "--only-binary", "--no-binary",
+              "--platform", "--python-version", "--implementation", "--abi", "--progress-bar", "--python", "-p",
+              "--python-platform", "--index-strategy", "--keyring-provider", "--resolution", "--prerelease",
+              "--exclude-newer", "--link-mode", "--reinstall-package", "--upgrade-package", "-P", "--extra",
+              "--no-build-package", "--torch-backend", "--config-settings", "-C", "--proxy", "--cert",
+              "--client-cert", "--root-user-action", "--report", "--python-executable"}
+_PIP_WRITES_HERE = {"-t", "--target", "--prefix", "--root"}
+
+
+@dataclass
+class Step:
+    """What one command of the install RUN reads."""
+
+    kind: str  # DEPS, NOTHING, SPLIT or CODE
+    command: Command
+    part: Part
+    reads: list[tuple[str, bool]] = field(default_factory=list)  # (path in the image, required)
+    requirement_files: list[str] = field(default_factory=list)  # read with pip's -r/-c rules
+    suffix: str = ""  # for SPLIT: the flag that makes it install dependencies only
+    project: tuple[str, str] | None = None  # (tool, folder in the image) whose pyproject must be checked
+    why: str | None = None  # for CODE: what it reads from the code
+
+
+def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
+    reason = not_python_reason(tree, context)
+    if reason:
+        yield Note(NAME, reason)
+        return
+    suppress = Suppressions.of(tree)
+    for stage in stages(tree):
+        workdirs = _workdirs(tree, stage)
+        for instr in stage.instructions:
+            if instr.name == "RUN":
+                found = list(_plan(tree, context, stage, workdirs, instr, suppress))
+                yield from found
+                if any(isinstance(f, Fix) for f in found):
+                    break  # one fix per stage and round: the next round sees the new order
+
+
+def _workdirs(tree: Tree, stage: Stage) -> dict[int, str]:
+    """The working folder each instruction of the stage runs in (id -> path)."""
+    named = {s.name.lower(): s for s in stages(tree) if s.name and s.index < stage.index}
+    current = BASE
+    parent = named.get(stage.base.lower())
+    if parent is not None:
+        current = list(_workdirs(tree, parent).values())[-1] if parent.instructions else BASE
+        if parent.instructions and parent.instructions[-1].name == "WORKDIR":
+            current = _resolve(current, parent.instructions[-1].args.strip())
+    out = {}
+    for instr in stage.instructions:
+        out[id(instr)] = current
+        if instr.name == "WORKDIR":
+            current = _resolve(current, instr.args.strip())
+    out[-1] = current
+    return out
+
+
+def _resolve(base: str, path: str) -> str:
+    path = path.strip("'\"")
+    if path.startswith("$"):
+        path = "/" + path
+    return posixpath.normpath(posixpath.join(base, path))
+
+
+# --- what the install reads ------------------------------------------------------
+
+
+def _steps(tree: Tree, instr: Instruction, workdir: str) -> list[Step]:
+    out = []
+    for part in parts(tree, instr):
+        for cmd in part.script.commands:
+            out.append(_step(cmd, part, workdir))
+    return out
+
+
+def _step(cmd: Command, part: Part, workdir: str) -> Step:
+    argv = cmd.argv
+    program = argv[0].rsplit("/", 1)[-1] if argv else ""
+    kind = classify(cmd) if argv else None
+    if kind and kind[0] == "pip" or kind == ("uv", "install") or kind == ("uv", "pip-sync"):
+        return _pip_step(cmd, part, workdir, sync=kind == ("uv", "pip-sync"))
+    if kind == ("uv", "sync"):
+        return _project_step(cmd, part, workdir, "uv", ("uv.lock", ".python-version", "uv.toml"),
+                             "--no-install-project", ("--no-install-project",), ("--project", "--directory"))
+    if kind and kind[0] == "poetry":
+        if "--only-root" in argv:
+            return Step(CODE, cmd, part, why="`poetry install --only-root` installs the project only")
+        return _project_step(cmd, part, workdir, "poetry", ("poetry.lock", "poetry.toml"), "--no-root",
+                             ("--no-root",), ("-C", "--directory", "-P", "--project"))
+    if program == "pipenv" and any(v in argv[1:] for v in ("install", "sync")):
+        if any(is_local_path(a) or a in ("-e", "--editable") for a in argv[2:] if not a.startswith("--")):
+            return Step(CODE, cmd, part, why="pipenv installs a local path")
+        return Step(DEPS, cmd, part, reads=[(_resolve(workdir, "Pipfile"), True), (_resolve(workdir, "Pipfile.lock"), False),
+                                            (_resolve(workdir, ".env"), False)], project=("pipenv", workdir))
+    if program in INERT_PROGRAMS:
+        return Step(NOTHING, cmd, part)
+    return Step(CODE, cmd, part, why=f"`{program}` may read the code")
+
+
+def _pip_step(cmd: Command, part: Part, workdir: str, sync: bool) -> Step:
+    argv = cmd.argv
+    args = argv[argv.index("install" if "install" in argv else "sync") + 1:]
+    step = Step(NOTHING, cmd, part)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        value = inline if eq else (args[i + 1] if i + 1 < len(args) else "")
+        short = arg[:2] if arg[:2] in ("-r", "-c", "-e", "-f", "-t") and len(arg) > 2 and not arg.startswith("--") else None
+        if short:
+            name, value, eq = short, arg[2:], "="
+        if name in ("-r", "--requirement", "-c", "--constraint", "--override", "-b", "--build-constraint"):
+            step.requirement_files.append(_resolve(workdir, value))
+        elif name in ("-e", "--editable", "-f", "--find-links"):
+            if is_local_path(value) or name in ("-e", "--editable"):
+                return Step(CODE, cmd, part, why=f"`{name} {value}` installs from a local path")
+        elif name in _PIP_WRITES_HERE:
+            return Step(CODE, cmd, part, why=f"`{name}` installs into a folder the code copy may overwrite")
+        elif name in ("--group", "--config-file"):
+            return Step(CODE, cmd, part, why=f"`{name}` reads project files")
+        elif name in _PIP_VALUE:
+            pass
+        elif arg.startswith("-"):
+            i += 1
+            continue
+        elif sync:
+            step.requirement_files.append(_resolve(workdir, arg))
+            i += 1
+            continue
+        elif is_local_path(arg):
+            return Step(CODE, cmd, part, why=f"`{arg}` is a local path (the project itself)")
+        else:
+            i += 1
+            continue
+        i += 1 if eq else 2
+    if any(f.endswith(("pyproject.toml", "setup.py", "setup.cfg")) for f in step.requirement_files):
+        return Step(CODE, cmd, part, why="it reads the project's metadata")
+    if step.requirement_files:
+        step.kind = DEPS
+    return step
+
+
+def _project_step(cmd: Command, part: Part, workdir: str, tool: str, optional: tuple[str, ...], suffix: str,
+                  deps_flags: tuple[str, ...], folder_flags: tuple[str, ...]) -> Step:
+    argv = cmd.argv
+    folder = workdir
+    for i, arg in enumerate(argv):
+        for flag in folder_flags:
+            if arg == flag and i + 1 < len(argv):
+                folder = _resolve(workdir, argv[i + 1])
+            elif arg.startswith(flag + "="):
+                folder = _resolve(workdir, arg[len(flag) + 1:])
+    reads = [(posixpath.join(folder, "pyproject.toml"), True)] + [(posixpath.join(folder, f), False) for f in optional]
+    kind = DEPS if any(a in deps_flags for a in argv) else SPLIT
+    return Step(kind, cmd, part, reads=reads, suffix=suffix if kind == SPLIT else "", project=(tool, folder))
+
+
+# --- the code copy -----------------------------------------------------------------
+
+
+@dataclass
+class CodeCopy:
+    instr: Instruction
+    source: str  # context folder it copies ("" for the whole context)
+    dest: str  # folder in the image
+    dest_text: str
+
+    def context_path(self, image_path: str) -> str | None:
+        """Where an image path under the copy's destination comes from in the context."""
+        if image_path != self.dest and not image_path.startswith(self.dest.rstrip("/") + "/"):
+            return None
+        rel = posixpath.relpath(image_path, self.dest)
+        return posixpath.normpath(posixpath.join(self.source, rel)) if self.source else rel
+
+
+def _code_copy(instr: Instruction, context: Context, workdir: str) -> CodeCopy | None | str:
+    """A COPY/ADD of a context folder (CodeCopy), a Note text when it is one we cannot read, else None."""
+    if instr.name not in ("COPY", "ADD") or instr.flag("from") is not None or instr.heredocs:
+        return None
+    copy = Copy(instr)
+    broad = [s for s in copy.sources if s in (".", "./") or s.endswith("/") or ("$" not in s and "*" not in s
+                                                                               and context.is_dir(s) and s not in ("",))]
+    if not broad:
+        return None
+    if len(copy.sources) != 1 or "$" in copy.sources[0] or any(c in copy.sources[0] for c in "*?["):
+        return f"line {instr.line}: a copy of several sources or a pattern"
+    source = copy.sources[0].strip("/")
+    while source.startswith("./"):
+        source = source[2:]
+    source = "" if source in (".", "") else posixpath.normpath(source)
+    return CodeCopy(instr, source, _resolve(workdir, copy.destination), copy.destination)
+
+
+# --- the plan for one install RUN ------------------------------------------------
+
+
+def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], install: Instruction,
+          suppress: Suppressions) -> Iterator[Fix | Note]:
+    workdir = workdirs[id(install)]
+    steps = _steps(tree, install, workdir)
+    if not any(s.kind in (DEPS, SPLIT) for s in steps):
+        return
+    before = stage.instructions[: stage.instructions.index(install)]
+    code, code_at = None, -1
+    for index in range(len(before) - 1, -1, -1):
+        found = _code_copy(before[index], context, workdirs[id(before[index])])
+        if isinstance(found, str):
+            yield Note(NAME, f"code copied before the install ({found}): left alone", install.line)
+            return
+        if found:
+            code, code_at = found, index
+            break
+    if code is None:
+        return
+    if suppress.blocks(NAME, code.instr.line):
+        return
+    between = before[code_at + 1:]
+    if _already_first(tree, before[:code_at], steps, workdirs):
+        return
+    blocker = _cannot_cross(tree, code, between, workdirs)
+    if blocker:
+        yield Note(NAME, f"install at line {install.line} stays after the code copy: {blocker}", install.line)
+        return
+    moving = all(s.kind in (DEPS, NOTHING) for s in steps)
+    wanted = steps if moving else _deps_prefix(steps)
+    if isinstance(wanted, str):
+        yield Note(NAME, f"install at line {install.line} stays after the code copy: {wanted}", install.line)
+        return
+    files = _files(context, code, wanted)
+    if isinstance(files, str):
+        yield Note(NAME, f"install at line {install.line} stays after the code copy: {files}", install.line)
+        return
+    copies = _manifest_copies(tree, code, files, workdirs[id(install)], before[:code_at], workdirs)
+    block = _block_lines(tree, code.instr)
+    if moving:
+        edits = (_remove(tree, code.instr), *_maybe(insert_before(tree, install, copies) if copies else None),
+                 insert_after(tree, install, block))
+        message = f"install dependencies before copying the code ({_names(files)} first)"
+    else:
+        run = _deps_run(tree, install, wanted)
+        edits = (_remove(tree, code.instr), insert_before(tree, install, [*copies, run, *block]))
+        message = f"install dependencies from {_names(files)} before copying the code, the project after it"
+    yield Fix(NAME, message, install.line, edits)
+
+
+def _maybe(edit: Edit | None) -> tuple[Edit, ...]:
+    return (edit,) if edit else ()
+
+
+def _names(files: list[tuple[str, str]]) -> str:
+    return ", ".join(c for c, _ in files)
+
+
+def _already_first(tree: Tree, earlier: list[Instruction], steps: list[Step], workdirs: dict[int, str]) -> bool:
+    """Every install of the RUN already has a dependencies-only twin before the code copy."""
+    prior = [p for instr in earlier if instr.name == "RUN"
+             for p in _steps(tree, instr, workdirs[id(instr)]) if p.kind == DEPS]
+    wanted = [s for s in steps if s.kind in (DEPS, SPLIT)]
+    return all(any(_same_install(s, p) for p in prior) for s in wanted)
+
+
+def _same_install(step: Step, prior: Step) -> bool:
+    if step.project or prior.project:
+        return step.project == prior.project
+    return set(step.requirement_files) <= set(prior.requirement_files)
+
+
+def _cannot_cross(tree: Tree, code: CodeCopy, between: list[Instruction], workdirs: dict[int, str]) -> str | None:
+    """Why the code copy cannot move below these instructions (None: it can)."""
+    copy_text = code.instr.logical
+    for instr in between:
+        name = instr.name
+        if name in INERT_INSTRUCTIONS:
+            continue
+        if name in ("ENV", "ARG"):
+            if any(f"${k}" in copy_text or f"${{{k}" in copy_text for k, _ in key_values(instr)):
+                return f"line {instr.line} sets a variable the code copy uses"
+            continue
+        if name == "WORKDIR":
+            if not code.dest_text.startswith("/"):
+                return f"the code copy's destination is relative and line {instr.line} changes the folder"
+            continue
+        if name in ("COPY", "ADD"):
+            dest = _resolve(workdirs[id(instr)], Copy(instr).destination)
+            if _overlap(dest, code.dest):
+                return f"line {instr.line} copies into the same folder"
+            continue
+        if name == "RUN":
+            steps = _steps(tree, instr, workdirs[id(instr)])
+            if not steps or any(s.kind != NOTHING for s in steps):
+                return f"the RUN at line {instr.line} may read the code"
+            continue
+        return f"line {instr.line} ({name}) comes between"
+    return None
+
+
+def _overlap(a: str, b: str) -> bool:
+    a, b = a.rstrip("/") or "/", b.rstrip("/") or "/"
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/") or a == "/" or b == "/"
+
+
+def _deps_prefix(steps: list[Step]) -> list[Step] | str:
+    """The commands of a dependencies-only RUN: every step up to the last install, code-free."""
+    last = max(i for i, s in enumerate(steps) if s.kind in (DEPS, SPLIT))
+    prefix = steps[: last + 1]
+    for step in prefix:
+        if step.kind == CODE:
+            return f"{step.why} before the dependencies install in the same RUN"
+        if step.kind == NOTHING and not classify(step.command):
+            return f"`{step.command.argv[0]}` runs in the same RUN before the install (split it by hand)"
+        if step.command.separator not in ("&&", None) and step is not prefix[-1]:
+            return "its commands are not joined with &&"
+        if step.part.doc is not None:
+            return "the install is in a heredoc"
+    return prefix
+
+
+def _files(context: Context, code: CodeCopy, steps: list[Step]) -> list[tuple[str, str]] | str:
+    """(context path, image path) of every manifest the steps read from the code copy."""
+    rules = ignore_rules(context)
+    out: list[tuple[str, str]] = []
+
+    def add(context_path: str, image_path: str) -> None:
+        if (context_path, image_path) not in out:
+            out.append((context_path, image_path))
+
+    for step in steps:
+        for image_path in step.requirement_files:
+            source = code.context_path(image_path)
+            if source is None:
+                continue
+            found = requirements(context, source)
+            if found.missing:
+                return f"{found.missing[0]} is not in the build context"
+            if found.local:
+                return f"{found.files[0]} installs from a local path (`{found.local[0]}`)"
+            for path in found.files:
+                rel = posixpath.relpath(path, code.source or ".")
+                if rel.startswith(".."):
+                    return f"{path} is outside the copied folder"
+                add(path, posixpath.normpath(posixpath.join(code.dest, rel)))
+        for image_path, required in step.reads:
+            source = code.context_path(image_path)
+            if source is None:
+                continue
+            if context.read(source) is None or not required and rules.excludes(source):
+                if required:
+                    return f"{source} is not in the build context"
+                continue
+            add(source, image_path)
+        if step.project:
+            why = _project_blockers(context, code, step.project)
+            if why:
+                return why
+    for source, _ in out:
+        if rules.excludes(source):
+            return f"{source} is excluded by .dockerignore"
+    if not out:
+        return "it reads no manifest from the code copy"
+    venv = _venv_in_context(context, rules, code) if any(s.project for s in steps) else None
+    if venv:
+        return f"the code copy would overwrite the environment with {venv}/ (exclude it in .dockerignore)"
+    return out
+
+
+def _project_blockers(context: Context, code: CodeCopy, project: tuple[str, str]) -> str | None:
+    tool, folder = project
+    base = code.context_path(folder)
+    if base is None:
+        return None
+    name = "Pipfile" if tool == "pipenv" else "pyproject.toml"
+    data = toml(context, posixpath.join(base, name))
+    if data is None:
+        return f"{posixpath.join(base, name)} is missing or not valid TOML"
+    check = {"uv": uv_blockers, "poetry": poetry_blockers, "pipenv": pipfile_blockers}[tool]
+    reasons = check(data)
+    return reasons[0] if reasons else None
+
+
+def _venv_in_context(context: Context, rules: IgnoreRules, code: CodeCopy) -> str | None:
+    for path in context.listing():
+        top = path.rstrip("/").split("/")[0]
+        if code.source and not path.startswith(code.source + "/"):
+            continue
+        if top in (".venv", "venv") or path.endswith("/pyvenv.cfg"):
+            folder = path.rsplit("/pyvenv.cfg", 1)[0] if path.endswith("/pyvenv.cfg") else top
+            if not rules.excludes(folder + "/bin/python"):
+                return folder
+    return None
+
+
+# --- the new text ------------------------------------------------------------------
+
+
+def _manifest_copies(tree: Tree, code: CodeCopy, files: list[tuple[str, str]], workdir: str,
+                     earlier: list[Instruction], workdirs: dict[int, str]) -> list[str]:
+    """COPY lines for the manifests, one per destination folder, in the code copy's style."""
+    have = _copied_before(earlier, workdirs)
+    keyword = keyword_case(tree, "COPY")
+    flags = [code.instr.logical[f.start:f.end] for f in code.instr.flags if f.name in ("chown", "chmod", "link")]
+    folders: dict[str, list[str]] = {}
+    for source, image_path in files:
+        if (source, image_path) in have:
+            continue
+        folders.setdefault(posixpath.dirname(image_path), []).append(source)
+    lines = []
+    for folder, sources in folders.items():
+        if code.dest_text.startswith(("/", "$")):
+            dest = (folder[1:] if folder.startswith("/$") else folder).rstrip("/") + "/"
+        else:
+            rel = posixpath.relpath(folder, workdir)
+            dest = "./" if rel == "." else rel + "/"
+        lines.append(" ".join([keyword, *flags, *sources, dest]))
+    return lines
+
+
+def _copied_before(earlier: list[Instruction], workdirs: dict[int, str]) -> set[tuple[str, str]]:
+    """(context file, image path) pairs that single-file COPYs already put in place."""
+    out = set()
+    for instr in earlier:
+        if instr.name != "COPY" or instr.flag("from") is not None or instr.heredocs:
+            continue
+        copy = Copy(instr)
+        dest = _resolve(workdirs[id(instr)], copy.destination)
+        into_folder = copy.destination.endswith("/") or copy.destination in (".", "./") or len(copy.sources) > 1
+        for source in copy.sources:
+            clean = posixpath.normpath(source)
+            out.add((clean, posixpath.join(dest, posixpath.basename(clean)) if into_folder else dest))
+    return out
+
+
+def _deps_run(tree: Tree, install: Instruction, steps: list[Step]) -> str:
+    """`RUN <the install's flags> <its commands, dependencies only>`."""
+    args = install.logical[install.args_start:]
+    texts = [args[s.command.start:s.command.end] + (f" {s.suffix}" if s.kind == SPLIT else "") for s in steps]
+    flags = [install.logical[f.start:f.end] for f in install.flags]
+    return " ".join([keyword_case(tree, "RUN"), *flags, " && ".join(texts)])
+
+
+def _block_lines(tree: Tree, instr: Instruction) -> list[str]:
+    start = instr.leading_comments[0].start if instr.leading_comments else instr.start
+    return tree.source[start:instr.end].splitlines()
+
+
+def _remove(tree: Tree, instr: Instruction) -> Edit:
+    start = instr.leading_comments[0].start if instr.leading_comments else instr.start
+    return Edit(start, instr.end, "")
+
+
+TRANSFORM = Transform(NAME, "copy manifests and lockfiles first and install dependencies before the code is copied", find)
