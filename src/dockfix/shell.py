@@ -108,7 +108,7 @@ def parse_script(text: str) -> Script:
             continue
         if c == "#":
             end = text.find("\n", i)
-            if comment_start is None and "\n" not in text[i:]:
+            if comment_start is None and end < 0:  # (not `"\n" in text[i:]`: a copy per comment)
                 comment_start = i
             i = n if end < 0 else end
             continue

@@ -68,11 +68,15 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         return
     for stage in stages(tree):
         runs = [i for i in stage.instructions if i.name == "RUN"]
+        # One backward pass (not a scan of the later RUNs per RUN): linear in the stage's size.
+        later_needs = [False] * len(runs)
+        for index in range(len(runs) - 2, -1, -1):
+            later_needs[index] = later_needs[index + 1] or _needs_lists(tree, runs[index + 1])
         for index, instr in enumerate(runs):
-            yield from _fix_run(tree, instr, runs[index + 1 :])
+            yield from _fix_run(tree, instr, later_needs[index])
 
 
-def _fix_run(tree: Tree, instr: Instruction, later: list[Instruction]) -> Iterator[Fix | Note]:
+def _fix_run(tree: Tree, instr: Instruction, later_needs_lists: bool) -> Iterator[Fix | Note]:
     parts = _scripts(instr, tree)
     if Run(instr).form == "exec":
         return
@@ -90,14 +94,14 @@ def _fix_run(tree: Tree, instr: Instruction, later: list[Instruction]) -> Iterat
         return
     if not any(_apt_update(c) for c in commands):
         return  # the lists came from an earlier layer: removing them here saves nothing
-    if any(_later_needs_lists(tree, other) for other in later):
+    if later_needs_lists:
         yield Note(NAME, "apt lists kept: a later RUN installs without `apt-get update`", instr.line)
         return
     yield Fix(NAME, "remove the apt package lists after installing (hadolint DL3009)", instr.line,
               (_append(tree, instr, parts, CLEAN_APT),))
 
 
-def _later_needs_lists(tree: Tree, instr: Instruction) -> bool:
+def _needs_lists(tree: Tree, instr: Instruction) -> bool:
     commands = [c for s, _, _ in _scripts(instr, tree) for c in s.commands]
     return any(_apt_install(c) for c in commands) and not any(_apt_update(c) for c in commands)
 
