@@ -1,7 +1,7 @@
 """Build one fixture variant, smoke-test it, and time its rebuilds.
 
 Variants: ``original`` (the naive Dockerfile), ``dockfix`` (the same after
-``dockfix --write``) and ``expert`` (expert.Dockerfile).  A cold build starts
+``dockfix --write --unsafe-fixes``: every rewrite, the multi-stage split included) and ``expert`` (expert.Dockerfile).  A cold build starts
 from an empty build cache (``docker builder prune -af``; base images stay),
 then the lab times a rebuild after a code-only change and one after a
 dependency change, in that order, in the same context.
@@ -94,7 +94,7 @@ def run_dockfix(dockerfile: Path) -> tuple[int | None, str]:
     cmd = dockfix_command()
     if cmd is None:
         return None, "dockfix CLI is not installed in this environment"
-    r = subprocess.run([*cmd, "--write", str(dockerfile)], capture_output=True, text=True,
+    r = subprocess.run([*cmd, "--write", "--unsafe-fixes", str(dockerfile)], capture_output=True, text=True,
                        timeout=300, cwd=dockerfile.parent)
     return r.returncode, (r.stdout + r.stderr)[-4000:]
 

@@ -49,6 +49,7 @@ class Plan:
     system: bool  # installs went to the interpreter's site-packages: the builder makes SYSTEM_VENV
     owner: str | None  # --chown for the copy (the installs ran as this non-root user)
     keep_uv_binary: bool
+    venv_at: int = -1  # step index before which the builder makes SYSTEM_VENV (system installs only)
     apt_edits: dict[int, list[Edit] | None] = field(default_factory=dict)  # step index -> runtime edits; None: drop
 
 
@@ -148,6 +149,7 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     plan = Plan(tree, stage.from_, runtime, span, runtime_word, steps, first, last, venv, system,
                 None if user in ("root", "0") else user, keep_uv_binary=False)
     _check_tools(plan, context)
+    plan.venv_at = _venv_position(plan) if system else -1
     plan.apt_edits = {i: _runtime_apt(tree, steps[i], runtime) for i in range(last) if steps[i].kind == "apt"}
     if not _gains(plan, classifier):
         raise Skip("nothing to gain: already on a slim base, with no build-only packages, caches or tools to leave behind")
@@ -156,6 +158,23 @@ def make_plan(tree: Tree, context: Context) -> Plan:
 
 # Installing these into the system only serves the builder (the installers themselves).
 _TOOLING = {"pip", "setuptools", "wheel", "poetry", "uv", "poetry-plugin-export"}
+
+
+def _venv_position(plan: Plan) -> int:
+    """Where the builder makes the venv: after system installs of the installers
+    themselves (poetry, uv, pip upgrades), so they stay behind in the builder instead
+    of riding along in the copied environment, unless the runtime runs them."""
+    used = {w for _, words in _runtime_words(plan) for w in words}
+    for index in range(plan.first, plan.last + 1):
+        step = plan.steps[index]
+        commands = [c for c in step.installs if c.tool not in ("glue", "poetry-config")]
+        if step.kind != "install" or not commands:
+            continue
+        if all(c.tool == "pip" and c.target == "system" and set(_names(c.packages)) <= _TOOLING
+               and not set(_names(c.packages)) & used for c in commands):
+            continue
+        return index
+    return plan.first
 
 
 def _names(packages: tuple[str, ...]) -> list[str]:
@@ -427,7 +446,7 @@ def render(plan: Plan) -> str:
             continue
         builder_only = step.kind == "install" or plan.apt_edits.get(index, []) is None or (
             step.kind == "uv-binary" and not plan.keep_uv_binary)
-        if plan.system and index == plan.first:
+        if plan.system and index == plan.venv_at:
             builder += [line + eol for line in venv_lines]
         builder.append(_text(tree, instr, with_comments=builder_only))
         if index == plan.last:
