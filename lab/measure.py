@@ -42,6 +42,7 @@ class VariantResult:
     size_bytes: int | None = None
     cold_s: float | None = None
     code_rebuild_s: float | None = None
+    code_reruns: list[str] | None = None  # RUN steps a code-only change re-ran (not CACHED)
     dep_rebuild_s: float | None = None
     smoke_output: str = ""
     smoke_after_changes: str = ""  # "ok", "failed: ...", "" when not run
@@ -99,6 +100,21 @@ def run_dockfix(dockerfile: Path) -> tuple[int | None, str]:
     return r.returncode, (r.stdout + r.stderr)[-4000:]
 
 
+_STEP = re.compile(r"^#(\d+) \[[^\]]*\] (RUN .*)$", re.MULTILINE)
+_CACHED = re.compile(r"^#(\d+) CACHED$", re.MULTILINE)
+
+
+def rerun_steps(log: str) -> list[str]:
+    """The RUN steps a build executed rather than took from the cache, from a
+    `--progress=plain` log: the mechanism behind a slow or fast rebuild, and
+    unlike wall-clock seconds it does not depend on how fast the network is."""
+    cached = set(_CACHED.findall(log))
+    seen: dict[str, str] = {}
+    for step, command in _STEP.findall(log):
+        seen.setdefault(step, command)
+    return [command[:100] for step, command in seen.items() if step not in cached]
+
+
 def build(engine: Engine, ctx: Path, tag: str, log_path: Path | None) -> tuple[bool, float, str]:
     t0 = time.monotonic()
     r = engine.docker("build", "--progress=plain", "-t", tag, "-f", str(ctx / "Dockerfile"),
@@ -108,7 +124,7 @@ def build(engine: Engine, ctx: Path, tag: str, log_path: Path | None) -> tuple[b
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text(text)
-    return r.returncode == 0, elapsed, text[-3000:]
+    return r.returncode == 0, elapsed, text
 
 
 def cold_build(engine: Engine, ctx: Path, tag: str, log_path: Path | None):
@@ -229,7 +245,7 @@ def run_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs: Pat
     log(f"lab: {fx.name} [{variant}] cold build")
     ok, res.cold_s, tail = cold_build(engine, ctx, tag, logp("cold"))
     if not ok:
-        res.status, res.reason, res.log = "build failed", "cold build failed", tail
+        res.status, res.reason, res.log = "build failed", "cold build failed", tail[-3000:]
         return res
     res.config, res.size_bytes = image_config(engine, tag)
     ok, res.smoke_output = smoke_test(engine, tag, fx.smoke)
@@ -245,15 +261,16 @@ def run_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs: Pat
     res.code_rebuild_s = secs if ok else None
     if not ok:
         res.smoke_after_changes = "failed: rebuild after code change failed"
-        res.log = tail
+        res.log = tail[-3000:]
         return res
+    res.code_reruns = rerun_steps(tail)
     if fx.apply_dependency_change(ctx):
         log(f"lab: {fx.name} [{variant}] rebuild after a dependency change")
         ok, secs, tail = build(engine, ctx, tag, logp("dep"))
         res.dep_rebuild_s = secs if ok else None
         if not ok:
             res.smoke_after_changes = "failed: rebuild after dependency change failed"
-            res.log = tail
+            res.log = tail[-3000:]
             return res
     ok, out = smoke_test(engine, tag, fx.smoke)
     res.smoke_after_changes = "ok" if ok else f"failed: {out[-300:]}"

@@ -27,6 +27,7 @@ def summarize(results: list[VariantResult]) -> list[dict]:
             "fixture": r.fixture, "variant": r.variant, "status": r.status, "reason": r.reason,
             "size_mb": None if r.size_bytes is None else round(r.size_bytes / 1e6, 1),
             "cold_s": r.cold_s, "code_rebuild_s": r.code_rebuild_s, "dep_rebuild_s": r.dep_rebuild_s,
+            "code_reruns": r.code_reruns,
             "config_diff": r.config_diff, "dropped_syntax": r.dropped_syntax,
             "smoke_after_changes": r.smoke_after_changes,
         }
@@ -62,6 +63,10 @@ def _f(v, fmt="{:.1f}"):
     return "–" if v is None else fmt.format(v)
 
 
+def _n(v):
+    return "–" if v is None else str(len(v))
+
+
 def _x(v):
     return "–" if v is None else f"{v:.2f}×"
 
@@ -76,9 +81,10 @@ def markdown(rows: list[dict], meta: dict) -> str:
         f"Date: {meta.get('date', '?')}. Times are wall-clock seconds on {meta.get('machine', 'this machine')}; "
         "a cold build starts from an empty build cache (base images present).",
         "",
-        "| fixture | variant | status | size MB | cold s | code-change rebuild s | dep-change rebuild s "
-        "| size vs original | size vs expert | code rebuild vs original | code rebuild vs expert | config |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| fixture | variant | status | size MB | cold s | code-change rebuild s | RUNs re-run by it "
+        "| dep-change rebuild s | size vs original | size vs expert | code rebuild vs original "
+        "| code rebuild vs expert | config |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         status = r["status"] + (f" ({r['reason'][:60]})" if r["status"] != "ok" and r["reason"] else "")
@@ -88,10 +94,13 @@ def markdown(rows: list[dict], meta: dict) -> str:
             "same" if not r["config_diff"] else "; ".join(r["config_diff"])[:120])
         lines.append(
             f"| {r['fixture']} | {r['variant']} | {status} | {_f(r['size_mb'])} | {_f(r['cold_s'])} "
-            f"| {_f(r['code_rebuild_s'])} | {_f(r['dep_rebuild_s'])} | {_x(r.get('size_vs_original'))} "
+            f"| {_f(r['code_rebuild_s'])} | {_n(r.get('code_reruns'))} | {_f(r['dep_rebuild_s'])} "
+            f"| {_x(r.get('size_vs_original'))} "
             f"| {_x(r.get('size_vs_expert'))} | {_x(r.get('code_vs_original'))} "
             f"| {_x(r.get('code_vs_expert'))} | {cfg} |"
         )
+    reruns = [f"- {r['fixture']} [{r['variant']}]: " + "; ".join(f"`{c}`" for c in r["code_reruns"])
+              for r in rows if r.get("code_reruns")]
     dropped = sorted({f"{r['fixture']} ({r['variant']})" for r in rows if r["dropped_syntax"]})
     lines += [
         "",
@@ -104,6 +113,15 @@ def markdown(rows: list[dict], meta: dict) -> str:
         f"{t['size_within_10pct_of_expert'][0]} of {t['size_within_10pct_of_expert'][1]}.",
         f"- rebuild after a code-only change at least 5× faster than the original's: "
         f"{t['code_rebuild_5x_faster'][0]} of {t['code_rebuild_5x_faster'][1]}.",
+        "",
+        "## RUN steps a code-only change re-ran",
+        "",
+        "Wall-clock rebuild times here are small for every variant: the fixtures' dependencies",
+        "are few and the package index answers from a nearby cache. Which RUN steps a code-only",
+        "change invalidated (from the plain build log: not `CACHED`) is the mechanism behind the",
+        "speed-up and does not depend on the network:",
+        "",
+        *(reruns or ["- none"]),
         "",
         "`# syntax=` lines dropped before building (no registry for the frontend image): "
         + (", ".join(dropped) if dropped else "none") + ".",

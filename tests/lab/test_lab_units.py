@@ -179,3 +179,24 @@ def test_lab_command_rejects_unknown_variants(capsys):
     with pytest.raises(SystemExit):
         main(["--variants", "original,nope"])
     assert "unknown variants" in capsys.readouterr().err
+
+
+PLAIN_LOG = """\
+#5 [1/4] FROM docker.io/library/python:3.11
+#5 DONE 0.0s
+#6 [2/4] COPY requirements.txt /app/
+#6 CACHED
+#7 [3/4] RUN pip install -r requirements.txt
+#7 CACHED
+#8 [4/4] COPY . /app
+#8 DONE 0.1s
+#9 [stage-1 5/5] RUN python -m compileall /app
+#9 0.301 Listing '/app'...
+#9 DONE 0.4s
+"""
+
+
+def test_rerun_steps_lists_runs_not_taken_from_the_cache():
+    assert measure.rerun_steps(PLAIN_LOG) == ["RUN python -m compileall /app"]
+    assert measure.rerun_steps(PLAIN_LOG.replace("#7 CACHED\n", "")) == [
+        "RUN pip install -r requirements.txt", "RUN python -m compileall /app"]
