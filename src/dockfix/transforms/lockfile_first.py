@@ -134,9 +134,15 @@ def _step(cmd: Command, part: Part, workdir: str) -> Step:
             return Step(CODE, cmd, part, why="pipenv installs a local path")
         return Step(DEPS, cmd, part, reads=[(_resolve(workdir, "Pipfile"), True), (_resolve(workdir, "Pipfile.lock"), False),
                                             (_resolve(workdir, ".env"), False)], project=("pipenv", workdir))
-    if program in INERT_PROGRAMS:
+    if program in INERT_PROGRAMS or _is_setting(argv):
         return Step(NOTHING, cmd, part)
     return Step(CODE, cmd, part, why=f"`{program}` may read the code")
+
+
+def _is_setting(argv: list[str]) -> bool:
+    """`poetry config NAME VALUE`: a user-level setting, safe to repeat, that reads no code
+    (`--local` writes poetry.toml into the project folder, which the code copy may replace)."""
+    return argv[0].rsplit("/", 1)[-1] == "poetry" and argv[1:2] == ["config"] and "--local" not in argv
 
 
 def _pip_step(cmd: Command, part: Part, workdir: str, sync: bool) -> Step:
@@ -241,6 +247,10 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
     workdir = workdirs[id(install)]
     steps = _steps(tree, install, workdir)
     if not any(s.kind in (DEPS, SPLIT) for s in steps):
+        builds = next((s for s in steps if s.kind == CODE and classify(s.command)), None)
+        if builds:
+            yield Note(NAME, f"install at line {install.line} stays after the code copy: {builds.why}",
+                       install.line)
         return
     before = stage.instructions[: stage.instructions.index(install)]
     code, code_at = None, -1
@@ -348,7 +358,7 @@ def _deps_prefix(steps: list[Step]) -> list[Step] | str:
     for step in prefix:
         if step.kind == CODE:
             return f"{step.why} before the dependencies install in the same RUN"
-        if step.kind == NOTHING and not classify(step.command):
+        if step.kind == NOTHING and not classify(step.command) and not _is_setting(step.command.argv):
             return f"`{step.command.argv[0]}` runs in the same RUN before the install (split it by hand)"
         if step.command.separator not in ("&&", None) and step is not prefix[-1]:
             return "its commands are not joined with &&"
