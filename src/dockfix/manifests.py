@@ -13,7 +13,9 @@ from __future__ import annotations
 import posixpath
 import re
 import tomllib
+import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pathspec
 
@@ -61,11 +63,14 @@ class IgnoreRules:
     def plus(self, *patterns: str) -> IgnoreRules:
         return IgnoreRules(self.patterns + tuple(patterns))
 
-    @property
+    @cached_property
     def _spec(self) -> pathspec.PathSpec:
-        # gitwildmatch anchored with a leading "/" behaves as Docker's matcher does.
+        # gitwildmatch anchored with a leading "/" behaves as Docker's matcher does. pathspec 1.x
+        # deprecates the name in favour of variants that differ on edge cases; keep the semantics.
         lines = [("!/" + p[1:]) if p.startswith("!") else "/" + p for p in self.patterns]
-        return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return pathspec.PathSpec.from_lines("gitwildmatch", lines)
 
     def excludes(self, path: str) -> bool:
         path = _clean(path)

@@ -15,6 +15,7 @@ Everything else stays in order. Anything uncertain is left alone with a Note.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -31,6 +32,7 @@ from dockfix.transforms._installs import Part, classify, keyword_case, parts
 from dockfix.views import Copy, Stage, key_values, stages
 
 NAME = "lockfile-first"
+_BLANK_LINE = re.compile(r"[ \t]*\r?\n")
 BASE = "/<workdir of the base image>"  # a symbolic folder: relative paths still compare right
 
 DEPS, NOTHING, SPLIT, CODE = "deps", "nothing", "split", "code"
@@ -142,7 +144,7 @@ def _step(cmd: Command, part: Part, workdir: str) -> Step:
 def _is_setting(argv: list[str]) -> bool:
     """`poetry config NAME VALUE`: a user-level setting, safe to repeat, that reads no code
     (`--local` writes poetry.toml into the project folder, which the code copy may replace)."""
-    return argv[0].rsplit("/", 1)[-1] == "poetry" and argv[1:2] == ["config"] and "--local" not in argv
+    return bool(argv) and argv[0].rsplit("/", 1)[-1] == "poetry" and argv[1:2] == ["config"] and "--local" not in argv
 
 
 def _pip_step(cmd: Command, part: Part, workdir: str, sync: bool) -> Step:
@@ -283,14 +285,19 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
         yield Note(NAME, f"install at line {install.line} stays after the code copy: {files}", install.line)
         return
     copies = _manifest_copies(tree, code, files, workdirs[id(install)], before[:code_at], workdirs)
-    block = _block_lines(tree, code.instr)
     if moving:
-        edits = (_remove(tree, code.instr), *_maybe(insert_before(tree, install, copies) if copies else None),
-                 insert_after(tree, install, block))
+        # The code copy moves below the install; a blank line around it moves with it.
+        gap = _blank_after(tree, code.instr.end) if _blank_before(tree, _block_start(code.instr)) else 0
+        block = ([""] if gap else []) + _block_lines(tree, code.instr)
+        edits = (Edit(_block_start(code.instr), code.instr.end + gap, ""),
+                 *_maybe(insert_before(tree, install, copies) if copies else None), insert_after(tree, install, block))
         message = f"install dependencies before copying the code ({_names(files)} first)"
     else:
         run = _deps_run(tree, install, wanted)
-        edits = (_remove(tree, code.instr), insert_before(tree, install, [*copies, run, *block]))
+        if between:  # the twin needs what comes between (a tool installed, ENV): the code copy moves down
+            edits = (_remove(tree, code.instr), insert_before(tree, install, [*copies, run, *_block_lines(tree, code.instr)]))
+        else:
+            edits = (insert_before(tree, code.instr, [*copies, run]),)
         message = f"install dependencies from {_names(files)} before copying the code, the project after it"
     yield Fix(NAME, message, install.line, edits)
 
@@ -482,21 +489,43 @@ def _copied_before(earlier: list[Instruction], workdirs: dict[int, str]) -> set[
 
 
 def _deps_run(tree: Tree, install: Instruction, steps: list[Step]) -> str:
-    """`RUN <the install's flags> <its commands, dependencies only>`."""
-    args = install.logical[install.args_start:]
-    texts = [args[s.command.start:s.command.end] + (f" {s.suffix}" if s.kind == SPLIT else "") for s in steps]
-    flags = [install.logical[f.start:f.end] for f in install.flags]
-    return " ".join([keyword_case(tree, "RUN"), *flags, " && ".join(texts)])
+    """The install RUN's own text up to its last dependency install, each install that
+    would also install the project given its dependencies-only flag."""
+    pieces, at = [], install.start
+    for step in steps:
+        if step.kind == SPLIT:
+            end = install.source_offset(install.args_start + step.command.end - 1) + 1
+            pieces += [tree.source[at:end], " " + step.suffix]
+            at = end
+    end = install.source_offset(install.args_start + steps[-1].command.end - 1) + 1
+    return "".join(pieces) + tree.source[at:end]
+
+
+def _block_start(instr: Instruction) -> int:
+    return instr.leading_comments[0].start if instr.leading_comments else instr.start
 
 
 def _block_lines(tree: Tree, instr: Instruction) -> list[str]:
-    start = instr.leading_comments[0].start if instr.leading_comments else instr.start
-    return tree.source[start:instr.end].splitlines()
+    return tree.source[_block_start(instr):instr.end].splitlines()
 
 
 def _remove(tree: Tree, instr: Instruction) -> Edit:
-    start = instr.leading_comments[0].start if instr.leading_comments else instr.start
-    return Edit(start, instr.end, "")
+    return Edit(_block_start(instr), instr.end, "")
+
+
+def _blank_before(tree: Tree, pos: int) -> bool:
+    """Whether the line above `pos` (a line start) is blank."""
+    text = tree.source[:pos]
+    if not text.endswith("\n"):
+        return False
+    text = text[:-1].removesuffix("\r")  # the end of the line above
+    return "\n" in text and not text.rsplit("\n", 1)[-1].strip()
+
+
+def _blank_after(tree: Tree, pos: int) -> int:
+    """The length of the blank line starting at `pos` (0 when it is not blank)."""
+    match = _BLANK_LINE.match(tree.source, pos)
+    return match.end() - pos if match else 0
 
 
 TRANSFORM = Transform(NAME, "copy manifests and lockfiles first and install dependencies before the code is copied", find)
