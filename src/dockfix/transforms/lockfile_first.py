@@ -28,7 +28,7 @@ from dockfix.manifests import (IgnoreRules, ignore_rules, is_local_path, pipfile
 from dockfix.pragmas import Suppressions
 from dockfix.shell import Command
 from dockfix.syntax import Instruction, Tree
-from dockfix.transforms._installs import Part, classify, keyword_case, parts
+from dockfix.transforms._installs import _PYTHON, Part, classify, keyword_case, parts
 from dockfix.views import Copy, Stage, key_values, stages
 
 NAME = "lockfile-first"
@@ -38,7 +38,7 @@ BASE = "/<workdir of the base image>"  # a symbolic folder: relative paths still
 DEPS, NOTHING, SPLIT, CODE = "deps", "nothing", "split", "code"
 # Programs that read nothing from the build's working folder (safe to run before the code is there).
 INERT_PROGRAMS = frozenset({"apt-get", "apt", "apk", "dnf", "yum", "microdnf", "useradd", "adduser", "groupadd",
-                            "addgroup", "mkdir", "echo", "true", "set", "rm"})
+                            "addgroup", "mkdir", "echo", "true", "set", "export", "rm"})
 INERT_INSTRUCTIONS = frozenset({"LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER",
                                 "SHELL", "ONBUILD", "USER"})
 _PIP_VALUE = {"-i", "--index-url", "--extra-index-url", "--index", "--default-index", "--trusted-host", "--timeout",
@@ -63,6 +63,8 @@ class Step:
     suffix: str = ""  # for SPLIT: the flag that makes it install dependencies only
     project: tuple[str, str] | None = None  # (tool, folder in the image) whose pyproject must be checked
     why: str | None = None  # for CODE: what it reads from the code
+    local: list[tuple[str, str]] = field(default_factory=list)  # (image path, why): reads the code if under the copy
+    venv: bool = False  # creates a virtualenv (a .venv in the code copy could land on it)
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -136,15 +138,22 @@ def _step(cmd: Command, part: Part, workdir: str) -> Step:
             return Step(CODE, cmd, part, why="pipenv installs a local path")
         return Step(DEPS, cmd, part, reads=[(_resolve(workdir, "Pipfile"), True), (_resolve(workdir, "Pipfile.lock"), False),
                                             (_resolve(workdir, ".env"), False)], project=("pipenv", workdir))
-    if program in INERT_PROGRAMS or _is_setting(argv):
+    if not argv or program in INERT_PROGRAMS or _is_setting(argv):
         return Step(NOTHING, cmd, part)
+    if _PYTHON.match(program) and argv[1:3] == ["-m", "venv"] or program == "virtualenv" or argv[1:2] == ["venv"] \
+            and program == "uv":
+        return Step(NOTHING, cmd, part, venv=True)
     return Step(CODE, cmd, part, why=f"`{program}` may read the code")
 
 
 def _is_setting(argv: list[str]) -> bool:
-    """`poetry config NAME VALUE`: a user-level setting, safe to repeat, that reads no code
-    (`--local` writes poetry.toml into the project folder, which the code copy may replace)."""
-    return bool(argv) and argv[0].rsplit("/", 1)[-1] == "poetry" and argv[1:2] == ["config"] and "--local" not in argv
+    """A setting that reads no code and is safe to repeat in the dependencies-only twin:
+    `set -e`, `export NAME=value`, `poetry config NAME VALUE` (not `--local`: it writes
+    poetry.toml into the project folder, which the code copy may replace)."""
+    if not argv:
+        return True  # NAME=value only
+    program = argv[0].rsplit("/", 1)[-1]
+    return program in ("set", "export") or program == "poetry" and argv[1:2] == ["config"] and "--local" not in argv
 
 
 def _pip_step(cmd: Command, part: Part, workdir: str, sync: bool) -> Step:
@@ -159,11 +168,14 @@ def _pip_step(cmd: Command, part: Part, workdir: str, sync: bool) -> Step:
         short = arg[:2] if arg[:2] in ("-r", "-c", "-e", "-f", "-t") and len(arg) > 2 and not arg.startswith("--") else None
         if short:
             name, value, eq = short, arg[2:], "="
-        if name in ("-r", "--requirement", "-c", "--constraint", "--override", "-b", "--build-constraint"):
+        if name in ("-r", "--requirement", "--requirements", "-c", "--constraint", "--constraints", "--override",
+                    "-b", "--build-constraint"):
             step.requirement_files.append(_resolve(workdir, value))
         elif name in ("-e", "--editable", "-f", "--find-links"):
-            if is_local_path(value) or name in ("-e", "--editable"):
-                return Step(CODE, cmd, part, why=f"`{name} {value}` installs from a local path")
+            if is_local_path(value):
+                step.local.append((_local(workdir, value), f"`{name} {value}` installs from a local path"))
+            elif name in ("-e", "--editable"):  # a VCS checkout goes into ./src
+                return Step(CODE, cmd, part, why=f"`{name} {value}` checks out into the working folder")
         elif name in _PIP_WRITES_HERE:
             return Step(CODE, cmd, part, why=f"`{name}` installs into a folder the code copy may overwrite")
         elif name in ("--group", "--config-file"):
@@ -178,7 +190,7 @@ def _pip_step(cmd: Command, part: Part, workdir: str, sync: bool) -> Step:
             i += 1
             continue
         elif is_local_path(arg):
-            return Step(CODE, cmd, part, why=f"`{arg}` is a local path (the project itself)")
+            step.local.append((_local(workdir, arg), f"`{arg}` is a local path (the project itself)"))
         else:
             i += 1
             continue
@@ -188,6 +200,25 @@ def _pip_step(cmd: Command, part: Part, workdir: str, sync: bool) -> Step:
     if step.requirement_files:
         step.kind = DEPS
     return step
+
+
+def _local(workdir: str, path: str) -> str:
+    """The image folder a local path reads (up to its first wildcard); "" when unknown."""
+    path = path.strip("'\"").removeprefix("file://").removeprefix("file:")
+    if "$" in path or path.startswith("~"):
+        return ""
+    literal = re.split(r"[*?\[]", path, maxsplit=1)[0]
+    return _resolve(workdir, literal or ".")
+
+
+def _against(steps: list[Step], code: CodeCopy) -> list[Step]:
+    """The steps as they stand with this code copy: a local path under its destination
+    (or one we cannot resolve) reads the code; one elsewhere was put in place earlier."""
+    out = []
+    for step in steps:
+        inside = [why for path, why in step.local if not path or _overlap(path, code.dest)]
+        out.append(Step(CODE, step.command, step.part, why=inside[0]) if inside else step)
+    return out
 
 
 def _project_step(cmd: Command, part: Part, workdir: str, tool: str, optional: tuple[str, ...], suffix: str,
@@ -248,11 +279,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
           suppress: Suppressions) -> Iterator[Fix | Note]:
     workdir = workdirs[id(install)]
     steps = _steps(tree, install, workdir)
-    if not any(s.kind in (DEPS, SPLIT) for s in steps):
-        builds = next((s for s in steps if s.kind == CODE and classify(s.command)), None)
-        if builds:
-            yield Note(NAME, f"install at line {install.line} stays after the code copy: {builds.why}",
-                       install.line)
+    if not any(s.kind in (DEPS, SPLIT) or s.local or classify(s.command) for s in steps):
         return
     before = stage.instructions[: stage.instructions.index(install)]
     code, code_at = None, -1
@@ -265,6 +292,12 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
             code, code_at = found, index
             break
     if code is None:
+        return
+    steps = _against(steps, code)
+    if not any(s.kind in (DEPS, SPLIT) for s in steps):
+        builds = next((s for s in steps if s.kind == CODE and classify(s.command)), None)
+        if builds:
+            yield Note(NAME, f"install at line {install.line} stays after the code copy: {builds.why}", install.line)
         return
     if suppress.blocks(NAME, code.instr.line):
         return
@@ -280,7 +313,9 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
     if isinstance(wanted, str):
         yield Note(NAME, f"install at line {install.line} stays after the code copy: {wanted}", install.line)
         return
-    files = _files(context, code, wanted)
+    venv_made = any(s.venv for instr in [*between, install] if instr.name == "RUN"
+                    for s in _steps(tree, instr, workdirs[id(instr)]))
+    files = _files(context, code, wanted, venv_made)
     if isinstance(files, str):
         yield Note(NAME, f"install at line {install.line} stays after the code copy: {files}", install.line)
         return
@@ -345,7 +380,7 @@ def _cannot_cross(tree: Tree, code: CodeCopy, between: list[Instruction], workdi
                 return f"line {instr.line} copies into the same folder"
             continue
         if name == "RUN":
-            steps = _steps(tree, instr, workdirs[id(instr)])
+            steps = _against(_steps(tree, instr, workdirs[id(instr)]), code)
             if not steps or any(s.kind != NOTHING for s in steps):
                 return f"the RUN at line {instr.line} may read the code"
             continue
@@ -374,7 +409,7 @@ def _deps_prefix(steps: list[Step]) -> list[Step] | str:
     return prefix
 
 
-def _files(context: Context, code: CodeCopy, steps: list[Step]) -> list[tuple[str, str]] | str:
+def _files(context: Context, code: CodeCopy, steps: list[Step], venv_made: bool) -> list[tuple[str, str]] | str:
     """(context path, image path) of every manifest the steps read from the code copy."""
     rules = ignore_rules(context)
     out: list[tuple[str, str]] = []
@@ -416,7 +451,7 @@ def _files(context: Context, code: CodeCopy, steps: list[Step]) -> list[tuple[st
             return f"{source} is excluded by .dockerignore"
     if not out:
         return "it reads no manifest from the code copy"
-    venv = _venv_in_context(context, rules, code) if any(s.project for s in steps) else None
+    venv = _venv_in_context(context, rules, code) if venv_made or any(s.project for s in steps) else None
     if venv:
         return f"the code copy would overwrite the environment with {venv}/ (exclude it in .dockerignore)"
     return out

@@ -1,0 +1,173 @@
+"""lockfile-first: what moves, what stays and why (whole files: golden/lockfile-first/)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dockfix import ParseError, parse
+from dockfix.context import Context
+from dockfix.engine import run_pipeline
+from dockfix.transforms import PIPELINE, lockfile_first
+
+from .conftest import ROOT, read_exact
+from .corpus_context import made_up_context, time_limit
+
+PY = "FROM python:3.12-slim\nWORKDIR /app\n"
+REQS = {"requirements.txt": "flask\n", "app.py": ""}
+UV = {"pyproject.toml": "[project]\nname = 'a'\nversion = '1'\n", "uv.lock": "version = 1\n", "app.py": ""}
+
+
+def _run(text: str, files: dict[str, str]):
+    return run_pipeline(text, Context(files=files), (lockfile_first.TRANSFORM,))
+
+
+def _fixed(body: str, files: dict[str, str]) -> str:
+    return _run(PY + body, files).output.removeprefix(PY)
+
+
+MOVES = {
+    "relative-destination": ("COPY . .\nRUN pip install -r requirements.txt\n", REQS,
+                             "COPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"),
+    "absolute-destination": ("COPY . /app\nRUN pip install -r requirements.txt\n", REQS,
+                             "COPY requirements.txt /app/\nRUN pip install -r requirements.txt\nCOPY . /app\n"),
+    "python-m-pip": ("COPY . .\nRUN python -m pip install -r requirements.txt\n", REQS,
+                     "COPY requirements.txt ./\nRUN python -m pip install -r requirements.txt\nCOPY . .\n"),
+    "uv-pip-sync": ("COPY . .\nRUN uv pip sync --system requirements.txt\n", REQS,
+                    "COPY requirements.txt ./\nRUN uv pip sync --system requirements.txt\nCOPY . .\n"),
+    "install-by-absolute-path": ("COPY . /src\nRUN pip install -r /src/requirements.txt\n", REQS,
+                                 "COPY requirements.txt /src/\nRUN pip install -r /src/requirements.txt\nCOPY . /src\n"),
+    "chown-and-chmod-follow": ("COPY --chown=app:app --chmod=644 . .\nRUN pip install -r requirements.txt\n", REQS,
+                               "COPY --chown=app:app --chmod=644 requirements.txt ./\nRUN pip install -r requirements.txt\n"
+                               "COPY --chown=app:app --chmod=644 . .\n"),
+    "inert-steps-between": ("COPY . .\nENV PORT=8000\nRUN useradd -m app\nRUN pip install -r requirements.txt\n", REQS,
+                            "ENV PORT=8000\nRUN useradd -m app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\n"
+                            "COPY . .\n"),
+    "uv-sync-twin": ("COPY . .\nRUN uv sync --frozen\n", UV,
+                     "COPY pyproject.toml uv.lock ./\nRUN uv sync --frozen --no-install-project\nCOPY . .\nRUN uv sync --frozen\n"),
+    "uv-sync-lock-absent": ("COPY . .\nRUN uv sync\n", {"pyproject.toml": UV["pyproject.toml"], "app.py": ""},
+                            "COPY pyproject.toml ./\nRUN uv sync --no-install-project\nCOPY . .\nRUN uv sync\n"),
+    "uv-sync-project-folder": ("COPY . .\nRUN uv sync --project svc\n", {f"svc/{k}": v for k, v in UV.items()},
+                               "COPY svc/pyproject.toml svc/uv.lock svc/\nRUN uv sync --project svc --no-install-project\n"
+                               "COPY . .\nRUN uv sync --project svc\n"),
+    "no-install-project-moves": ("COPY . .\nRUN uv sync --no-install-project\n", UV,
+                                 "COPY pyproject.toml uv.lock ./\nRUN uv sync --no-install-project\nCOPY . .\n"),
+    "include-in-a-folder": ("COPY . .\nRUN pip install -r req/prod.txt\n",
+                            {"req/prod.txt": "-r common.txt\n", "req/common.txt": "flask\n", "app.py": ""},
+                            "COPY req/prod.txt req/common.txt req/\nRUN pip install -r req/prod.txt\nCOPY . .\n"),
+    "wheels-built-elsewhere": ("COPY . .\nRUN pip install --no-index -f /wheels -r requirements.txt\n", REQS,
+                               "COPY requirements.txt ./\nRUN pip install --no-index -f /wheels -r requirements.txt\n"
+                               "COPY . .\n"),
+    "settings-join-the-twin": ("COPY . .\nRUN set -e && export UV_NO_PROGRESS=1 && uv sync\n", UV,
+                               "COPY pyproject.toml uv.lock ./\nRUN set -e && export UV_NO_PROGRESS=1 && uv sync --no-install-project\n"
+                               "COPY . .\nRUN set -e && export UV_NO_PROGRESS=1 && uv sync\n"),
+    "lockfile-excluded-is-not-copied": ("COPY . .\nRUN uv sync\n", {**UV, ".dockerignore": "uv.lock\n"},
+                                        "COPY pyproject.toml ./\nRUN uv sync --no-install-project\nCOPY . .\nRUN uv sync\n"),
+}
+
+
+@pytest.mark.parametrize("body,files,expected", MOVES.values(), ids=MOVES.keys())
+def test_moves(body, files, expected):
+    assert _fixed(body, files) == expected
+
+
+LEFT = {
+    "editable-project": ("COPY . .\nRUN pip install -e .\n", REQS, "`-e .` installs from a local path"),
+    "requirements-install-the-project": ("COPY . .\nRUN pip install -r requirements.txt\n",
+                                         {"requirements.txt": "flask\n-e .\n"}, "installs from a local path"),
+    "manifest-missing": ("COPY . .\nRUN pip install -r requirements.txt\n", {"app.py": ""},
+                         "requirements.txt is not in the build context"),
+    "include-missing": ("COPY . .\nRUN pip install -r requirements.txt\n", {"requirements.txt": "-r base.txt\n"},
+                        "base.txt is not in the build context"),
+    "code-read-between": ("COPY . .\nRUN python manage.py collectstatic\nRUN pip install -r requirements.txt\n", REQS,
+                          "the RUN at line 4 may read the code"),
+    "variable-the-copy-uses": ("COPY . $HOME\nENV HOME=/srv\nRUN pip install -r requirements.txt\n", REQS,
+                               "sets a variable the code copy uses"),
+    "pattern-copy": ("COPY *.txt src/ ./\nRUN pip install -r requirements.txt\n", {**REQS, "src/a.py": ""},
+                     "a copy of several sources or a pattern"),
+    "path-dependency": ("COPY . .\nRUN uv sync\n",
+                        {**UV, "pyproject.toml": UV["pyproject.toml"] + "[tool.uv.sources]\nlib = { path = 'lib' }\n"},
+                        "dependency lib comes from a local path"),
+    "dynamic-dependencies": ("COPY . .\nRUN uv sync\n",
+                             {**UV, "pyproject.toml": "[project]\nname = 'a'\ndynamic = ['dependencies']\n"},
+                             "dependencies are dynamic"),
+    "poetry-only-root": ("COPY . .\nRUN poetry install --only-root\n", {"pyproject.toml": "", "poetry.lock": ""},
+                         "installs the project only"),
+    "other-command-first": ("COPY . .\nRUN ./configure.sh && pip install -r requirements.txt\n", REQS,
+                            "may read the code before the dependencies install"),
+    "wheel-from-the-code": ("COPY . .\nRUN pip install -r requirements.txt dist/*.whl\n", REQS,
+                            "`dist/*.whl` is a local path"),
+    "venv-in-the-context": ("COPY . .\nRUN python -m venv .venv && .venv/bin/pip install -r requirements.txt\n",
+                            {**REQS, ".venv/pyvenv.cfg": "home = /usr\n"}, "would overwrite the environment with .venv/"),
+    "target-folder": ("COPY . .\nRUN pip install --target ./deps -r requirements.txt\n", REQS,
+                      "installs into a folder the code copy may overwrite"),
+}
+
+
+@pytest.mark.parametrize("body,files,why", LEFT.values(), ids=LEFT.keys())
+def test_left_alone_with_a_reason(body, files, why):
+    outcome = _run(PY + body, files)
+    assert outcome.output == PY + body
+    assert any(why in n.message for n in outcome.notes), [n.message for n in outcome.notes]
+
+
+def test_suppression_on_the_code_copy():
+    body = "# dockfix: ignore=lockfile-first\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    assert _fixed(body, REQS) == body
+
+
+def test_already_lockfile_first_is_left_alone():
+    body = "COPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    outcome = _run(PY + body, REQS)
+    assert outcome.output == PY + body and not outcome.fixes
+
+
+def test_every_stage_is_fixed():
+    text = (PY + "COPY . .\nRUN pip install -r requirements.txt\n"
+            "FROM python:3.12-slim AS test\nWORKDIR /t\nCOPY . .\nRUN pip install -r requirements.txt\n")
+    out = _run(text, REQS).output
+    assert out.count("COPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n") == 2
+
+
+def test_the_install_runs_keep_their_text_byte_for_byte():
+    body = "COPY . .\r\nRUN set -eux; \\\r\n    # the pinned set\r\n    pip install -r requirements.txt  # ok\r\nCMD x\r\n"
+    out = _fixed(body.replace("\r\n", "\n"), REQS)  # layout, LF
+    assert "RUN set -eux; \\\n    # the pinned set\n    pip install -r requirements.txt  # ok\nCOPY . .\n" in out
+    crlf = _run((PY + body).replace("\n", "\r\n").replace("\r\r", "\r"), REQS).output
+    assert "\n" not in crlf.replace("\r\n", "")
+
+
+def test_the_twin_keeps_the_continuation_layout():
+    body = "COPY . .\nRUN poetry config virtualenvs.create false \\\n    && poetry install --only main\n"
+    out = _fixed(body, {"pyproject.toml": "[tool.poetry]\nname = 'a'\n", "poetry.lock": "", "app.py": ""})
+    assert out.startswith("COPY pyproject.toml poetry.lock ./\n"
+                          "RUN poetry config virtualenvs.create false \\\n    && poetry install --only main --no-root\n"
+                          "COPY . .\nRUN poetry config")
+
+
+def test_the_page_example_is_what_the_transform_does():
+    page = (ROOT / "transforms" / "lockfile-first.md").read_text(encoding="utf-8")
+    before, after = re.findall(r"```dockerfile\n(.*?)```", page, re.DOTALL)[:2]
+    files = {"requirements.txt": "-r base.txt\nflask\n", "base.txt": "requests\n", "app.py": ""}
+    assert _run(before, files).output == after
+
+
+def test_corpus_pipeline_reaches_a_fixpoint_with_a_made_up_context(corpus):
+    """Every corpus file, the whole pipeline with unsafe fixes and a build context that holds
+    what it copies plus the usual manifests: no EngineBug, and a second run changes nothing.
+    Each file has its own time limit, so a hang names the file instead of stalling the suite."""
+    moved = 0
+    for path in corpus:
+        text = read_exact(path)
+        try:
+            tree = parse(text)
+        except ParseError:
+            continue
+        files = made_up_context(tree)
+        with time_limit(10, path.name):
+            first = run_pipeline(text, Context(files=files), PIPELINE, unsafe=True)
+            again = run_pipeline(first.output, Context(files={**files, **first.files}), PIPELINE, unsafe=True)
+        assert again.output == first.output and not again.files, path.name
+        moved += any(f.transform == lockfile_first.NAME for f in first.fixes)
+    assert moved >= 3  # measured: most corpus authors copy their manifests first already
