@@ -13,8 +13,15 @@ import posixpath
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
+from dockfix import ParseError, parse
+from dockfix.context import Context
+from dockfix.engine import Outcome, run_pipeline
 from dockfix.syntax import Tree
+from dockfix.transforms import PIPELINE
 from dockfix.views import Copy
 
 PROJECT = {
@@ -65,3 +72,29 @@ def time_limit(seconds: float, what: str) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass(frozen=True)
+class CorpusRun:
+    name: str
+    text: str
+    files: dict[str, str]  # the made-up context
+    outcome: Outcome
+
+
+@lru_cache(maxsize=1)
+def pipeline_over(paths: tuple[Path, ...]) -> tuple[CorpusRun, ...]:
+    """The whole pipeline (unsafe fixes on) over each parsable file with its made-up context,
+    run once per test session for every test that asks. Each file has its own time limit."""
+    out = []
+    for path in paths:
+        text = path.read_bytes().decode("utf-8")
+        try:
+            tree = parse(text)
+        except ParseError:
+            continue
+        files = made_up_context(tree)
+        with time_limit(10, path.name):
+            outcome = run_pipeline(text, Context(files=files), PIPELINE, unsafe=True)
+        out.append(CorpusRun(path.name, text, files, outcome))
+    return tuple(out)

@@ -6,13 +6,12 @@ import re
 
 import pytest
 
-from dockfix import ParseError, parse
 from dockfix.context import Context
 from dockfix.engine import run_pipeline
 from dockfix.transforms import PIPELINE, lockfile_first
 
-from .conftest import ROOT, read_exact
-from .corpus_context import made_up_context, time_limit
+from .conftest import ROOT
+from .corpus_context import pipeline_over, time_limit
 
 PY = "FROM python:3.12-slim\nWORKDIR /app\n"
 REQS = {"requirements.txt": "flask\n", "app.py": ""}
@@ -155,19 +154,13 @@ def test_the_page_example_is_what_the_transform_does():
 
 def test_corpus_pipeline_reaches_a_fixpoint_with_a_made_up_context(corpus):
     """Every corpus file, the whole pipeline with unsafe fixes and a build context that holds
-    what it copies plus the usual manifests: no EngineBug, and a second run changes nothing.
-    Each file has its own time limit, so a hang names the file instead of stalling the suite."""
-    moved = 0
-    for path in corpus:
-        text = read_exact(path)
-        try:
-            tree = parse(text)
-        except ParseError:
-            continue
-        files = made_up_context(tree)
-        with time_limit(10, path.name):
-            first = run_pipeline(text, Context(files=files), PIPELINE, unsafe=True)
-            again = run_pipeline(first.output, Context(files={**files, **first.files}), PIPELINE, unsafe=True)
-        assert again.output == first.output and not again.files, path.name
-        moved += any(f.transform == lockfile_first.NAME for f in first.fixes)
-    assert moved >= 3  # measured: most corpus authors copy their manifests first already
+    what it copies plus the usual manifests: no EngineBug (it would raise), and a second run
+    changes nothing. Each run has its own time limit, so a hang names the file."""
+    runs = pipeline_over(tuple(corpus))
+    for run in runs:
+        with time_limit(10, run.name):
+            again = run_pipeline(run.outcome.output, Context(files={**run.files, **run.outcome.files}), PIPELINE,
+                                 unsafe=True)
+        assert again.output == run.outcome.output and not again.files, run.name
+    moved = [r.name for r in runs if any(f.transform == lockfile_first.NAME for f in r.outcome.fixes)]
+    assert len(moved) >= 3  # measured: most corpus authors copy their manifests first already

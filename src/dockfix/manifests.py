@@ -15,9 +15,10 @@ import re
 import tomllib
 import warnings
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import lru_cache
 
 import pathspec
+import pathspec.patterns
 
 from dockfix.context import Context
 
@@ -63,23 +64,30 @@ class IgnoreRules:
     def plus(self, *patterns: str) -> IgnoreRules:
         return IgnoreRules(self.patterns + tuple(patterns))
 
-    @cached_property
-    def _spec(self) -> pathspec.PathSpec:
-        # gitwildmatch anchored with a leading "/" behaves as Docker's matcher does. pathspec 1.x
-        # deprecates the name in favour of variants that differ on edge cases; keep the semantics.
-        lines = [("!/" + p[1:]) if p.startswith("!") else "/" + p for p in self.patterns]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return pathspec.PathSpec.from_lines("gitwildmatch", lines)
-
     def excludes(self, path: str) -> bool:
         path = _clean(path)
         if not path or path == ".":
             return False
-        return self._spec.match_file(path)
+        excluded = False
+        for pattern in self.patterns:  # the last line that matches decides
+            compiled = _pattern(pattern)
+            if compiled.match_file(path) is not None:
+                excluded = bool(compiled.include)
+        return excluded
 
     def negations(self) -> list[str]:
         return [p[1:] for p in self.patterns if p.startswith("!")]
+
+
+@lru_cache(maxsize=4096)
+def _pattern(pattern: str) -> pathspec.Pattern:
+    """One ignore line, compiled once. gitwildmatch anchored with a leading "/" behaves as
+    Docker's matcher does; pathspec 1.x deprecates the name in favour of variants that differ
+    on edge cases, so the warning is silenced rather than the semantics changed."""
+    line = "!/" + pattern[1:] if pattern.startswith("!") else "/" + pattern
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pathspec.patterns.GitWildMatchPattern(line)
 
 
 def ignore_rules(context: Context) -> IgnoreRules:
