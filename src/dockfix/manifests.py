@@ -104,7 +104,7 @@ _OPTION_WITH_PATH = re.compile(r"^(?:-f|--find-links|--find-links=)\s*(\S+)")
 def is_local_path(spec: str) -> bool:
     """Whether a requirement names something on disk rather than a package on an index."""
     spec = spec.strip().strip("'\"")
-    if spec.startswith("file:"):
+    if spec.startswith("file:") or re.search(r"@\s*file:", spec):
         return True
     if "://" in spec or spec.startswith(("git+", "hg+", "svn+", "bzr+")):
         return False
@@ -146,9 +146,15 @@ def requirements(context: Context, path: str, _seen: Requirements | None = None)
         elif m := _OPTION_WITH_PATH.match(line):
             if is_local_path(m.group(1)):
                 out.local.append(line)
-        elif not line.startswith("-") and is_local_path(line.split(";")[0].split()[0]):
+        elif not line.startswith("-") and is_local_path(_requirement(line)):
             out.local.append(line)
     return out
+
+
+def _requirement(line: str) -> str:
+    """What a requirement line installs: `name @ url` whole, else its first word."""
+    spec = line.split(";")[0]
+    return spec.strip() if "@" in spec else spec.split()[0]
 
 
 def _logical_lines(text: str) -> list[str]:
@@ -206,23 +212,6 @@ def pipfile_blockers(pipfile: dict) -> list[str]:
         for name, spec in (pipfile.get(section) or {}).items():
             if isinstance(spec, dict) and "path" in spec:
                 out.append(f"package {name} is installed from a local path")
-    return out
-
-
-def backend_needs(project: dict) -> list[str]:
-    """Context files a build backend reads to build the project itself (beyond its code)."""
-    meta = project.get("project", {})
-    out = []
-    readme = meta.get("readme") or project.get("tool", {}).get("poetry", {}).get("readme")
-    if isinstance(readme, dict):
-        readme = readme.get("file")
-    if isinstance(readme, str):
-        out.append(readme)
-    elif isinstance(readme, list):
-        out.extend(r for r in readme if isinstance(r, str))
-    license_ = meta.get("license")
-    if isinstance(license_, dict) and isinstance(license_.get("file"), str):
-        out.append(license_["file"])
     return out
 
 
