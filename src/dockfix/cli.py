@@ -16,8 +16,9 @@ from typing import Annotated, Optional
 import typer
 
 from dockfix import __version__
+from dockfix.batch import DEFAULT_TIMEOUT, default_jobs, run_files
 from dockfix.discover import dockerfiles_under
-from dockfix.runner import CHANGED, FAILED, FileResult, Options, display_path, process_file
+from dockfix.runner import CHANGED, FAILED, FileResult, Options, display_path
 
 EXIT_CLEAN, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
 
@@ -31,18 +32,20 @@ def _names(value: Optional[str]) -> tuple[str, ...] | None:
     return tuple(n.strip() for n in value.split(",") if n.strip())
 
 
-def expand_paths(paths: list[Path], include_hidden: bool = False) -> tuple[list[Path], list[FileResult]]:
-    """Files to process, and a failure for each path that names none."""
-    files, problems = [], []
+def expand_paths(paths: list[Path], include_hidden: bool = False,
+                 use_ignore: bool = True) -> tuple[list[Path], list[FileResult]]:
+    """Files to process (each once, sorted by path), and a failure for each path that names none."""
+    files, problems = {}, []
     for path in paths:
         if path.is_dir():
-            found = dockerfiles_under(path, include_hidden)
+            found = dockerfiles_under(path, include_hidden, use_ignore)
             if not found:
                 problems.append(FileResult(display_path(path), FAILED, error="no Dockerfile found in this folder"))
-            files.extend(found)
-        else:
-            files.append(path)
-    return files, problems
+            for file in found:
+                files.setdefault(os.path.normpath(file), file)
+        else:  # named on the command line: always processed, ignored or not
+            files.setdefault(os.path.normpath(path), path)
+    return sorted(files.values(), key=lambda p: Path(display_path(p)).parts), problems
 
 
 @app.command(help="Rewrite Python Dockerfiles into what an expert would write.")
@@ -60,6 +63,12 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also say what was left alone and why.")] = False,
     color: Annotated[str, typer.Option(help="auto, always or never.")] = "auto",
     show_traceback: Annotated[bool, typer.Option("--show-traceback", help="Show tracebacks of dockfix bugs.")] = False,
+    output_format: Annotated[str, typer.Option("--format", help="text, json or sarif.")] = "text",
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (default: all cores; 1: no pool).")] = 0,
+    timeout: Annotated[float, typer.Option(help="Seconds one file may take before it fails.")] = DEFAULT_TIMEOUT,
+    include_hidden: Annotated[bool, typer.Option("--include-hidden",
+                                                 help="Also search hidden and vendored folders.")] = False,
+    no_ignore: Annotated[bool, typer.Option("--no-ignore", help="Do not honour .gitignore files.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
 ) -> None:
     if version:
@@ -74,6 +83,10 @@ def run(
         _fail("choose one of --diff, --write and --check")
     if not paths:
         _fail("give at least one Dockerfile or folder (try: dockfix --diff Dockerfile)")
+    if output_format not in ("text", "json", "sarif"):
+        _fail(f"unknown format: {output_format} (text, json or sarif)")
+    if jobs < 0 or timeout <= 0:
+        _fail("--jobs takes 0 (all cores) or more, --timeout more than 0 seconds")
     options = Options(modes[0] if modes else "diff", _names(select), _names(ignore) or (), unsafe_fixes)
     from dockfix.transforms import choose
 
@@ -81,25 +94,57 @@ def run(
         choose(options.select, options.ignore)
     except KeyError as err:
         _fail(f"unknown transform: {err.args[0]} (see dockfix --list)")
-    files, results = expand_paths(paths)
+    files, results = expand_paths(paths, include_hidden, not no_ignore)
     use_color = color == "always" or (color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
-    for result in results:
-        report(result, options, use_color, verbose)
-    for path in files:
-        result = _process(path, options, show_traceback)
-        results.append(result)
-        report(result, options, use_color, verbose)
+    text = output_format == "text"
+    if text:
+        for result in results:
+            report(result, options, use_color, verbose)
+    stream = run_files(files, options, jobs or default_jobs(), timeout, show_traceback)
+    with _progress(len(files) if text and len(files) > 1 and sys.stderr.isatty() else 0) as advance:
+        for result in stream:
+            results.append(result)
+            advance()
+            if text:
+                report(result, options, use_color, verbose)
+    if output_format == "json":
+        from dockfix.formats import to_json
+
+        sys.stdout.write(to_json(results, options.mode))
+    elif output_format == "sarif":
+        from dockfix.formats import to_sarif
+
+        sys.stdout.write(to_sarif(results))
+    elif len(results) > 1:
+        from dockfix.formats import summary_line
+
+        print(summary_line(results), file=sys.stderr)
     raise typer.Exit(exit_code(results))
 
 
-def _process(path: Path, options: Options, show_traceback: bool) -> FileResult:
-    try:
-        return process_file(path, options)
-    except Exception as err:  # a dockfix bug: say so, keep going, leave the file alone
-        if show_traceback:
-            raise
-        return FileResult(display_path(path), FAILED, error=f"dockfix bug ({type(err).__name__}: {err}); "
-                          "file left untouched; rerun with --show-traceback and report it", bug=True)
+class _progress:
+    """A progress bar on stderr for `total` files; total=0: none, and rich is not imported."""
+
+    def __init__(self, total: int):
+        self.total = total
+
+    def __enter__(self):
+        if not self.total:
+            return lambda: None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        # Output on stdout goes above the bar when it shares the terminal, and untouched when piped.
+        self.bar = Progress(TextColumn("dockfix"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            console=Console(stderr=True), transient=True,
+                            redirect_stdout=sys.stdout.isatty(), redirect_stderr=True)
+        self.bar.start()
+        task = self.bar.add_task("files", total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc) -> None:
+        if self.total:
+            self.bar.stop()
 
 
 def exit_code(results: list[FileResult]) -> int:

@@ -7,6 +7,7 @@ FileResult saying what happened, so a batch can count results and go on.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,13 @@ from dockfix.fileio import InputError, check_writable, read_source, write_atomic
 from dockfix.syntax import ParseError
 from dockfix.transforms import choose
 
-CHANGED, UNCHANGED, FAILED = "changed", "unchanged", "failed"
+CHANGED, UNCHANGED, SKIPPED, FAILED = "changed", "unchanged", "skipped", "failed"
+STATUSES = (CHANGED, UNCHANGED, SKIPPED, FAILED)
+
+# Why a whole file was left alone (the reason a batch summary counts it under).
+NOT_PYTHON = "not a Python image"
+IGNORE_FILE = "dockfix: ignore-file"
+_IGNORE_FILE = re.compile(r"^[ \t]*#[ \t]*dockfix:[ \t]*ignore-file[ \t]*\r?$", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class FileResult:
     error_line: int | None = None
     bug: bool = False  # the error is dockfix's fault, not the input's
     written: tuple[str, ...] = field(default=())
+    skip_reason: str | None = None  # status SKIPPED: why the whole file was left alone
 
     def error_text(self) -> str:
         where = f"{self.path}:{self.error_line}" if self.error_line else self.path
@@ -83,7 +91,8 @@ def process_file(path: Path, options: Options) -> FileResult:
     fixes = tuple(Applied(f.transform, f.message, f.line, f.safe) for f in outcome.fixes)
     notes = tuple(Applied(n.transform, n.message, n.line or 0, True) for n in outcome.notes)
     if not outcome.changed:
-        return FileResult(shown, UNCHANGED, notes=notes)
+        reason = _skip_reason(source.text, notes)
+        return FileResult(shown, SKIPPED if reason else UNCHANGED, notes=notes, skip_reason=reason)
     folder = Path(shown).parent
     parts = [unified_diff(source.text, outcome.output, shown)] if outcome.output != source.text else []
     others = {}
@@ -110,3 +119,12 @@ def process_file(path: Path, options: Options) -> FileResult:
             return FileResult(shown, FAILED, fixes, notes, diff, error=f"cannot write: {err.strerror}",
                               written=tuple(written))
     return FileResult(shown, CHANGED, fixes, notes, diff, written=tuple(written))
+
+
+def _skip_reason(text: str, notes: tuple[Applied, ...]) -> str | None:
+    """Why dockfix had nothing to look at in this file, if so (not: why it found nothing to fix)."""
+    if _IGNORE_FILE.search(text):
+        return IGNORE_FILE
+    if any(n.message.startswith(NOT_PYTHON) for n in notes):
+        return NOT_PYTHON
+    return None

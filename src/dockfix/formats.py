@@ -1,0 +1,131 @@
+"""Machine-readable output: `--format json` (dockfix's own, stable schema) and `--format sarif`.
+
+JSON (schema version 1; fields are only ever added, never renamed or removed):
+
+    {"tool": "dockfix", "version": "0.1.0", "schema_version": 1, "mode": "check",
+     "files": [{"path", "status", "fixes": [{"transform", "message", "line", "safe"}],
+                "notes": [{"transform", "message", "line"}], "skip_reason", "error",
+                "written": [...], "diff"}],
+     "summary": {"files", "changed", "unchanged", "skipped", "failed", "skip_reasons": {reason: count}}}
+
+SARIF 2.1.0 (for code-scanning dashboards): one run; the rules are the
+transforms, with their page as help; a result per pending fix at the
+Dockerfile line it is about (level "warning" for a safe fix, "note" for an
+unsafe one); a file that failed is a tool execution notification.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from dockfix import __version__
+from dockfix.runner import CHANGED, FAILED, SKIPPED, STATUSES, FileResult
+
+SCHEMA_VERSION = 1
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def summary(results: Iterable[FileResult]) -> dict:
+    results = list(results)
+    counts = Counter(r.status for r in results)
+    reasons = Counter(r.skip_reason for r in results if r.status == SKIPPED and r.skip_reason)
+    return {"files": len(results), **{s: counts[s] for s in STATUSES}, "skip_reasons": dict(sorted(reasons.items()))}
+
+
+def summary_line(results: Sequence[FileResult]) -> str:
+    """`12 files: 3 changed, 7 unchanged, 1 skipped (1 not a Python image), 1 failed`."""
+    s = summary(results)
+    skipped = f"{s['skipped']} skipped"
+    if s["skip_reasons"]:
+        skipped += " (" + ", ".join(f"{n} {reason}" for reason, n in s["skip_reasons"].items()) + ")"
+    files = "1 file" if s["files"] == 1 else f"{s['files']} files"
+    return f"{files}: {s['changed']} changed, {s['unchanged']} unchanged, {skipped}, {s['failed']} failed"
+
+
+def file_record(result: FileResult) -> dict:
+    return {
+        "path": result.path,
+        "status": result.status,
+        "fixes": [{"transform": f.transform, "message": f.message, "line": f.line, "safe": f.safe}
+                  for f in result.fixes],
+        "notes": [{"transform": n.transform, "message": n.message, "line": n.line or None} for n in result.notes],
+        "skip_reason": result.skip_reason,
+        "error": ({"message": result.error, "line": result.error_line, "bug": result.bug}
+                  if result.error else None),
+        "written": list(result.written),
+        "diff": result.diff,
+    }
+
+
+def to_json(results: Sequence[FileResult], mode: str) -> str:
+    document = {"tool": "dockfix", "version": __version__, "schema_version": SCHEMA_VERSION, "mode": mode,
+                "files": [file_record(r) for r in results], "summary": summary(results)}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_sarif(results: Sequence[FileResult]) -> str:
+    from dockfix.transforms import PIPELINE
+
+    rule_index = {t.name: i for i, t in enumerate(PIPELINE)}
+    sarif_results, notifications = [], []
+    for result in results:
+        for fix in result.fixes:
+            entry = {"ruleId": fix.transform, "level": "warning" if fix.safe else "note",
+                     "message": {"text": fix.message + ("" if fix.safe else " (unsafe fix: --unsafe-fixes)")},
+                     "locations": [_location(result.path, fix.line)],
+                     "properties": {"safe": fix.safe}}
+            if fix.transform in rule_index:
+                entry["ruleIndex"] = rule_index[fix.transform]
+            sarif_results.append(entry)
+        if result.status == FAILED:
+            notifications.append({"level": "error", "message": {"text": result.error or "failed"},
+                                  "locations": [_location(result.path, result.error_line)]})
+    run = {
+        "tool": {"driver": {"name": "dockfix", "version": __version__, "semanticVersion": __version__,
+                            "rules": [_rule(t) for t in PIPELINE]}},
+        "invocations": [{"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}],
+        "results": sarif_results,
+        "columnKind": "unicodeCodePoints",
+    }
+    document = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _location(path: str, line: int | None) -> dict:
+    physical: dict = {"artifactLocation": {"uri": path}}
+    if not path.startswith("/"):
+        physical["artifactLocation"]["uriBaseId"] = "%SRCROOT%"
+    if line:
+        physical["region"] = {"startLine": max(1, line)}
+    return {"physicalLocation": physical}
+
+
+def _rule(transform) -> dict:
+    from dockfix.pages import page
+
+    text = page(transform.name) or ""
+    rule = {"id": transform.name, "name": transform.name, "shortDescription": {"text": transform.summary},
+            "defaultConfiguration": {"level": "warning"}}
+    what = _section(text, "What it does")
+    if what:
+        rule["fullDescription"] = {"text": what}
+    if text:
+        rule["help"] = {"text": text, "markdown": text}
+    return rule
+
+
+def _section(page_text: str, heading: str) -> str:
+    """The first paragraph under `## heading`, on one line."""
+    lines = page_text.splitlines()
+    try:
+        start = lines.index(f"## {heading}") + 1
+    except ValueError:
+        return ""
+    paragraph = []
+    for line in lines[start:]:
+        if not line.strip() or line.startswith("#"):
+            break
+        paragraph.append(line.strip())
+    return " ".join(paragraph)
