@@ -10,6 +10,7 @@ all a rewrite needs, and keeps every position so edits stay minimal.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 OPERATORS = ("&&", "||", ";;", ";", "|", "&", "\n")
 RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!"})
@@ -84,6 +85,15 @@ def _is_assignment(value: str) -> bool:
 
 def parse_script(text: str) -> Script:
     """Split shell text into simple commands with word positions."""
+    # Every transform asks for the same RUNs' scripts, each round: parse each text once.
+    # Scripts are immutable, so sharing them is safe; huge texts are not kept.
+    return _parse_cached(text) if len(text) <= _CACHE_MAX_TEXT else _parse_script(text)
+
+
+_CACHE_MAX_TEXT = 1 << 16
+
+
+def _parse_script(text: str) -> Script:
     commands: list[Command] = []
     words: list[Word] = []
     depth = 0
@@ -216,3 +226,6 @@ def _matching(text: str, i: int) -> int:
                 return j + 1
         j += 1
     return -1
+
+
+_parse_cached = lru_cache(maxsize=4096)(_parse_script)

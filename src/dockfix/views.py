@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from weakref import WeakKeyDictionary
 
 from dockfix.shell import Script, parse_script
 from dockfix.syntax import Instruction, Tree, shell_words, unquote
@@ -174,13 +175,21 @@ class Stage:
 
 
 def stages(tree: Tree) -> list[Stage]:
-    out: list[Stage] = []
-    for instr in tree.instructions:
-        if instr.name == "FROM":
-            out.append(Stage(len(out), instr))
-        elif out:
-            out[-1].instructions.append(instr)
-    return out
+    # Transforms ask for the stages of the same tree thousands of times a file: build them once
+    # per tree (a tree is never edited in place: an edit makes a new tree). A new list each call.
+    found = _STAGES.get(tree)
+    if found is None:
+        out: list[Stage] = []
+        for instr in tree.instructions:
+            if instr.name == "FROM":
+                out.append(Stage(len(out), instr))
+            elif out:
+                out[-1].instructions.append(instr)
+        found = _STAGES[tree] = tuple(out)
+    return list(found)
+
+
+_STAGES: WeakKeyDictionary[Tree, tuple[Stage, ...]] = WeakKeyDictionary()
 
 
 def global_args(tree: Tree) -> list[Instruction]:
