@@ -48,8 +48,6 @@ def test_the_findings_dockfix_addresses_are_cleared(comparisons):
 
 
 def test_the_comparison_catches_a_finding_a_rewrite_would_add():
-    from .hadolint import _counts, lint
-
     before, after, builder = "FROM python:3.12\nRUN pip install flask\n", \
         "FROM python:3.12\nRUN apt-get update && apt-get install -y gcc\nRUN pip install flask\n", \
         "FROM python:3.12 AS builder\nRUN apt-get install -y gcc\nFROM python:3.12\nRUN apt-get install -y gcc\n"
