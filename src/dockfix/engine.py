@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from dockfix.context import Context
 from dockfix.edits import Edit, apply_edits, overlaps
 from dockfix.pragmas import Suppressions
+from dockfix.shell import forget_scripts
 from dockfix.syntax import ParseError, Tree, parse
 
 MAX_ROUNDS = 8
@@ -77,6 +78,7 @@ class Outcome:
 def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
                  unsafe: bool = False) -> Outcome:
     """Apply the transforms to a fixpoint. Raises ParseError for bad input, EngineBug for ours."""
+    forget_scripts()
     tree = parse(text)
     outcome = Outcome(source=text, output=text)
     notes: dict[tuple, Note] = {}

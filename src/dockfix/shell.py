@@ -85,8 +85,9 @@ def _is_assignment(value: str) -> bool:
 
 def parse_script(text: str) -> Script:
     """Split shell text into simple commands with word positions."""
-    # Every transform asks for the same RUNs' scripts, each round: parse each text once.
-    # Scripts are immutable, so sharing them is safe; huge texts are not kept.
+    # Every transform asks for the same RUNs' scripts, each round: parse each text once per
+    # file (the engine calls forget_scripts() before each file, so one file's texts never
+    # speed up another's and memory stays flat). Scripts are immutable: sharing them is safe.
     return _parse_cached(text) if len(text) <= _CACHE_MAX_TEXT else _parse_script(text)
 
 
@@ -228,4 +229,8 @@ def _matching(text: str, i: int) -> int:
     return -1
 
 
-_parse_cached = lru_cache(maxsize=4096)(_parse_script)
+_parse_cached = lru_cache(maxsize=1024)(_parse_script)
+
+
+def forget_scripts() -> None:
+    _parse_cached.cache_clear()
