@@ -134,9 +134,11 @@ def compare(paths: list[Path]) -> list[Comparison]:
         names.append(path.name)
         befores.append(text)
         afters.append(fixed(text))
-    found = lint(befores + afters)
+    changed = [i for i in range(len(names)) if afters[i] != befores[i]]  # an unchanged file lints the same
+    found = lint(befores + [afters[i] for i in changed])
+    found_after = dict(zip(changed, found[len(names):]))
     out = []
     for i, name in enumerate(names):
         added = _added_lines(befores[i], afters[i])
-        out.append(Comparison(name, count_findings(found[i], set()), count_findings(found[len(names) + i], added)))
+        out.append(Comparison(name, count_findings(found[i], set()), count_findings(found_after.get(i, found[i]), added)))
     return out

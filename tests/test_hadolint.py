@@ -15,6 +15,8 @@ import pytest
 
 from .hadolint import HADOLINT, Comparison, compare, count_findings, lint
 
+pytestmark = pytest.mark.slow  # about 10 s on two cores (hadolint lints ~240 files); it runs in every suite
+
 
 @pytest.fixture(scope="module")
 def comparisons(corpus) -> list[Comparison]:
