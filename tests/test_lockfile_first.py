@@ -164,3 +164,17 @@ def test_corpus_pipeline_reaches_a_fixpoint_with_a_made_up_context(corpus):
         assert again.output == run.outcome.output and not again.files, run.name
     moved = [r.name for r in runs if any(f.transform == lockfile_first.NAME for f in r.outcome.fixes)]
     assert len(moved) >= 3  # measured: most corpus authors copy their manifests first already
+
+
+@pytest.mark.parametrize("command", ["rm -rf tests", "echo ok > status.txt", "rm -f /app/.env"])
+def test_a_command_that_changes_the_code_folder_stays_after_the_copy(command):
+    """Moved above the copy, `rm` would remove nothing and a written file would be overwritten:
+    the dependencies install goes first on its own, the whole RUN stays after the copy."""
+    body = f"COPY . .\nRUN pip install -r requirements.txt && {command}\n"
+    assert _fixed(body, REQS) == f"COPY requirements.txt ./\nRUN pip install -r requirements.txt\n{body}"
+
+
+def test_commands_that_change_other_folders_move_with_the_install():
+    body = "COPY . .\nRUN pip install -r requirements.txt && rm -rf /tmp/* && echo done > /dev/null\n"
+    assert _fixed(body, REQS) == ("COPY requirements.txt ./\nRUN pip install -r requirements.txt && rm -rf /tmp/* "
+                                  "&& echo done > /dev/null\nCOPY . .\n")

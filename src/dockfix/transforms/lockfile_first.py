@@ -139,7 +139,7 @@ def _step(cmd: Command, part: Part, workdir: str) -> Step:
         return Step(DEPS, cmd, part, reads=[(_resolve(workdir, "Pipfile"), True), (_resolve(workdir, "Pipfile.lock"), False),
                                             (_resolve(workdir, ".env"), False)], project=("pipenv", workdir))
     if not argv or program in INERT_PROGRAMS or _is_setting(argv):
-        return Step(NOTHING, cmd, part)
+        return Step(NOTHING, cmd, part, local=_writes(argv, workdir))
     if _PYTHON.match(program) and argv[1:3] == ["-m", "venv"] or program == "virtualenv" or argv[1:2] == ["venv"] \
             and program == "uv":
         return Step(NOTHING, cmd, part, venv=True)
@@ -200,6 +200,25 @@ def _pip_step(cmd: Command, part: Part, workdir: str, sync: bool) -> Step:
     if step.requirement_files:
         step.kind = DEPS
     return step
+
+
+_REDIRECT = re.compile(r"^(?:\d|&)?>>?(.*)$")
+
+
+def _writes(argv: list[str], workdir: str) -> list[tuple[str, str]]:
+    """Paths a command that reads no code still removes or writes (`rm`, `> file`): moved
+    before the code copy it would act on nothing, or be overwritten by the copy."""
+    out, targets = [], []
+    for i, word in enumerate(argv):
+        if m := _REDIRECT.match(word):
+            target = m.group(1) or (argv[i + 1] if i + 1 < len(argv) else "")
+            if target and not target.startswith("&"):
+                targets.append(target)
+    if argv and argv[0].rsplit("/", 1)[-1] == "rm":
+        targets += [a for a in argv[1:] if not a.startswith("-") and a not in targets and not _REDIRECT.match(a)]
+    for target in targets:
+        out.append((_local(workdir, target), f"`{argv[0]}` changes `{target}`, where the code copy puts files"))
+    return out
 
 
 def _local(workdir: str, path: str) -> str:
