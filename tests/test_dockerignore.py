@@ -95,6 +95,13 @@ def test_never_excludes_what_the_build_uses(line, files, pattern):
     assert any(n.message.startswith(f"{pattern} not added") for n in outcome.notes)
 
 
+def test_a_package_named_like_a_build_output_stays():
+    outcome = _run(COPY_ALL, {**APP, "build/__init__.py": "", "build/steps.py": ""})
+    assert "build" not in _patterns(outcome.files[".dockerignore"]) and "dist" in _patterns(outcome.files[".dockerignore"])
+    assert any(n.message == "build not added: it is a Python package of the project, not a build output"
+               for n in outcome.notes)
+
+
 def test_version_from_git_tags_keeps_git():
     pyproject = "[build-system]\nrequires = ['hatchling', 'hatch-vcs']\n[tool.hatch.version]\nsource = 'vcs'\n"
     assert ".git" not in _patterns(_written(COPY_ALL, {**APP, "pyproject.toml": pyproject}))

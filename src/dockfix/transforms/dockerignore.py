@@ -99,6 +99,8 @@ def _why_not(entry: Entry, rules: IgnoreRules, used: list[str], context: Context
         return "the build runs git or computes its version from VCS tags"
     if any(n in said for n in entry.names):
         return "an instruction mentions it"
+    if any(context.exists(f"{n}/__init__.py") for n in entry.names):
+        return "it is a Python package of the project, not a build output"
     after = rules.plus(entry.pattern)
     for path in used:
         if after.excludes(path) and not rules.excludes(path):
