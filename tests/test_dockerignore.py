@@ -177,6 +177,14 @@ def test_diff_shows_the_ignore_file_as_a_second_file_that_git_applies(tmp_path, 
     assert (again.exit_code, again.stdout) == (EXIT_CLEAN, "")
 
 
+@pytest.mark.parametrize("name", ["dockerignore", "lockfile-first"])
+def test_explain_prints_the_page(name):
+    result = CliRunner().invoke(app, ["--explain", name])
+    assert result.exit_code == EXIT_CLEAN and result.stdout.startswith(f"# {name}\n")
+    for heading in ("What it does", "Why it matters", "Example", "Safety", "Limits"):
+        assert f"\n## {heading}\n" in result.stdout
+
+
 def test_write_extends_an_existing_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "Dockerfile").write_text(COPY_ALL)
