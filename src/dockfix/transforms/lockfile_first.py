@@ -17,54 +17,27 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dockfix.context import Context
 from dockfix.edits import Edit, insert_before, insert_after
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
-from dockfix.manifests import (IgnoreRules, ignore_rules, is_local_path, pipfile_blockers, poetry_blockers,
-                               requirements, toml, uv_blockers)
+from dockfix.manifests import (IgnoreRules, ignore_rules, pipfile_blockers, poetry_blockers, requirements, toml,
+                               uv_blockers)
 from dockfix.pragmas import Suppressions
-from dockfix.shell import Command
 from dockfix.syntax import Instruction, Tree
-from dockfix.transforms._installs import _PYTHON, Part, classify, keyword_case, parts
+from dockfix.transforms._installs import classify, keyword_case
+from dockfix.transforms._reads import (CODE, DEPS, NOTHING, SPLIT, Step, against, command_steps, is_setting, overlap,
+                                       resolve)
 from dockfix.views import Copy, Stage, key_values, stages
 
 NAME = "lockfile-first"
 _BLANK_LINE = re.compile(r"[ \t]*\r?\n")
 BASE = "/<workdir of the base image>"  # a symbolic folder: relative paths still compare right
 
-DEPS, NOTHING, SPLIT, CODE = "deps", "nothing", "split", "code"
-# Programs that read nothing from the build's working folder (safe to run before the code is there).
-INERT_PROGRAMS = frozenset({"apt-get", "apt", "apk", "dnf", "yum", "microdnf", "useradd", "adduser", "groupadd",
-                            "addgroup", "mkdir", "echo", "true", "set", "export", "rm"})
 INERT_INSTRUCTIONS = frozenset({"LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER",
                                 "SHELL", "ONBUILD", "USER"})
-_PIP_VALUE = {"-i", "--index-url", "--extra-index-url", "--index", "--default-index", "--trusted-host", "--timeout",
-              "--retries", "--log", "--cache-dir", "--src", "--upgrade-strategy", "--only-binary", "--no-binary",
-              "--platform", "--python-version", "--implementation", "--abi", "--progress-bar", "--python", "-p",
-              "--python-platform", "--index-strategy", "--keyring-provider", "--resolution", "--prerelease",
-              "--exclude-newer", "--link-mode", "--reinstall-package", "--upgrade-package", "-P", "--extra",
-              "--no-build-package", "--torch-backend", "--config-settings", "-C", "--proxy", "--cert",
-              "--client-cert", "--root-user-action", "--report", "--python-executable"}
-_PIP_WRITES_HERE = {"-t", "--target", "--prefix", "--root"}
-
-
-@dataclass
-class Step:
-    """What one command of the install RUN reads."""
-
-    kind: str  # DEPS, NOTHING, SPLIT or CODE
-    command: Command
-    part: Part
-    reads: list[tuple[str, bool]] = field(default_factory=list)  # (path in the image, required)
-    requirement_files: list[str] = field(default_factory=list)  # read with pip's -r/-c rules
-    suffix: str = ""  # for SPLIT: the flag that makes it install dependencies only
-    project: tuple[str, str] | None = None  # (tool, folder in the image) whose pyproject must be checked
-    why: str | None = None  # for CODE: what it reads from the code
-    local: list[tuple[str, str]] = field(default_factory=list)  # (image path, why): reads the code if under the copy
-    venv: bool = False  # creates a virtualenv (a .venv in the code copy could land on it)
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -91,168 +64,14 @@ def _workdirs(tree: Tree, stage: Stage) -> dict[int, str]:
     if parent is not None:
         current = list(_workdirs(tree, parent).values())[-1] if parent.instructions else BASE
         if parent.instructions and parent.instructions[-1].name == "WORKDIR":
-            current = _resolve(current, parent.instructions[-1].args.strip())
+            current = resolve(current, parent.instructions[-1].args.strip())
     out = {}
     for instr in stage.instructions:
         out[id(instr)] = current
         if instr.name == "WORKDIR":
-            current = _resolve(current, instr.args.strip())
+            current = resolve(current, instr.args.strip())
     out[-1] = current
     return out
-
-
-def _resolve(base: str, path: str) -> str:
-    path = path.strip("'\"")
-    if path.startswith("$"):
-        path = "/" + path
-    return posixpath.normpath(posixpath.join(base, path))
-
-
-# --- what the install reads ------------------------------------------------------
-
-
-def _steps(tree: Tree, instr: Instruction, workdir: str) -> list[Step]:
-    out = []
-    for part in parts(tree, instr):
-        for cmd in part.script.commands:
-            out.append(_step(cmd, part, workdir))
-    return out
-
-
-def _step(cmd: Command, part: Part, workdir: str) -> Step:
-    argv = cmd.argv
-    program = argv[0].rsplit("/", 1)[-1] if argv else ""
-    kind = classify(cmd) if argv else None
-    if kind and kind[0] == "pip" or kind == ("uv", "install") or kind == ("uv", "pip-sync"):
-        return _pip_step(cmd, part, workdir, sync=kind == ("uv", "pip-sync"))
-    if kind == ("uv", "sync"):
-        return _project_step(cmd, part, workdir, "uv", ("uv.lock", ".python-version", "uv.toml"),
-                             "--no-install-project", ("--no-install-project",), ("--project", "--directory"))
-    if kind and kind[0] == "poetry":
-        if "--only-root" in argv:
-            return Step(CODE, cmd, part, why="`poetry install --only-root` installs the project only")
-        return _project_step(cmd, part, workdir, "poetry", ("poetry.lock", "poetry.toml"), "--no-root",
-                             ("--no-root",), ("-C", "--directory", "-P", "--project"))
-    if program == "pipenv" and any(v in argv[1:] for v in ("install", "sync")):
-        if any(is_local_path(a) or a in ("-e", "--editable") for a in argv[2:] if not a.startswith("--")):
-            return Step(CODE, cmd, part, why="pipenv installs a local path")
-        return Step(DEPS, cmd, part, reads=[(_resolve(workdir, "Pipfile"), True), (_resolve(workdir, "Pipfile.lock"), False),
-                                            (_resolve(workdir, ".env"), False)], project=("pipenv", workdir))
-    if not argv or program in INERT_PROGRAMS or _is_setting(argv):
-        return Step(NOTHING, cmd, part, local=_writes(argv, workdir))
-    if _PYTHON.match(program) and argv[1:3] == ["-m", "venv"] or program == "virtualenv" or argv[1:2] == ["venv"] \
-            and program == "uv":
-        return Step(NOTHING, cmd, part, venv=True)
-    return Step(CODE, cmd, part, why=f"`{program}` may read the code")
-
-
-def _is_setting(argv: list[str]) -> bool:
-    """A setting that reads no code and is safe to repeat in the dependencies-only twin:
-    `set -e`, `export NAME=value`, `poetry config NAME VALUE` (not `--local`: it writes
-    poetry.toml into the project folder, which the code copy may replace)."""
-    if not argv:
-        return True  # NAME=value only
-    program = argv[0].rsplit("/", 1)[-1]
-    return program in ("set", "export") or program == "poetry" and argv[1:2] == ["config"] and "--local" not in argv
-
-
-def _pip_step(cmd: Command, part: Part, workdir: str, sync: bool) -> Step:
-    argv = cmd.argv
-    args = argv[argv.index("install" if "install" in argv else "sync") + 1:]
-    step = Step(NOTHING, cmd, part)
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        name, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        value = inline if eq else (args[i + 1] if i + 1 < len(args) else "")
-        short = arg[:2] if arg[:2] in ("-r", "-c", "-e", "-f", "-t") and len(arg) > 2 and not arg.startswith("--") else None
-        if short:
-            name, value, eq = short, arg[2:], "="
-        if name in ("-r", "--requirement", "--requirements", "-c", "--constraint", "--constraints", "--override",
-                    "-b", "--build-constraint"):
-            step.requirement_files.append(_resolve(workdir, value))
-        elif name in ("-e", "--editable", "-f", "--find-links"):
-            if is_local_path(value):
-                step.local.append((_local(workdir, value), f"`{name} {value}` installs from a local path"))
-            elif name in ("-e", "--editable"):  # a VCS checkout goes into ./src
-                return Step(CODE, cmd, part, why=f"`{name} {value}` checks out into the working folder")
-        elif name in _PIP_WRITES_HERE:
-            return Step(CODE, cmd, part, why=f"`{name}` installs into a folder the code copy may overwrite")
-        elif name in ("--group", "--config-file"):
-            return Step(CODE, cmd, part, why=f"`{name}` reads project files")
-        elif name in _PIP_VALUE:
-            pass
-        elif arg.startswith("-"):
-            i += 1
-            continue
-        elif sync:
-            step.requirement_files.append(_resolve(workdir, arg))
-            i += 1
-            continue
-        elif is_local_path(arg):
-            step.local.append((_local(workdir, arg), f"`{arg}` is a local path (the project itself)"))
-        else:
-            i += 1
-            continue
-        i += 1 if eq else 2
-    if any(f.endswith(("pyproject.toml", "setup.py", "setup.cfg")) for f in step.requirement_files):
-        return Step(CODE, cmd, part, why="it reads the project's metadata")
-    if step.requirement_files:
-        step.kind = DEPS
-    return step
-
-
-_REDIRECT = re.compile(r"^(?:\d|&)?>>?(.*)$")
-
-
-def _writes(argv: list[str], workdir: str) -> list[tuple[str, str]]:
-    """Paths a command that reads no code still removes or writes (`rm`, `> file`): moved
-    before the code copy it would act on nothing, or be overwritten by the copy."""
-    out, targets = [], []
-    for i, word in enumerate(argv):
-        if m := _REDIRECT.match(word):
-            target = m.group(1) or (argv[i + 1] if i + 1 < len(argv) else "")
-            if target and not target.startswith("&"):
-                targets.append(target)
-    if argv and argv[0].rsplit("/", 1)[-1] == "rm":
-        targets += [a for a in argv[1:] if not a.startswith("-") and a not in targets and not _REDIRECT.match(a)]
-    for target in targets:
-        out.append((_local(workdir, target), f"`{argv[0]}` changes `{target}`, where the code copy puts files"))
-    return out
-
-
-def _local(workdir: str, path: str) -> str:
-    """The image folder a local path reads (up to its first wildcard); "" when unknown."""
-    path = path.strip("'\"").removeprefix("file://").removeprefix("file:")
-    if "$" in path or path.startswith("~"):
-        return ""
-    literal = re.split(r"[*?\[]", path, maxsplit=1)[0]
-    return _resolve(workdir, literal or ".")
-
-
-def _against(steps: list[Step], code: CodeCopy) -> list[Step]:
-    """The steps as they stand with this code copy: a local path under its destination
-    (or one we cannot resolve) reads the code; one elsewhere was put in place earlier."""
-    out = []
-    for step in steps:
-        inside = [why for path, why in step.local if not path or _overlap(path, code.dest)]
-        out.append(Step(CODE, step.command, step.part, why=inside[0]) if inside else step)
-    return out
-
-
-def _project_step(cmd: Command, part: Part, workdir: str, tool: str, optional: tuple[str, ...], suffix: str,
-                  deps_flags: tuple[str, ...], folder_flags: tuple[str, ...]) -> Step:
-    argv = cmd.argv
-    folder = workdir
-    for i, arg in enumerate(argv):
-        for flag in folder_flags:
-            if arg == flag and i + 1 < len(argv):
-                folder = _resolve(workdir, argv[i + 1])
-            elif arg.startswith(flag + "="):
-                folder = _resolve(workdir, arg[len(flag) + 1:])
-    reads = [(posixpath.join(folder, "pyproject.toml"), True)] + [(posixpath.join(folder, f), False) for f in optional]
-    kind = DEPS if any(a in deps_flags for a in argv) else SPLIT
-    return Step(kind, cmd, part, reads=reads, suffix=suffix if kind == SPLIT else "", project=(tool, folder))
 
 
 # --- the code copy -----------------------------------------------------------------
@@ -288,7 +107,7 @@ def _code_copy(instr: Instruction, context: Context, workdir: str) -> CodeCopy |
     while source.startswith("./"):
         source = source[2:]
     source = "" if source in (".", "") else posixpath.normpath(source)
-    return CodeCopy(instr, source, _resolve(workdir, copy.destination), copy.destination)
+    return CodeCopy(instr, source, resolve(workdir, copy.destination), copy.destination)
 
 
 # --- the plan for one install RUN ------------------------------------------------
@@ -297,7 +116,7 @@ def _code_copy(instr: Instruction, context: Context, workdir: str) -> CodeCopy |
 def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], install: Instruction,
           suppress: Suppressions) -> Iterator[Fix | Note]:
     workdir = workdirs[id(install)]
-    steps = _steps(tree, install, workdir)
+    steps = command_steps(tree, install, workdir)
     if not any(s.kind in (DEPS, SPLIT) or s.local or classify(s.command) for s in steps):
         return
     before = stage.instructions[: stage.instructions.index(install)]
@@ -312,7 +131,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
             break
     if code is None:
         return
-    steps = _against(steps, code)
+    steps = against(steps, code.dest)
     if not any(s.kind in (DEPS, SPLIT) for s in steps):
         builds = next((s for s in steps if s.kind == CODE and classify(s.command)), None)
         if builds:
@@ -333,7 +152,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
         yield Note(NAME, f"install at line {install.line} stays after the code copy: {wanted}", install.line)
         return
     venv_made = any(s.venv for instr in [*between, install] if instr.name == "RUN"
-                    for s in _steps(tree, instr, workdirs[id(instr)]))
+                    for s in command_steps(tree, instr, workdirs[id(instr)]))
     files = _files(context, code, wanted, venv_made)
     if isinstance(files, str):
         yield Note(NAME, f"install at line {install.line} stays after the code copy: {files}", install.line)
@@ -367,7 +186,7 @@ def _names(files: list[tuple[str, str]]) -> str:
 def _already_first(tree: Tree, earlier: list[Instruction], steps: list[Step], workdirs: dict[int, str]) -> bool:
     """Every install of the RUN already has a dependencies-only twin before the code copy."""
     prior = [p for instr in earlier if instr.name == "RUN"
-             for p in _steps(tree, instr, workdirs[id(instr)]) if p.kind == DEPS]
+             for p in command_steps(tree, instr, workdirs[id(instr)]) if p.kind == DEPS]
     wanted = [s for s in steps if s.kind in (DEPS, SPLIT)]
     return all(any(_same_install(s, p) for p in prior) for s in wanted)
 
@@ -394,22 +213,17 @@ def _cannot_cross(tree: Tree, code: CodeCopy, between: list[Instruction], workdi
                 return f"the code copy's destination is relative and line {instr.line} changes the folder"
             continue
         if name in ("COPY", "ADD"):
-            dest = _resolve(workdirs[id(instr)], Copy(instr).destination)
-            if _overlap(dest, code.dest):
+            dest = resolve(workdirs[id(instr)], Copy(instr).destination)
+            if overlap(dest, code.dest):
                 return f"line {instr.line} copies into the same folder"
             continue
         if name == "RUN":
-            steps = _against(_steps(tree, instr, workdirs[id(instr)]), code)
+            steps = against(command_steps(tree, instr, workdirs[id(instr)]), code.dest)
             if not steps or any(s.kind != NOTHING for s in steps):
                 return f"the RUN at line {instr.line} may read the code"
             continue
         return f"line {instr.line} ({name}) comes between"
     return None
-
-
-def _overlap(a: str, b: str) -> bool:
-    a, b = a.rstrip("/") or "/", b.rstrip("/") or "/"
-    return a == b or a.startswith(b + "/") or b.startswith(a + "/") or a == "/" or b == "/"
 
 
 def _deps_prefix(steps: list[Step]) -> list[Step] | str:
@@ -419,7 +233,7 @@ def _deps_prefix(steps: list[Step]) -> list[Step] | str:
     for step in prefix:
         if step.kind == CODE:
             return f"{step.why} before the dependencies install in the same RUN"
-        if step.kind == NOTHING and not classify(step.command) and not _is_setting(step.command.argv):
+        if step.kind == NOTHING and not classify(step.command) and not is_setting(step.command.argv):
             return f"`{step.command.argv[0]}` runs in the same RUN before the install (split it by hand)"
         if step.command.separator not in ("&&", None) and step is not prefix[-1]:
             return "its commands are not joined with &&"
@@ -534,7 +348,7 @@ def _copied_before(earlier: list[Instruction], workdirs: dict[int, str]) -> set[
         if instr.name != "COPY" or instr.flag("from") is not None or instr.heredocs:
             continue
         copy = Copy(instr)
-        dest = _resolve(workdirs[id(instr)], copy.destination)
+        dest = resolve(workdirs[id(instr)], copy.destination)
         into_folder = copy.destination.endswith("/") or copy.destination in (".", "./") or len(copy.sources) > 1
         for source in copy.sources:
             clean = posixpath.normpath(source)
