@@ -178,3 +178,13 @@ def test_commands_that_change_other_folders_move_with_the_install():
     body = "COPY . .\nRUN pip install -r requirements.txt && rm -rf /tmp/* && echo done > /dev/null\n"
     assert _fixed(body, REQS) == ("COPY requirements.txt ./\nRUN pip install -r requirements.txt && rm -rf /tmp/* "
                                   "&& echo done > /dev/null\nCOPY . .\n")
+
+
+def test_many_installs_move_in_one_fix():
+    """One fix per install would need a round each: ten installs would not converge."""
+    installs = "".join(f"RUN pip install -r r{i}.txt\n" for i in range(10))
+    files = {**{f"r{i}.txt": "flask\n" for i in range(10)}, "app.py": ""}
+    outcome = _run(PY + "COPY . .\nRUN useradd app\n" + installs, files)
+    names = " ".join(f"r{i}.txt" for i in range(10))
+    assert outcome.output == PY + f"RUN useradd app\nCOPY {names} ./\n" + installs + "COPY . .\n"
+    assert len(outcome.fixes) == 1

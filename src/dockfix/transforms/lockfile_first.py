@@ -47,13 +47,19 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         return
     suppress = Suppressions.of(tree)
     for stage in stages(tree):
+        # The last install the code copy can move below wins: the installs before it move
+        # with it, in one fix (one install per round would not converge on many installs).
         workdirs = _workdirs(tree, stage)
-        for instr in stage.instructions:
-            if instr.name == "RUN":
-                found = list(_plan(tree, context, stage, workdirs, instr, suppress))
-                yield from found
-                if any(isinstance(f, Fix) for f in found):
-                    break  # one fix per stage and round: the next round sees the new order
+        notes: list[Note] = []
+        for instr in reversed([i for i in stage.instructions if i.name == "RUN"]):
+            found = list(_plan(tree, context, stage, workdirs, instr, suppress))
+            fix = next((f for f in found if isinstance(f, Fix)), None)
+            if fix:
+                yield fix
+                break
+            notes[:0] = found
+        else:
+            yield from notes
 
 
 def _workdirs(tree: Tree, stage: Stage) -> dict[int, str]:
@@ -142,7 +148,8 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
     between = before[code_at + 1:]
     if _already_first(tree, before[:code_at], steps, workdirs):
         return
-    blocker = _cannot_cross(tree, code, between, workdirs)
+    crossing: list[tuple[Instruction, list[Step]]] = []  # dependency installs between: they move too
+    blocker = _cannot_cross(tree, code, between, workdirs, crossing)
     if blocker:
         yield Note(NAME, f"install at line {install.line} stays after the code copy: {blocker}", install.line)
         return
@@ -153,24 +160,29 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
         return
     venv_made = any(s.venv for instr in [*between, install] if instr.name == "RUN"
                     for s in command_steps(tree, instr, workdirs[id(instr)]))
-    files = _files(context, code, wanted, venv_made)
+    files = _files(context, code, [*(s for _, found in crossing for s in found), *wanted], venv_made)
     if isinstance(files, str):
         yield Note(NAME, f"install at line {install.line} stays after the code copy: {files}", install.line)
         return
-    copies = _manifest_copies(tree, code, files, workdirs[id(install)], before[:code_at], workdirs)
+    # The manifests go right above the first install that reads them: what comes before stays cached.
+    first = crossing[0][0] if crossing else install
+    copies = _manifest_copies(tree, code, files, workdirs[id(first)], before[:code_at], workdirs)
+    ahead = [insert_before(tree, first, copies)] if copies and first is not install else []
+    own = copies if first is install else []  # copies that go right above the install itself
     if moving:
         # The code copy moves below the install; a blank line around it moves with it.
         gap = _blank_after(tree, code.instr.end) if _blank_before(tree, _block_start(code.instr)) else 0
         block = ([""] if gap else []) + _block_lines(tree, code.instr)
-        edits = (Edit(_block_start(code.instr), code.instr.end + gap, ""),
-                 *_maybe(insert_before(tree, install, copies) if copies else None), insert_after(tree, install, block))
+        edits = (Edit(_block_start(code.instr), code.instr.end + gap, ""), *ahead,
+                 *_maybe(insert_before(tree, install, own) if own else None), insert_after(tree, install, block))
         message = f"install dependencies before copying the code ({_names(files)} first)"
     else:
         run = _deps_run(tree, install, wanted)
         if between:  # the twin needs what comes between (a tool installed, ENV): the code copy moves down
-            edits = (_remove(tree, code.instr), insert_before(tree, install, [*copies, run, *_block_lines(tree, code.instr)]))
+            edits = (_remove(tree, code.instr), *ahead,
+                     insert_before(tree, install, [*own, run, *_block_lines(tree, code.instr)]))
         else:
-            edits = (insert_before(tree, code.instr, [*copies, run]),)
+            edits = (insert_before(tree, code.instr, [*own, run]),)
         message = f"install dependencies from {_names(files)} before copying the code, the project after it"
     yield Fix(NAME, message, install.line, edits)
 
@@ -197,8 +209,10 @@ def _same_install(step: Step, prior: Step) -> bool:
     return set(step.requirement_files) <= set(prior.requirement_files)
 
 
-def _cannot_cross(tree: Tree, code: CodeCopy, between: list[Instruction], workdirs: dict[int, str]) -> str | None:
-    """Why the code copy cannot move below these instructions (None: it can)."""
+def _cannot_cross(tree: Tree, code: CodeCopy, between: list[Instruction], workdirs: dict[int, str],
+                  crossing: list[tuple[Instruction, list[Step]]]) -> str | None:
+    """Why the code copy cannot move below these instructions (None: it can). Dependency
+    installs from manifests among them go into `crossing`: their manifests are copied too."""
     copy_text = code.instr.logical
     for instr in between:
         name = instr.name
@@ -219,8 +233,10 @@ def _cannot_cross(tree: Tree, code: CodeCopy, between: list[Instruction], workdi
             continue
         if name == "RUN":
             steps = against(command_steps(tree, instr, workdirs[id(instr)]), code.dest)
-            if not steps or any(s.kind != NOTHING for s in steps):
+            if not steps or any(s.kind not in (NOTHING, DEPS) for s in steps):
                 return f"the RUN at line {instr.line} may read the code"
+            if any(s.kind == DEPS for s in steps):
+                crossing.append((instr, steps))
             continue
         return f"line {instr.line} ({name}) comes between"
     return None
