@@ -69,18 +69,22 @@ def build_corpus(target: Path, count: int) -> list[Path]:
     return paths
 
 
-def measured(argv: list[str], cwd: Path, stdin: bytes | None = None) -> tuple[float, int, int]:
-    """(seconds, peak RSS in KiB of the command and its descendants, exit code), in a fresh wrapper."""
+def measured(argv: list[str], cwd: Path) -> tuple[float, int, int, str]:
+    """(seconds, peak RSS in KiB of the command and its descendants, exit code, last line of its
+    stderr: dockfix's summary), in a fresh wrapper process."""
     wrapper = ("import json, resource, subprocess, sys, time\n"
                "argv = json.loads(sys.argv[1])\n"
-               "began = time.perf_counter()\n"
-               "rc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
-               "took = time.perf_counter() - began\n"
+               "with open(sys.argv[2], 'wb') as err:\n"
+               "    began = time.perf_counter()\n"
+               "    rc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=err).returncode\n"
+               "    took = time.perf_counter() - began\n"
                "print(json.dumps([took, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc]))\n")
-    done = subprocess.run([sys.executable, "-c", wrapper, json.dumps(argv)], cwd=cwd, capture_output=True,
-                          timeout=3600, check=True)
+    with tempfile.NamedTemporaryFile() as err:
+        done = subprocess.run([sys.executable, "-c", wrapper, json.dumps(argv), err.name], cwd=cwd,
+                              capture_output=True, timeout=3600, check=True)
+        lines = Path(err.name).read_bytes().decode("utf-8", "replace").strip().splitlines()
     took, rss, rc = json.loads(done.stdout)
-    return took, rss, rc
+    return took, rss, rc, lines[-1] if lines else ""
 
 
 def has_jobs() -> bool:
@@ -111,14 +115,16 @@ def run(work: Path, args) -> None:
     chunks = sorted(p.name for p in (work / "corpus").iterdir())
     size = sum(p.stat().st_size for p in paths)
     print(f"corpus: {len(paths):,} files ({size / 2**20:.1f} MiB) from {CORPUS} in {work / 'corpus'},"
-          f" built in {time.perf_counter() - began:.1f} s; {os.cpu_count()} CPUs")
+          f" built in {time.perf_counter() - began:.1f} s; {os.cpu_count()} CPUs,"
+          f" load average {os.getloadavg()[0]:.1f} (other work on the machine slows every row)")
     jobs = has_jobs()
     rows: list[tuple[str, int, float, int, str]] = []  # name, files, seconds, peak KiB, note
 
     def dockfix(mode: str, extra: list[str], folders: list[str], note: str = "") -> tuple[float, int]:
-        seconds, rss, rc = measured([str(BIN / "dockfix"), f"--{mode}", *extra, *folders], work / "corpus")
+        seconds, rss, rc, summary = measured([str(BIN / "dockfix"), f"--{mode}", *extra, *folders], work / "corpus")
         count = sum(1 for p in paths if p.parent.parent.name in folders)
-        rows.append((f"dockfix --{mode} {' '.join(extra)}".strip(), count, seconds, rss, note or f"exit {rc}"))
+        rows.append((f"dockfix --{mode} {' '.join(extra)}".strip(), count, seconds, rss,
+                     f"{note} exit {rc}; {summary}".strip()))
         return seconds, rss
 
     variants = [["--jobs", "1"], []] if jobs else [[]]
@@ -131,12 +137,12 @@ def run(work: Path, args) -> None:
     sample = [str(p.relative_to(work / "corpus")) for p in paths[:: max(1, len(paths) // args.hadolint_sample)]]
     sample = sample[: args.hadolint_sample]
     hadolint = str(BIN / "hadolint")
-    seconds, rss, _ = measured([hadolint, "--no-fail", *sample], work / "corpus")
+    seconds, rss, _, _ = measured([hadolint, "--no-fail", *sample], work / "corpus")
     rows.append(("hadolint (1 process)", len(sample), seconds, rss, f"sample of {len(sample)}, extrapolated"))
     listing = work / "sample.txt"
     listing.write_text("\n".join(sample) + "\n")
     cpus = str(os.cpu_count() or 1)
-    seconds, rss, _ = measured(["sh", "-c", f"xargs -P {cpus} -n 50 {hadolint} --no-fail < {listing}"],
+    seconds, rss, _, _ = measured(["sh", "-c", f"xargs -P {cpus} -n 50 {hadolint} --no-fail < {listing}"],
                                work / "corpus")
     rows.append((f"hadolint (xargs -P {cpus})", len(sample), seconds, rss, f"sample of {len(sample)}, extrapolated"))
 
@@ -161,9 +167,9 @@ def run(work: Path, args) -> None:
         folders = chunks[:n]
         if len(folders) < n:
             break
-        seconds, rss, _ = measured([str(BIN / "dockfix"), "--check", *folders], work / "corpus")
+        seconds, rss, _, summary = measured([str(BIN / "dockfix"), "--check", *folders], work / "corpus")
         count = sum(1 for p in paths if p.parent.parent.name in folders)
-        print(f"  {count:>7,} files: {rss / 1024:6.0f} MiB peak, {count / seconds:6,.0f} files/s")
+        print(f"  {count:>7,} files: {rss / 1024:6.0f} MiB peak, {count / seconds:6,.0f} files/s  ({summary})")
 
 
 if __name__ == "__main__":
