@@ -11,7 +11,6 @@ RUN apk add --no-cache --virtual .build-deps gcc musl-dev postgresql-dev \
 FROM python:3.12-alpine
 RUN apk add --no-cache libpq
 WORKDIR /app
-COPY requirements.txt .
 COPY --from=builder /opt/venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 COPY . .

@@ -8,7 +8,6 @@ RUN pip install -r requirements.txt
 
 FROM python:${PYTHON_VERSION}-slim
 WORKDIR /app
-COPY requirements.txt .
 COPY --from=builder /opt/venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 COPY . .

@@ -5,6 +5,7 @@ RUN apt-get update \
     # compilers
     && apt-get install -y --no-install-recommends gcc libffi-dev \
     && rm -rf /var/lib/apt/lists/*
+# Install the dependencies.
 COPY requirements.txt ./
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
@@ -18,8 +19,6 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends libffi8 \
     && rm -rf /var/lib/apt/lists/*
 
-# Install the dependencies.
-COPY requirements.txt ./
 COPY --from=builder /opt/venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 

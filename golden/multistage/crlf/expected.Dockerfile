@@ -7,7 +7,6 @@ RUN pip install -r requirements.txt
 
 FROM python:3.12-slim
 WORKDIR /app
-COPY requirements.txt .
 COPY --from=builder /opt/venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 COPY . .

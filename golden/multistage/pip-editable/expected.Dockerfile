@@ -11,7 +11,6 @@ RUN python -m pip install -e .
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1
 WORKDIR /code
-COPY requirements.txt .
 COPY . .
 COPY --from=builder /opt/venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"

@@ -10,7 +10,6 @@ RUN poetry install --no-root --only main
 FROM python:3.12-slim-bookworm
 ENV POETRY_VIRTUALENVS_CREATE=false
 WORKDIR /app
-COPY pyproject.toml poetry.lock ./
 COPY --from=builder /opt/venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 COPY . .

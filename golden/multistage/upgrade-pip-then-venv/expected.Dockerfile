@@ -11,7 +11,6 @@ FROM python:3.12-slim
 RUN useradd -m web
 USER web
 WORKDIR /home/web
-COPY requirements.txt .
 COPY --from=builder --chown=web /home/web/.venv /home/web/.venv
 COPY . .
 CMD [".venv/bin/gunicorn", "app:app"]

@@ -8,7 +8,6 @@ RUN uv sync --locked --no-dev
 
 FROM python:3.12-slim
 WORKDIR /app
-COPY pyproject.toml uv.lock ./
 COPY . .
 COPY --from=builder /app/.venv /app/.venv
 ENV PATH="/app/.venv/bin:$PATH"

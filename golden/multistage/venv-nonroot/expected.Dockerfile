@@ -9,7 +9,6 @@ FROM python:3.12-slim
 RUN useradd --create-home app
 USER app
 WORKDIR /home/app
-COPY --chown=app:app requirements.txt .
 COPY --from=builder --chown=app /home/app/venv /home/app/venv
 COPY --chown=app:app . .
 CMD ["venv/bin/python", "main.py"]

@@ -55,6 +55,7 @@ class Step:
     apt_packages: list[tuple[str, Command]] = field(default_factory=list)  # (package word, its command)
     commands: list[Command] = field(default_factory=list)
     reason: str | None = None
+    into: str | None = None  # COPY/ADD: the absolute folder it copies into, when that is known
 
 
 @dataclass
@@ -145,10 +146,20 @@ class Classifier:
             source = Copy(instr).from_ or ""
             if "astral-sh/uv" in source:
                 return Step(instr, "uv-binary")
-            return Step(instr, "copy")
+            return Step(instr, "copy", into=self._copy_folder(Copy(instr)))
         if name == "RUN":
             return self._run(instr)
         return Step(instr, "other")
+
+    def _copy_folder(self, copy: Copy) -> str | None:
+        """The folder a COPY puts its sources in: its destination when that names a folder
+        (a trailing slash, `.`, several sources, or a whole folder copied)."""
+        dest = resolve(copy.destination, self.scope.env)
+        folder = dest is not None and (dest.endswith("/") or dest in (".", "..") or len(copy.sources) > 1
+                                       or copy.sources in (["."], ["./"]))
+        if not folder or (not dest.startswith("/") and self.scope.workdir == "?"):
+            return None
+        return absolute(dest, self.scope.workdir)
 
     def _run(self, instr: Instruction) -> Step:
         script = shell_script(instr)

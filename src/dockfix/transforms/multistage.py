@@ -22,7 +22,7 @@ from dockfix.facts import not_python_reason
 from dockfix.split import classify, debian_runtime, equivalence, images
 from dockfix.split.classify import Classifier, Step, resolve
 from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
-from dockfix.views import Run, global_args, key_values, stages
+from dockfix.views import Copy, Run, global_args, key_values, stages
 
 NAME = "multistage"
 SYSTEM_VENV = "/opt/venv"
@@ -445,7 +445,7 @@ def render(plan: Plan) -> str:
         if instr.name in _METADATA:
             continue
         builder_only = step.kind == "install" or plan.apt_edits.get(index, []) is None or (
-            step.kind == "uv-binary" and not plan.keep_uv_binary)
+            step.kind == "uv-binary" and not plan.keep_uv_binary) or _copied_again(plan, index)
         if plan.system and index == plan.venv_at:
             builder += [line + eol for line in venv_lines]
         builder.append(_text(tree, instr, with_comments=builder_only))
@@ -461,6 +461,35 @@ def render(plan: Plan) -> str:
     if plan.runtime_word != _image(plan):
         edits.append(replace_logical(plan.from_, plan.from_.args_start + s, plan.from_.args_start + e, plan.runtime_word))
     return apply_edits(tree.source, edits)
+
+
+_MANIFEST = re.compile(r"^(?:[\w*?.-]+\.(?:toml|lock|txt|in|cfg)|Pipfile|Pipfile\.lock|setup\.py)$")
+
+
+def _copied_again(plan: Plan, index: int) -> bool:
+    """A COPY of manifests for an install that moved to the builder, when the runtime
+    copies the whole context into the same folder later with nothing in between that
+    could read them: the runtime gets the same files without that layer."""
+    step = plan.steps[index]
+    if step.kind != "copy" or step.instr.name != "COPY" or step.into is None:
+        return False
+    copy = Copy(step.instr)
+    if copy.from_ or copy.link or not copy.sources or not all(_MANIFEST.match(s) for s in copy.sources):
+        return False
+    for later_index in range(index + 1, len(plan.steps)):
+        later = plan.steps[later_index]
+        if later.kind == "copy" and later.instr.name == "COPY":
+            again = Copy(later.instr)
+            if (again.sources in (["."], ["./"]) and later.into == step.into and not again.from_
+                    and (again.chown, again.chmod, again.link) == (copy.chown, copy.chmod, copy.link)):
+                return True
+            continue
+        if later.kind == "install" and later_index <= plan.last:
+            continue  # goes to the builder
+        if later.kind in ("config", "metadata") and later.instr.name != "SHELL":
+            continue
+        return False
+    return False
 
 
 def _builder_from(plan: Plan, name: str, kw) -> str:
