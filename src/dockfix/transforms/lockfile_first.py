@@ -179,7 +179,9 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
     else:
         run = _deps_run(tree, install, wanted)
         if between:  # the twin needs what comes between (a tool installed, ENV): the code copy moves down
-            edits = (_remove(tree, code.instr), *ahead,
+            # Blank lines on both sides of the code copy would meet: one goes with it.
+            gap = _blank_after(tree, code.instr.end) if _blank_before(tree, _block_start(code.instr)) else 0
+            edits = (Edit(_block_start(code.instr), code.instr.end + gap, ""), *ahead,
                      insert_before(tree, install, [*own, run, *_block_lines(tree, code.instr)]))
         else:
             edits = (insert_before(tree, code.instr, [*own, run]),)
@@ -197,10 +199,13 @@ def _names(files: list[tuple[str, str]]) -> str:
 
 def _already_first(tree: Tree, earlier: list[Instruction], steps: list[Step], workdirs: dict[int, str]) -> bool:
     """Every install of the RUN already has a dependencies-only twin before the code copy."""
-    prior = [p for instr in earlier if instr.name == "RUN"
-             for p in command_steps(tree, instr, workdirs[id(instr)]) if p.kind == DEPS]
+    def prior() -> Iterator[Step]:  # lazily: the first match usually comes early (all of them was quadratic)
+        for instr in earlier:
+            if instr.name == "RUN":
+                yield from (p for p in command_steps(tree, instr, workdirs[id(instr)]) if p.kind == DEPS)
+
     wanted = [s for s in steps if s.kind in (DEPS, SPLIT)]
-    return all(any(_same_install(s, p) for p in prior) for s in wanted)
+    return all(any(_same_install(s, p) for p in prior()) for s in wanted)
 
 
 def _same_install(step: Step, prior: Step) -> bool:
@@ -391,10 +396,6 @@ def _block_start(instr: Instruction) -> int:
 
 def _block_lines(tree: Tree, instr: Instruction) -> list[str]:
     return tree.source[_block_start(instr):instr.end].splitlines()
-
-
-def _remove(tree: Tree, instr: Instruction) -> Edit:
-    return Edit(_block_start(instr), instr.end, "")
 
 
 def _blank_before(tree: Tree, pos: int) -> bool:
