@@ -153,13 +153,19 @@ class Stage:
 
     def user_at(self, instr: Instruction) -> str:
         """The USER in effect when `instr` runs ("root" before any USER line)."""
+        return self._users.get(id(instr), self._users[None])
+
+    @cached_property
+    def _users(self) -> dict[int | None, str]:
+        # One pass per stage: asked per install, a scan per call was quadratic.
+        users: dict[int | None, str] = {}
         user = "root"
         for other in self.instructions:
-            if other is instr:
-                break
+            users[id(other)] = user
             if other.name == "USER":
                 user = other.args.split(":")[0] or "root"
-        return user
+        users[None] = user  # an instruction not in the stage: after all of it
+        return users
 
     def env_at(self, instr: Instruction | None) -> dict[str, str]:
         """ENV and ARG defaults set in this stage before `instr` (None: all of them)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from dockfix.edits import Edit, insert_before
 from dockfix.shell import Command, Script, Word, parse_script
@@ -95,22 +96,47 @@ _WINDOWS = re.compile(r"windows|nanoserver|servercore", re.I)
 
 def posix_shell(tree: Tree, instr: Instruction) -> bool:
     """False for a Windows stage or a SHELL that is not a POSIX shell (PowerShell, cmd)."""
-    stage = stage_of(tree, instr)
-    for s in chain(tree, stage) if stage else []:
-        if _WINDOWS.search(s.base):
-            return False
-        for other in s.instructions:
-            if other is instr:
-                break
-            if other.name == "SHELL" and other.exec_form:
-                if other.exec_form[0].rsplit("/", 1)[-1].rsplit("\\", 1)[-1].lower().removesuffix(".exe") in (
-                        "powershell", "pwsh", "cmd"):
-                    return False
-    return True
+    found = _NOT_POSIX.get(tree)
+    if found is None:  # one pass per tree: asked per RUN, a scan per call was quadratic
+        found = _NOT_POSIX[tree] = _not_posix(tree)
+    return id(instr) not in found
+
+
+def _not_posix(tree: Tree) -> frozenset[int]:
+    """The instructions (ids) that run in a Windows stage or after a SHELL that is not POSIX."""
+    out: set[int] = set()
+    shell_at: dict[int, int] = {}  # stage index -> position of its first non-POSIX SHELL
+    for stage in stages(tree):
+        ancestors = chain(tree, stage)
+        if any(_WINDOWS.search(s.base) for s in ancestors) or any(s.index in shell_at for s in ancestors[:-1]):
+            out.update(id(i) for i in stage.instructions)
+            continue
+        tainted = False
+        for position, other in enumerate(stage.instructions):
+            if tainted:
+                out.add(id(other))
+            elif other.name == "SHELL" and other.exec_form and other.exec_form[0].rsplit("/", 1)[-1].rsplit(
+                    "\\", 1)[-1].lower().removesuffix(".exe") in ("powershell", "pwsh", "cmd"):
+                tainted = True
+                shell_at[stage.index] = position
+    return frozenset(out)
+
+
+_NOT_POSIX: WeakKeyDictionary[Tree, frozenset[int]] = WeakKeyDictionary()
 
 
 def parts(tree: Tree, instr: Instruction) -> list[Part]:
     """The shell texts a RUN executes; [] for exec form or a shell that is not POSIX."""
+    memo = _PARTS.setdefault(tree, {})  # asked for every earlier RUN of many RUNs: parse each once
+    if id(instr) not in memo:
+        memo[id(instr)] = tuple(_parts(tree, instr))
+    return list(memo[id(instr)])
+
+
+_PARTS: WeakKeyDictionary[Tree, dict[int, tuple[Part, ...]]] = WeakKeyDictionary()
+
+
+def _parts(tree: Tree, instr: Instruction) -> list[Part]:
     run = Run(instr)
     if run.form == "exec" or not posix_shell(tree, instr):
         return []
@@ -142,7 +168,13 @@ def installs(tree: Tree, instr: Instruction) -> list[Install]:
 # --- the environment a command runs in ---------------------------------------
 
 def stage_of(tree: Tree, instr: Instruction) -> Stage | None:
-    return next((s for s in stages(tree) if instr in s.instructions), None)
+    found = _STAGE_OF.get(tree)
+    if found is None:  # one map per tree: asked per instruction, a scan per call was quadratic
+        found = _STAGE_OF[tree] = {id(i): s for s in stages(tree) for i in s.instructions}
+    return found.get(id(instr))
+
+
+_STAGE_OF: WeakKeyDictionary[Tree, dict[int, Stage]] = WeakKeyDictionary()
 
 
 def chain(tree: Tree, stage: Stage) -> list[Stage]:
@@ -173,28 +205,43 @@ def _global_args(tree: Tree) -> dict[str, str]:
 
 def env_before(tree: Tree, instr: Instruction) -> dict[str, str]:
     """ENV (inherited through FROM <stage>) and this stage's ARG defaults before instr."""
-    stage = stage_of(tree, instr)
-    if stage is None:
-        return {}
+    found = _ENV.get(tree)
+    if found is None:  # one pass per tree: asked per install, a scan per call was quadratic
+        found = _ENV[tree] = _env_snapshots(tree)
+    return dict(found.get(id(instr), {}))
+
+
+def _env_snapshots(tree: Tree) -> dict[int, dict[str, str]]:
+    """The environment before each instruction of each stage (instructions between two
+    ENV/ARG share one snapshot)."""
     globals_ = _global_args(tree)
-    env: dict[str, str] = {}
-    for s in chain(tree, stage):
+    out: dict[int, dict[str, str]] = {}
+    for stage in stages(tree):
+        env: dict[str, str] = {}
+        for s in chain(tree, stage)[:-1]:  # a parent stage's ENV is inherited, its ARGs are not
+            for other in s.instructions:
+                if other.name == "ENV":
+                    for key, value in key_values(other):
+                        if value is not None:
+                            env[key] = expand(value, env) or value
         args: dict[str, str] = {}
-        for other in s.instructions:
-            if other is instr:
-                break
+        snapshot = dict(env)
+        for other in stage.instructions:
+            out[id(other)] = snapshot
             if other.name not in ("ENV", "ARG"):
                 continue
             for key, value in key_values(other):
                 if other.name == "ARG":
                     value = value if value is not None else globals_.get(key)
-                    if value is not None and s is stage:
+                    if value is not None:
                         args[key] = expand(value, {**env, **args}) or value
                 elif value is not None:
                     env[key] = expand(value, {**env, **args}) or value
-        if s is stage:
-            env.update({k: v for k, v in args.items() if k not in env})
-    return env
+            snapshot = {**env, **{k: v for k, v in args.items() if k not in env}}
+    return out
+
+
+_ENV: WeakKeyDictionary[Tree, dict[int, dict[str, str]]] = WeakKeyDictionary()
 
 
 def command_env(tree: Tree, instr: Instruction, inst: Install) -> dict[str, str]:
@@ -262,28 +309,43 @@ class User:
 
 def user_before(tree: Tree, instr: Instruction) -> User:
     """The USER in effect for instr, with the home and uid found where it was created."""
-    stage = stage_of(tree, instr)
     env = env_before(tree, instr)
-    user = "root"
-    runs: list[Instruction] = []
-    for s in chain(tree, stage) if stage else []:
-        for other in s.instructions:
-            if other is instr:
-                break
-            if other.name == "USER":
-                user = expand(other.args.split(":")[0].strip(), env) or "?"
-            elif other.name == "RUN":
-                runs.append(other)
+    found = _USERS.get(tree)
+    if found is None:  # one pass per tree: asked per install, a scan per call was quadratic
+        found = _USERS[tree] = _user_lines(tree)
+    last_user, runs, count = found.get(id(instr), (None, (), 0))
+    user = expand(last_user.args.split(":")[0].strip(), env) or "?" if last_user else "root"
     home_env = env.get("HOME")
     if user in ("root", "0"):
         return User("root", home_env or "/root", "0")
-    for other in reversed(runs):
-        for part in parts(tree, other):
+    for index in range(count - 1, -1, -1):
+        for part in parts(tree, runs[index]):
             for cmd in part.script.commands:
                 found = _created(cmd, user, env)
                 if found:
                     return User(found[0], home_env or found[1], found[2])
     return User(user, home_env, user if user.isdigit() else None)
+
+
+def _user_lines(tree: Tree) -> dict[int, tuple[Instruction | None, list[Instruction], int]]:
+    """For each instruction: the last USER before it (through FROM <stage>), and the RUNs
+    before it (a shared list of the stage chain's RUNs and how many of them come before)."""
+    out: dict[int, tuple[Instruction | None, list[Instruction], int]] = {}
+    for stage in stages(tree):
+        last_user: Instruction | None = None
+        runs: list[Instruction] = []
+        for s in chain(tree, stage):
+            for other in s.instructions:
+                if s is stage:
+                    out[id(other)] = (last_user, runs, len(runs))
+                if other.name == "USER":
+                    last_user = other
+                elif other.name == "RUN":
+                    runs.append(other)
+    return out
+
+
+_USERS: WeakKeyDictionary[Tree, dict[int, tuple[Instruction | None, list[Instruction], int]]] = WeakKeyDictionary()
 
 
 def _created(cmd: Command, user: str, env: dict[str, str]) -> tuple[str, str | None, str | None] | None:

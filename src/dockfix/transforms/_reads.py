@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 from dockfix.manifests import is_local_path
 from dockfix.shell import Command
@@ -58,11 +59,15 @@ def resolve(base: str, path: str) -> str:
 
 def command_steps(tree: Tree, instr: Instruction, workdir: str) -> list[Step]:
     """Every command of a RUN (its line and heredoc scripts), in order."""
-    out = []
-    for part in parts(tree, instr):
-        for cmd in part.script.commands:
-            out.append(_step(cmd, part, workdir))
-    return out
+    # Remembered per tree: lockfile-first asks again for every earlier RUN of each install.
+    memo = _STEPS.setdefault(tree, {})
+    key = (id(instr), workdir)
+    if key not in memo:
+        memo[key] = tuple(_step(cmd, part, workdir) for part in parts(tree, instr) for cmd in part.script.commands)
+    return list(memo[key])
+
+
+_STEPS: WeakKeyDictionary[Tree, dict[tuple[int, str], tuple[Step, ...]]] = WeakKeyDictionary()
 
 
 def _step(cmd: Command, part: Part, workdir: str) -> Step:

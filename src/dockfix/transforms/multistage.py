@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 from dockfix.context import Context
 from dockfix.edits import Edit, apply_edits, remove_word, replace_logical
@@ -520,12 +521,25 @@ def _copy_lines(plan: Plan, kw, builder: str, instr: Instruction) -> str:
     return text + eol if ending == eol else text
 
 
+def _node_index(tree: Tree, start: int, instr: Instruction) -> tuple[int, int]:
+    """(index of the first node starting at `start`, index of `instr`) in tree.nodes."""
+    index = _NODE_INDEX.get(tree)
+    if index is None:  # one map per tree: a scan per removed instruction was quadratic
+        by_start: dict[int, int] = {}
+        for i, n in enumerate(tree.nodes):
+            by_start.setdefault(n.start, i)
+        index = _NODE_INDEX[tree] = (by_start, {id(n): i for i, n in enumerate(tree.nodes)})
+    return index[0][start], index[1][id(instr)]
+
+
+_NODE_INDEX: WeakKeyDictionary[Tree, tuple[dict[int, int], dict[int, int]]] = WeakKeyDictionary()
+
+
 def _removal(tree: Tree, instr: Instruction) -> Edit:
     """Remove an instruction and its comments; a blank line after it goes too when one is before it."""
     start, end = _block_start(instr), instr.end
     nodes = tree.nodes
-    first = next(i for i, n in enumerate(nodes) if n.start == start)
-    last = next(i for i, n in enumerate(nodes) if n is instr)
+    first, last = _node_index(tree, start, instr)
     before = nodes[first - 1] if first > 0 else None
     after = nodes[last + 1] if last + 1 < len(nodes) else None
     if isinstance(before, Blank) and isinstance(after, Blank):
