@@ -24,6 +24,7 @@ BRIDGE = "dockfixlab0"
 BRIDGE_CIDR = "10.213.77.1/24"
 DOCKERD = "/usr/sbin/dockerd"
 DOCKER = "/usr/bin/docker"  # Debian's docker-cli, which finds Debian's buildx plugin
+SETUP = Path(__file__).resolve().parents[1] / ".ci" / "lab-setup"
 
 
 class EngineUnavailable(RuntimeError):
@@ -161,10 +162,25 @@ def _ensure_bridge() -> None:
     subprocess.run([ip, "link", "set", BRIDGE, "up"], check=True)
 
 
+def ensure_installed(log=print) -> None:
+    """Install the engine and debootstrap with .ci/lab-setup when they are missing, so
+    a clean machine runs the lab with no step by hand (root only; it uses apt).
+    DOCKFIX_LAB_INSTALL=0 turns this off."""
+    if missing_reason() is None and shutil.which("debootstrap"):
+        return
+    if os.geteuid() != 0 or os.environ.get("DOCKFIX_LAB_INSTALL") == "0":
+        return
+    log("lab: the Docker engine or debootstrap is missing: installing them with .ci/lab-setup")
+    r = subprocess.run(["bash", str(SETUP)], capture_output=True, text=True, timeout=1800)
+    if r.returncode != 0:
+        raise EngineUnavailable(f".ci/lab-setup failed with exit {r.returncode}: {(r.stdout + r.stderr)[-1500:]}")
+
+
 def start(timeout: float = 60.0, log=print) -> Engine:
     """Take the lab's lock, then reuse the lab's dockerd if it already answers,
-    otherwise start one.  ``Engine.stop()`` stops what was started here and
-    releases the lock."""
+    otherwise start one (installing the engine first when it is missing).
+    ``Engine.stop()`` stops what was started here and releases the lock."""
+    ensure_installed(log)
     reason = missing_reason()
     if reason:
         raise EngineUnavailable(reason)

@@ -200,3 +200,32 @@ def test_rerun_steps_lists_runs_not_taken_from_the_cache():
     assert measure.rerun_steps(PLAIN_LOG) == ["RUN python -m compileall /app"]
     assert measure.rerun_steps(PLAIN_LOG.replace("#7 CACHED\n", "")) == [
         "RUN pip install -r requirements.txt", "RUN python -m compileall /app"]
+
+
+def test_the_lab_installs_a_missing_engine_itself(monkeypatch):
+    from lab import engine
+
+    calls = []
+    monkeypatch.setattr(engine, "missing_reason", lambda: "/usr/sbin/dockerd is missing")
+    monkeypatch.setattr(engine.os, "geteuid", lambda: 0)
+    monkeypatch.delenv("DOCKFIX_LAB_INSTALL", raising=False)
+
+    def run(cmd, **kw):
+        calls.append(cmd)
+        return engine.subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(engine.subprocess, "run", run)
+    engine.ensure_installed(log=lambda _: None)
+    assert calls == [["bash", str(engine.SETUP)]] and engine.SETUP.is_file()
+
+    calls.clear()
+    monkeypatch.setenv("DOCKFIX_LAB_INSTALL", "0")
+    engine.ensure_installed(log=lambda _: None)
+    assert calls == []
+
+    monkeypatch.delenv("DOCKFIX_LAB_INSTALL")
+    monkeypatch.setattr(engine, "subprocess", engine.subprocess)
+    monkeypatch.setattr(engine.subprocess, "run",
+                        lambda cmd, **kw: engine.subprocess.CompletedProcess(cmd, 100, "", "E: no network"))
+    with pytest.raises(engine.EngineUnavailable, match="lab-setup failed with exit 100"):
+        engine.ensure_installed(log=lambda _: None)
