@@ -94,3 +94,12 @@ def test_a_real_run_commits_dockfixs_rewrite_to_the_remote(org):
     messages = git("log", "--format=%s", "main", cwd=remote).splitlines()
     assert "dockerfiles: dockfix" in messages
     assert git("rev-list", "--count", "main", cwd=remotes["docs"]).strip() == "1"
+
+
+def test_dockfix_options_are_passed_on(org):
+    tmp_path, _ = org
+    done = python("-m", "dockfix.all_repos", "-C", "all-repos.json", "--dry-run", "--select", "apt", "--unsafe-fixes",
+                  cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "--no-install-recommends" in done.stdout  # unsafe: only with --unsafe-fixes
+    assert "--mount=type=cache" not in done.stdout  # cache-mounts was not selected
