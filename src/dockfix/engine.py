@@ -8,6 +8,8 @@ MAX_ROUNDS, is dockfix's bug: it raises EngineBug and nothing is written.
 
 from __future__ import annotations
 
+import bisect
+
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -57,6 +59,27 @@ class Transform:
     find: Finder = field(repr=False)
 
 
+class _Taken:
+    """The edits chosen in one transform's turn, sorted, so a clash is found by bisection
+    (checking each new edit against all of them was quadratic in the number of fixes)."""
+
+    def __init__(self) -> None:
+        self.edits: list[Edit] = []
+        self._starts: list[int] = []
+
+    def clashes(self, edit: Edit) -> bool:
+        # Chosen edits never overlap, so sorted by (start, end) their ends never decrease: only
+        # the last one starting before edit.end can reach into it.
+        i = bisect.bisect_left(self._starts, edit.end) - 1
+        return i >= 0 and overlaps(edit, self.edits[i])
+
+    def add(self, edits: tuple[Edit, ...]) -> None:
+        for edit in edits:
+            i = bisect.bisect_right(self.edits, edit)
+            self.edits.insert(i, edit)
+            self._starts.insert(i, edit.start)
+
+
 class EngineBug(RuntimeError):
     """A transform produced text that does not parse, or the pipeline did not converge."""
 
@@ -88,21 +111,21 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
         for transform in transforms:
             suppress = Suppressions.of(tree)
             chosen: list[Fix] = []
-            taken: list[Edit] = []
+            taken = _Taken()
             for item in transform.find(tree, context):
                 if isinstance(item, Note):
                     notes.setdefault((item.transform, item.message, item.line), item)
                     continue
                 if (not unsafe and not item.safe) or suppress.blocks(item.transform, item.line):
                     continue
-                if any(overlaps(e, t) for e in item.edits for t in taken):
+                if any(taken.clashes(e) for e in item.edits):
                     continue  # the next round sees it again on the new text
                 chosen.append(item)
-                taken.extend(item.edits)
+                taken.add(item.edits)
             if not chosen:
                 continue
             new_files = {w.path: w.text for f in chosen for w in f.files if context.read(w.path) != w.text}
-            new_text = apply_edits(tree.source, taken) if taken else tree.source
+            new_text = apply_edits(tree.source, taken.edits) if taken.edits else tree.source
             if new_text == tree.source and not new_files:
                 continue
             try:
