@@ -98,6 +98,9 @@ def process_file(path: Path, options: Options) -> FileResult:
     others = {}
     for rel, text in sorted(outcome.files.items()):
         target = path.parent / rel
+        if target.is_symlink():  # never read or write through it (it may lead out of the tree)
+            return FileResult(shown, FAILED, fixes, notes, error=f"{display_path(target)} is a symbolic link; "
+                              "dockfix does not write through links")
         old = target.read_bytes() if target.is_file() else None
         others[target] = (old, text)
         parts.append(unified_diff(old.decode("utf-8", "replace") if old is not None else None, text,
