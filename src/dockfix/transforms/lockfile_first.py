@@ -51,8 +51,9 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         # with it, in one fix (one install per round would not converge on many installs).
         workdirs = _workdirs(tree, stage)
         notes: list[Note] = []
-        for instr in reversed([i for i in stage.instructions if i.name == "RUN"]):
-            found = list(_plan(tree, context, stage, workdirs, instr, suppress))
+        runs = [(k, i) for k, i in enumerate(stage.instructions) if i.name == "RUN"]
+        for position, instr in reversed(runs):  # (its position: a lookup per RUN was quadratic)
+            found = list(_plan(tree, context, stage, workdirs, instr, position, suppress))
             fix = next((f for f in found if isinstance(f, Fix)), None)
             if fix:
                 yield fix
@@ -119,13 +120,13 @@ def _code_copy(instr: Instruction, context: Context, workdir: str) -> CodeCopy |
 # --- the plan for one install RUN ------------------------------------------------
 
 
-def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], install: Instruction,
+def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], install: Instruction, position: int,
           suppress: Suppressions) -> Iterator[Fix | Note]:
     workdir = workdirs[id(install)]
     steps = command_steps(tree, install, workdir)
     if not any(s.kind in (DEPS, SPLIT) or s.local or classify(s.command) for s in steps):
         return
-    before = stage.instructions[: stage.instructions.index(install)]
+    before = stage.instructions[:position]
     code, code_at = None, -1
     for index in range(len(before) - 1, -1, -1):
         found = _code_copy(before[index], context, workdirs[id(before[index])])
