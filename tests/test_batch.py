@@ -146,3 +146,31 @@ def test_a_progress_bar_on_a_terminal_only(org):
     json_run = subprocess.run([sys.executable, "-m", "dockfix", "--check", "--format", "json", "org"],
                               cwd=org.parent, capture_output=True, timeout=120)
     assert json_run.stderr == b""
+
+
+def test_a_file_that_kills_its_worker_fails_alone(tmp_path):
+    # A stand-in for a crash below Python or the out-of-memory killer: the worker process exits.
+    for i in range(20):
+        write(tmp_path / "good" / f"{i:02}" / "Dockerfile", NEEDS_FIX)
+    write(tmp_path / "good" / "07" / "crash" / "Dockerfile", NEEDS_FIX)
+    script = (
+        "import os, sys\n"
+        "import dockfix.runner as runner\n"
+        "real = runner.run_pipeline\n"
+        "def pipeline(text, context, *a, **k):\n"
+        "    if context.root.name == 'crash':\n"
+        "        os._exit(3)\n"
+        "    return real(text, context, *a, **k)\n"
+        "runner.run_pipeline = pipeline\n"
+        "from dockfix.cli import main\n"
+        "sys.argv = ['dockfix', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, "--check", "--select", "apt", "--jobs", "2", "good"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "good/07/crash/Dockerfile: error: the worker process died on this file (killed, or out of memory); "
+        "file left untouched",
+        "21 files: 20 changed, 0 unchanged, 0 skipped, 1 failed"]
+    assert done.stdout.count(": [apt]") == 20

@@ -103,7 +103,7 @@ def _work(path: Path) -> FileResult:
     return process_one(path, options, timeout)
 
 
-def _pooled(files: Sequence[Path], options: Options, workers: int, timeout: float | None) -> Iterator[FileResult]:
+def _start(files: Sequence[Path], options: Options, workers: int, timeout: float | None):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -112,23 +112,48 @@ def _pooled(files: Sequence[Path], options: Options, workers: int, timeout: floa
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
                                initializer=_init_worker, initargs=(options, timeout))
-    results = pool.map(_work, files, chunksize=chunksize)  # submits everything: the workers start now
-    return _collect(pool, results, files, options, timeout)
+    return pool, pool.map(_work, files, chunksize=chunksize)  # submits everything: the workers start now
 
 
-def _collect(pool, results, files, options, timeout) -> Iterator[FileResult]:
+def _pooled(files: Sequence[Path], options: Options, workers: int, timeout: float | None) -> Iterator[FileResult]:
+    pool, results = _start(files, options, workers, timeout)
+    return _collect(pool, results, files, options, workers, timeout)
+
+
+def _collect(pool, results, files, options, workers, timeout) -> Iterator[FileResult]:
     from concurrent.futures.process import BrokenProcessPool
 
     done = 0
+    while True:
+        try:
+            for result in results:
+                done += 1
+                yield result
+            return
+        except BrokenProcessPool:
+            pass
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        # A worker died (killed, out of memory, a crash below Python). The first file not yet
+        # reported runs alone in a fresh process, so the one that kills its process is found and
+        # fails alone; every breakage settles at least one file, so the batch always finishes.
+        yield _alone(files[done], options, timeout)
+        done += 1
+        if done == len(files):
+            return
+        pool, results = _start(files[done:], options, workers, timeout)
+        files = files[done:]
+        done = 0
+
+
+def _alone(path: Path, options: Options, timeout: float | None) -> FileResult:
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool, results = _start([path], options, 1, timeout)
     try:
-        for result in results:
-            done += 1
-            yield result
+        return next(iter(results))
     except BrokenProcessPool:
-        # A worker died (killed from outside, out of memory): the files not yet
-        # reported run here, one by one, so the batch still finishes.
-        pass
+        return FileResult(display_path(path), FAILED, error="the worker process died on this file (killed, or out "
+                          "of memory); file left untouched")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    for path in files[done:]:
-        yield process_one(path, options, timeout)
