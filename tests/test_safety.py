@@ -177,6 +177,7 @@ CASES = [("continuation", 8_000), ("heredoc-never-ends", 25_000), ("nested-paren
          ("one-long-line", 8_000), ("many-instructions", 8_000)]
 
 
+@pytest.mark.slow  # subprocesses timing real work: about 2 s each
 @pytest.mark.parametrize("shape, n", CASES, ids=[c[0] for c in CASES])
 def test_pathological_input_takes_time_linear_in_its_size(tmp_path, shape, n):
     done = subprocess.run([sys.executable, "-c", PROBE, SHAPES[shape], str(n), str(tmp_path)],
@@ -190,6 +191,7 @@ def test_pathological_input_takes_time_linear_in_its_size(tmp_path, shape, n):
     assert ratio < 10, f"{shape}: 4x the input took {ratio:.1f}x the time ({small} vs {large})"
 
 
+@pytest.mark.slow  # subprocesses timing real work: about 2 s each
 def test_the_brief_s_sizes_finish_in_time(tmp_path):
     """A 100,000-line continuation, a heredoc that never ends over 100,000 lines and 50,000
     levels of nested parentheses: all under the size limit, all processed within the timeout."""
@@ -208,6 +210,7 @@ def test_the_brief_s_sizes_finish_in_time(tmp_path):
         assert records[name]["error"] is None or "took longer" not in records[name]["error"]["message"]
 
 
+@pytest.mark.slow  # subprocesses timing real work: about 2 s each
 def test_files_above_the_size_limit_are_refused_quickly_with_a_clear_message(tmp_path):
     # A 10 MB file and a single 5 MB line: refused before they are read, and the batch goes on.
     write(tmp_path / "huge" / "Dockerfile", "FROM python:3.12\n" + "RUN echo hi\n" * (10 * 1024 * 1024 // 12))
@@ -222,6 +225,7 @@ def test_files_above_the_size_limit_are_refused_quickly_with_a_clear_message(tmp
     assert "good/Dockerfile:2: [apt]" in done.stdout
 
 
+@pytest.mark.slow  # subprocesses timing real work: about 2 s each
 def test_a_file_that_takes_too_long_fails_alone_and_the_batch_goes_on(tmp_path):
     # A stand-in for a pathological file the limits above do not catch: a transform that never returns.
     write(tmp_path / "slow" / "Dockerfile", NEEDS_FIX)
