@@ -188,7 +188,17 @@ EDGE_CASES = {
     "from-platform": "FROM --platform=$BUILDPLATFORM python:3.12 AS build\n",
     "healthcheck-shell": "FROM x\nHEALTHCHECK --interval=5s CMD curl -f x\nSHELL [\"/bin/sh\", \"-c\"]\n",
     "bom-directives": "\ufeff# syntax=docker/dockerfile:1\n# check=skip=all\nFROM x\n",
+    # Go's json.Decoder reads the first JSON value and ignores the rest; NaN is not JSON to it.
+    "json-then-text": 'FROM x\nRUN ["a", "b"] x\nCMD ["a"]]\nENTRYPOINT ["a"] ["b", 1]\n',
+    "json-not-go-json": 'FROM x\nRUN ["a", NaN]\nCMD ["a", Infinity]\nRUN ["a" "b"]\nRUN ["a", "\\x"]\n',
+    "non-json-instructions-with-arrays": 'FROM x\nLABEL ["a", 1]\nEXPOSE ["a", 1]\nWORKDIR ["a", 1]\n',
 }
+
+# JSON arrays of non-strings: BuildKit refuses the file (it does not fall back to the shell form).
+REFUSED_ARRAYS = ['RUN ["a", 1]', 'CMD ["a", null]', 'ENTRYPOINT ["a", {"b": 1}]', 'SHELL ["sh", 1]',
+                  'COPY ["a", 1, "/b"]', 'ADD ["a", 2]', 'VOLUME [1]', 'RUN [1]x',
+                  'RUN --mount=type=cache,target=/x ["a", 1]', 'HEALTHCHECK --interval=5s CMD ["a", 2]',
+                  'ONBUILD COPY --chown=1 ["a", 1, "b"]']
 
 
 def test_edge_cases_agree_with_buildkit():
@@ -196,6 +206,19 @@ def test_edge_cases_agree_with_buildkit():
     failures = {name: disagreements(text, answer) for (name, text), answer in zip(EDGE_CASES.items(), answers)}
     assert not any(failures.values()), {k: v for k, v in failures.items() if v}
     assert all("commands" in a for a in answers)  # BuildKit reads all of them: the comparison is real
+
+
+@pytest.mark.parametrize("line", REFUSED_ARRAYS)
+def test_a_json_array_of_non_strings_is_refused_like_buildkit(line):
+    text = f"FROM x\n{line}\n"
+    with pytest.raises(ParseError, match="arrays must be comprised of strings only") as err:
+        parse(text)
+    assert err.value.line == 2
+
+
+def test_buildkit_refuses_the_same_arrays():
+    answers = parse_many([f"FROM x\n{line}\n" for line in REFUSED_ARRAYS])
+    assert all("strings only" in a.get("error", "") for a in answers), answers
 
 
 def test_the_comparison_notices_a_difference():

@@ -28,6 +28,31 @@ KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 _DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _HEREDOC_WORD = re.compile(r"(\d*)<<(-?)([^<]*)$")
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
+# Instructions whose arguments BuildKit reads as JSON when they start with "[" (and
+# that fail when that JSON is an array of anything but strings).
+JSON_INSTRUCTIONS = frozenset("RUN CMD ENTRYPOINT SHELL COPY ADD VOLUME".split())
+NOT_STRINGS = "when using JSON array syntax, arrays must be comprised of strings only"
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")  # Python accepts NaN and Infinity, Go's decoder does not
+
+
+_JSON = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def json_array(args: str) -> list | None:
+    """The JSON array BuildKit reads from arguments, or None (then they are the shell form).
+
+    Like Go's json.Decoder, only the first JSON value counts: `["a"] x` is the array ["a"].
+    """
+    if not args.startswith("["):
+        return None
+    try:
+        value, _ = _JSON.raw_decode(args)
+    except ValueError:
+        return None
+    return value if isinstance(value, list) else None
 
 
 class ParseError(ValueError):
@@ -155,14 +180,8 @@ class Instruction(Node):
     @cached_property
     def exec_form(self) -> list[str] | None:
         """The JSON (exec) form's list, or None for the shell form."""
-        args = self.args
-        if not args.startswith("["):
-            return None
-        try:
-            value = json.loads(args)
-        except ValueError:
-            return None
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = json_array(self.args)
+        if value is not None and all(isinstance(v, str) for v in value):
             return value
         return None
 
@@ -296,6 +315,25 @@ def _unquote(word: str, escape: str = "\\") -> tuple[str, bool]:
     return "".join(out), quoted
 
 
+def _check_json(name: str, args: str, escape: str, line: int) -> None:
+    """BuildKit refuses a JSON array of non-strings (`RUN ["a", 1]`) rather than run it as shell."""
+    if name in ("ONBUILD", "HEALTHCHECK"):  # the trigger, or the check's CMD, is read the same way
+        words = iter_words(args, escape)
+        first = next(words, None)
+        if first is None or (name == "HEALTHCHECK" and first[0].upper() != "CMD"):
+            return
+        name, rest = first[0].upper(), len(args)
+        for word, start, _ in words:
+            if not word.startswith("--"):
+                rest = start
+                break
+        args = args[rest:]
+    if name in JSON_INSTRUCTIONS and args.startswith("["):
+        value = json_array(args)
+        if value is not None and not all(isinstance(v, str) for v in value):
+            raise ParseError(NOT_STRINGS, line)
+
+
 class _Parser:
     def __init__(self, text: str):
         self.text = text
@@ -389,6 +427,7 @@ class _Parser:
         if keyword.upper() not in INSTRUCTIONS:
             raise ParseError(f"unknown instruction: {keyword}", first.number)
         flags, args_start, flags_end = self._flags(logical_text, len(keyword))
+        _check_json(keyword.upper(), logical_text[args_start:].rstrip(), self.escape, first.number)
         heredocs: tuple[Heredoc, ...] = ()
         if keyword.upper() in HEREDOC_INSTRUCTIONS:
             heredocs = self._heredocs(logical_text, first.number)
