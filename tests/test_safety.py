@@ -169,9 +169,9 @@ for n in (int(sys.argv[2]), 4 * int(sys.argv[2])):
 print(json.dumps(out))
 """
 
-# (shape, n): big enough that the fixed cost of a run is small beside the work (and, for the
-# subshells, that both sizes take the same path through the transforms: below about 35,000
-# levels fewer transforms get as far as parsing the script, a step in the constant factor).
+# (shape, n): big enough that the fixed cost of a run is small beside the work, and both sizes
+# on the same side of shell._CACHE_MAX_TEXT (a RUN's script above 64 KB is parsed again by
+# each transform that asks: a step in the constant factor, not growth).
 CASES = [("continuation", 8_000), ("heredoc-never-ends", 25_000), ("nested-parentheses", 12_500),
          ("nested-quoting", 12_500), ("nested-subshells", 50_000), ("unclosed-quote", 25_000),
          ("one-long-line", 8_000), ("many-instructions", 8_000)]
