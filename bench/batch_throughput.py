@@ -69,22 +69,23 @@ def build_corpus(target: Path, count: int) -> list[Path]:
     return paths
 
 
-def measured(argv: list[str], cwd: Path) -> tuple[float, int, int, str]:
+def measured(argv: list[str], cwd: Path) -> tuple[float, int, int, str, float]:
     """(seconds, peak RSS in KiB of the command and its descendants, exit code, last line of its
-    stderr: dockfix's summary), in a fresh wrapper process."""
+    stderr: dockfix's summary, CPU seconds of the command and its descendants), in a fresh wrapper."""
     wrapper = ("import json, resource, subprocess, sys, time\n"
                "argv = json.loads(sys.argv[1])\n"
                "with open(sys.argv[2], 'wb') as err:\n"
                "    began = time.perf_counter()\n"
                "    rc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=err).returncode\n"
                "    took = time.perf_counter() - began\n"
-               "print(json.dumps([took, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc]))\n")
+               "use = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+               "print(json.dumps([took, use.ru_maxrss, rc, use.ru_utime + use.ru_stime]))\n")
     with tempfile.NamedTemporaryFile() as err:
         done = subprocess.run([sys.executable, "-c", wrapper, json.dumps(argv), err.name], cwd=cwd,
                               capture_output=True, timeout=3600, check=True)
         lines = Path(err.name).read_bytes().decode("utf-8", "replace").strip().splitlines()
-    took, rss, rc = json.loads(done.stdout)
-    return took, rss, rc, lines[-1] if lines else ""
+    took, rss, rc, cpu = json.loads(done.stdout)
+    return took, rss, rc, lines[-1] if lines else "", cpu
 
 
 def has_jobs() -> bool:
@@ -118,13 +119,14 @@ def run(work: Path, args) -> None:
           f" built in {time.perf_counter() - began:.1f} s; {os.cpu_count()} CPUs,"
           f" load average {os.getloadavg()[0]:.1f} (other work on the machine slows every row)")
     jobs = has_jobs()
-    rows: list[tuple[str, int, float, int, str]] = []  # name, files, seconds, peak KiB, note
+    rows: list[tuple[str, int, float, int, str, float]] = []  # name, files, seconds, peak KiB, note, CPU s
 
     def dockfix(mode: str, extra: list[str], folders: list[str], note: str = "") -> tuple[float, int]:
-        seconds, rss, rc, summary = measured([str(BIN / "dockfix"), f"--{mode}", *extra, *folders], work / "corpus")
+        seconds, rss, rc, summary, cpu = measured([str(BIN / "dockfix"), f"--{mode}", *extra, *folders],
+                                                  work / "corpus")
         count = sum(1 for p in paths if p.parent.parent.name in folders)
         rows.append((f"dockfix --{mode} {' '.join(extra)}".strip(), count, seconds, rss,
-                     f"{note} exit {rc}; {summary}".strip()))
+                     f"{note} exit {rc}; {summary}".strip(), cpu))
         return seconds, rss
 
     variants = [["--jobs", "1"], []] if jobs else [[]]
@@ -137,37 +139,42 @@ def run(work: Path, args) -> None:
     sample = [str(p.relative_to(work / "corpus")) for p in paths[:: max(1, len(paths) // args.hadolint_sample)]]
     sample = sample[: args.hadolint_sample]
     hadolint = str(BIN / "hadolint")
-    seconds, rss, _, _ = measured([hadolint, "--no-fail", *sample], work / "corpus")
-    rows.append(("hadolint (1 process)", len(sample), seconds, rss, f"sample of {len(sample)}, extrapolated"))
+    seconds, rss, _, _, cpu = measured([hadolint, "--no-fail", *sample], work / "corpus")
+    rows.append(("hadolint (1 process)", len(sample), seconds, rss, f"sample of {len(sample)}, extrapolated", cpu))
     listing = work / "sample.txt"
     listing.write_text("\n".join(sample) + "\n")
     cpus = str(os.cpu_count() or 1)
-    seconds, rss, _, _ = measured(["sh", "-c", f"xargs -P {cpus} -n 50 {hadolint} --no-fail < {listing}"],
+    seconds, rss, _, _, cpu = measured(["sh", "-c", f"xargs -P {cpus} -n 50 {hadolint} --no-fail < {listing}"],
                                work / "corpus")
-    rows.append((f"hadolint (xargs -P {cpus})", len(sample), seconds, rss, f"sample of {len(sample)}, extrapolated"))
+    rows.append((f"hadolint (xargs -P {cpus})", len(sample), seconds, rss, f"sample of {len(sample)}, extrapolated",
+                 cpu))
 
     # BuildKit's Go parser, timed inside its own process on the same texts.
     from tests.oracle_parse import ask
 
     texts = [p.read_bytes().decode("utf-8", "replace") for p in paths]
     answer = ask({"texts": texts, "repeat": 1, "time": True}, timeout=3600)
-    rows.append(("BuildKit parser (dockerfile pkg)", len(texts), answer["seconds"], 0, "parse only, start-up not counted"))
+    rows.append(("BuildKit parser (dockerfile pkg)", len(texts), answer["seconds"], 0,
+                 "parse only, start-up not counted; wall time only", 0.0))
 
-    print(f"\n{'run':<34} {'files':>7} {'seconds':>8} {'files/s':>8} {'peak RSS':>9}  note")
-    for name, count, seconds, rss, note in rows:
+    # files per CPU-second does not depend on what else the machine runs; files/s (wall) does.
+    print(f"\n{'run':<34} {'files':>7} {'seconds':>8} {'files/s':>8} {'files/CPU-s':>11} {'peak RSS':>9}  note")
+    for name, count, seconds, rss, note, cpu in rows:
         memory = f"{rss / 1024:.0f} MiB" if rss else "-"
-        print(f"{name:<34} {count:>7,} {seconds:>8.1f} {count / seconds:>8,.0f} {memory:>9}  {note}")
+        per_cpu = f"{count / cpu:,.0f}" if cpu else "-"
+        print(f"{name:<34} {count:>7,} {seconds:>8.1f} {count / seconds:>8,.0f} {per_cpu:>11} {memory:>9}  {note}")
     ours = next(r for r in rows if r[0] == "dockfix --check")
     theirs = next(r for r in rows if r[0] == "hadolint (1 process)")
     print(f"\ndockfix --check (default jobs) / hadolint (1 process): "
-          f"{(ours[1] / ours[2]) / (theirs[1] / theirs[2]):.1f}x files/s")
+          f"{(ours[1] / ours[2]) / (theirs[1] / theirs[2]):.1f}x files/s (wall), "
+          f"{(ours[1] / ours[5]) / (theirs[1] / theirs[5]):.1f}x files per CPU-second")
 
     print("\npeak memory of dockfix --check (default jobs) as the corpus grows:")
     for n in (1, 2, 4):
         folders = chunks[:n]
         if len(folders) < n:
             break
-        seconds, rss, _, summary = measured([str(BIN / "dockfix"), "--check", *folders], work / "corpus")
+        seconds, rss, _, summary, _ = measured([str(BIN / "dockfix"), "--check", *folders], work / "corpus")
         count = sum(1 for p in paths if p.parent.parent.name in folders)
         print(f"  {count:>7,} files: {rss / 1024:6.0f} MiB peak, {count / seconds:6,.0f} files/s  ({summary})")
 
