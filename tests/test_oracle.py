@@ -80,7 +80,8 @@ def oracle_value(command: dict, escape: str) -> tuple | None:
             words = [words[0], "AS", words[2]]
         return ("FROM", tuple(w.lower() if i == 1 else w for i, w in enumerate(words[:3])))
     if name in ("RUN", "CMD", "ENTRYPOINT"):
-        return ("exec", tuple(value)) if command["json"] else ("shell", tuple(value))
+        # `RUN` with nothing after it: BuildKit has no words, dockfix an empty script.
+        return ("exec", tuple(value)) if command["json"] else ("shell", tuple(value) or ("",))
     if name in ("COPY", "ADD"):
         paths = list(value) if command["json"] else [shell_unquote(w, escape) for w in value]
         return ("paths", tuple(paths[:-1]), paths[-1] if paths else "")
