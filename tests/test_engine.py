@@ -1,0 +1,189 @@
+"""The fix engine: rounds, clashes, the fixpoint cap, dockfix's own bugs, suppressions and config.
+
+Small made-up transforms make each rule visible on its own; the real
+pipeline checks the suppressions and the [tool.dockfix] table end to end.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dockfix import parse
+import dockfix.config as config_module
+from dockfix.config import ConfigError, find_config
+from dockfix.context import Context
+from dockfix.edits import Edit, add_flag, replace_instruction
+from dockfix.engine import MAX_ROUNDS, EngineBug, Fix, Transform, run_pipeline
+from dockfix.runner import FAILED, Options, process_file
+from dockfix.transforms import PIPELINE, choose
+
+APT = "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y curl\nCMD [\"python\"]\n"
+APT_FIXED = ("FROM python:3.12-slim\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
+             'CMD ["python"]\n')
+
+
+def _transform(name, find):
+    return Transform(name, "", find)
+
+
+def _upper_runs(tree, context):
+    """Upper-cases every lower-case `run` keyword: one fix per instruction, no clashes."""
+    for instr in tree.instructions:
+        if instr.keyword == "run":
+            yield Fix("upper", "upper-case", instr.line, (Edit(instr.start, instr.start + 3, "RUN"),))
+
+
+def test_non_overlapping_fixes_all_apply_in_one_round():
+    outcome = run_pipeline("FROM x\nrun a\nrun b\n", Context(), [_transform("upper", _upper_runs)])
+    assert outcome.output == "FROM x\nRUN a\nRUN b\n"
+    assert len(outcome.fixes) == 2 and outcome.rounds == 2  # the second round finds nothing
+
+
+def _two_flags_on_one_spot(tree, context):
+    """Two fixes whose edits hit the same RUN: the second waits for the next round."""
+    run = next(i for i in tree.instructions if i.name == "RUN")
+    for name in ("a", "b"):
+        if run.flag(name) is None:
+            yield Fix("flags", f"add --{name}", run.line, (replace_instruction(run, tree.text_of(run).rstrip("\n")
+                                                                           .replace("RUN ", f"RUN --{name} ", 1)),))
+
+
+def test_overlapping_fixes_wait_for_the_next_round():
+    outcome = run_pipeline("FROM x\nRUN a\n", Context(), [_transform("flags", _two_flags_on_one_spot)])
+    assert outcome.output == "FROM x\nRUN --b --a a\n"
+    assert [f.message for f in outcome.fixes] == ["add --a", "add --b"] and outcome.rounds == 3
+
+
+def _grows_forever(tree, context):
+    run = next(i for i in tree.instructions if i.name == "RUN")
+    yield Fix("grow", "one more flag", run.line, (add_flag(run, f"--x{len(run.flags)}"),))
+
+
+def _breaks_syntax(tree, context):
+    yield Fix("break", "unknown instruction", 1, (Edit(0, 0, "NOPE\n"),))
+
+
+@pytest.mark.parametrize("find, message", [(_grows_forever, f"did not converge in {MAX_ROUNDS} rounds"),
+                                           (_breaks_syntax, "transform t produced a file that does not parse")])
+def test_an_output_that_never_settles_or_does_not_parse_is_dockfix_bug(find, message):
+    with pytest.raises(EngineBug, match=message):
+        run_pipeline("FROM x\nRUN a\n", Context(), [_transform("t", find)])
+
+
+def test_a_dockfix_bug_leaves_the_file_untouched(tmp_path, monkeypatch):
+    import dockfix.runner as runner
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM x\nRUN a\n")
+    monkeypatch.setattr(runner, "choose", lambda select, ignore: (_transform("grow", _grows_forever),))
+    result = process_file(path, Options(mode="write"))
+    assert result.status == FAILED and result.bug and "did not converge" in result.error
+    assert path.read_text() == "FROM x\nRUN a\n"
+
+
+def test_unsafe_fixes_only_on_request():
+    def unsafe(tree, context):
+        if "RUN b" not in tree.source:
+            run = tree.instructions[-1]
+            yield Fix("u", "change meaning", run.line, (replace_instruction(run, "RUN b"),), safe=False)
+
+    assert run_pipeline("FROM x\nRUN a\n", Context(), [_transform("u", unsafe)]).output == "FROM x\nRUN a\n"
+    assert run_pipeline("FROM x\nRUN a\n", Context(), [_transform("u", unsafe)], unsafe=True).output == "FROM x\nRUN b\n"
+
+
+# --- suppressions ----------------------------------------------------------------
+
+def _apt(text):
+    return run_pipeline(text, Context(), choose(["apt"])).output
+
+
+@pytest.mark.parametrize("comment, suppressed", [
+    ("# dockfix: ignore", True),
+    ("# dockfix: ignore=apt", True),
+    ("#dockfix:ignore = cache-mounts, apt", True),
+    ("# dockfix: ignore=bytecode", False),  # another transform: apt still applies
+    ("# hadolint ignore=DL3009", False),
+])
+def test_a_comment_suppresses_the_next_instruction(comment, suppressed):
+    lines = APT.splitlines(keepends=True)
+    text = lines[0] + comment + "\n" + "".join(lines[1:])
+    out = _apt(text + lines[1])  # the same RUN again, without a comment: always fixed
+    fixed_line = APT_FIXED.splitlines(keepends=True)[1]
+    assert out.endswith(fixed_line)
+    assert (lines[1] in out.splitlines(keepends=True)) == suppressed
+
+
+def test_a_blank_line_ends_a_suppression():
+    text = APT.replace("RUN", "# dockfix: ignore\n\nRUN", 1)
+    assert "rm -rf /var/lib/apt/lists/*" in _apt(text)
+
+
+@pytest.mark.parametrize("comment, suppressed", [("# dockfix: ignore-file", True),
+                                                 ("# dockfix: ignore-file=apt,bytecode", True),
+                                                 ("# dockfix: ignore-file=bytecode", False)])
+def test_a_comment_anywhere_suppresses_the_whole_file(comment, suppressed):
+    text = APT + comment + "\n"
+    assert (_apt(text) == text) == suppressed
+
+
+# --- [tool.dockfix] ------------------------------------------------------------------
+
+def _project(tmp_path, table: str):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text(f"[project]\nname = \"x\"\n\n{table}")
+    docker = tmp_path / "docker"
+    docker.mkdir()
+    path = docker / "Dockerfile"
+    path.write_text(APT)
+    return path
+
+
+def test_config_select_and_ignore_narrow_the_pipeline(tmp_path):
+    path = _project(tmp_path, '[tool.dockfix]\nselect = ["apt", "bytecode"]\nignore = ["bytecode"]\n')
+    config = find_config(path.parent)
+    assert config.select == ("apt", "bytecode") and config.ignore == ("bytecode",)
+    assert config.source == tmp_path / "pyproject.toml"
+    result = process_file(path, Options(mode="diff"))
+    assert {f.transform for f in result.fixes} == {"apt"}
+
+
+def test_config_ignore_alone_keeps_the_rest_of_the_pipeline(tmp_path):
+    path = _project(tmp_path, '[tool.dockfix]\nignore = ["bytecode", "dockerignore"]\n')
+    assert {f.transform for f in process_file(path, Options(mode="diff")).fixes} == {"apt"}
+    (tmp_path / "pyproject.toml").write_text('[tool.dockfix]\nignore = ["apt"]\n')
+    config_module._load.cache_clear()  # a batch reads each pyproject.toml once
+    assert process_file(path, Options(mode="diff")).status == "unchanged"
+
+
+def test_the_command_line_select_wins_over_the_config(tmp_path):
+    path = _project(tmp_path, '[tool.dockfix]\nselect = ["bytecode"]\n')
+    result = process_file(path, Options(mode="diff", select=("apt",)))
+    assert {f.transform for f in result.fixes} == {"apt"}
+
+
+def test_the_search_stops_at_the_repository_root(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.dockfix]\nselect = ["apt"]\n')
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    assert find_config(repo).select is None
+
+
+@pytest.mark.parametrize("table, message", [('[tool.dockfix]\nselekt = ["apt"]\n', "unknown [tool.dockfix] keys: selekt"),
+                                            ("[tool.dockfix\n", "pyproject.toml")])
+def test_a_bad_config_is_an_error_naming_the_file(tmp_path, table, message):
+    path = _project(tmp_path, table)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
+        find_config(path.parent)
+    result = process_file(path, Options(mode="write"))
+    assert result.status == FAILED and message in result.error and path.read_text() == APT
+
+
+def test_an_unknown_transform_name_in_the_config_fails_the_file(tmp_path):
+    path = _project(tmp_path, '[tool.dockfix]\nignore = ["apt-cleanup"]\n')
+    result = process_file(path, Options(mode="write"))
+    assert result.status == FAILED and "apt-cleanup" in result.error and path.read_text() == APT
+
+
+def test_the_real_pipeline_is_a_fixpoint_on_its_own_output():
+    out = run_pipeline(APT, Context(), PIPELINE)
+    assert parse(out.output).render() == out.output
+    assert run_pipeline(out.output, Context(), PIPELINE).output == out.output
