@@ -58,7 +58,7 @@ def read_source(path: Path) -> Source:
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise InputError("not UTF-8 text", line) from None
-    if not text.strip():
+    if not text.removeprefix("\ufeff").strip():  # a BOM alone is still an empty file
         raise InputError("empty file")
     return Source(path, raw, text)
 
