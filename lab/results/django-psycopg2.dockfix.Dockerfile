@@ -1,5 +1,17 @@
 # pull official base image
-FROM python:3.11
+FROM python:3.11 AS builder
+WORKDIR /usr/src/app
+ENV PYTHONDONTWRITEBYTECODE 1
+ENV PYTHONUNBUFFERED 1
+RUN apt-get update \
+    && apt-get install --no-install-recommends -y gcc libpq-dev \
+    && rm -rf /var/lib/apt/lists/*
+COPY ./requirements.txt .
+RUN python -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+
+FROM python:3.11-slim
 
 # set work directory
 WORKDIR /usr/src/app
@@ -10,12 +22,13 @@ ENV PYTHONUNBUFFERED 1
 
 # install psycopg2 dependencies
 RUN apt-get update \
-    && apt-get install -y gcc libpq-dev \
+    && apt-get install --no-install-recommends -y libpq5 \
     && rm -rf /var/lib/apt/lists/*
 
 # install dependencies
 COPY ./requirements.txt .
-RUN pip install -r requirements.txt
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 
 # copy project
 COPY . .

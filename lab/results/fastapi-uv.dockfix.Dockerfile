@@ -1,13 +1,21 @@
-FROM python:3.11
+FROM python:3.11 AS builder
+WORKDIR /app
+# Install uv
+COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /uvx /bin/
+COPY pyproject.toml uv.lock ./
+ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked --no-dev --no-install-project
+COPY . .
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked --no-dev
+
+FROM python:3.11-slim
 
 WORKDIR /app
 
-# Install uv
-COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /uvx /bin/
-
+ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1
 COPY . .
 
-RUN uv sync
+COPY --from=builder /app/.venv /app/.venv
 
 ENV PATH="/app/.venv/bin:$PATH"
 

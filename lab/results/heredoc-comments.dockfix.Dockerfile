@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.4
 FROM python:3.11-slim
 
-RUN apt-get update && apt-get install -y \
+RUN apt-get update && apt-get install --no-install-recommends -y \
     # tini reaps zombie processes
     tini \
     # procps gives ps for debugging
@@ -11,7 +11,7 @@ RUN apt-get update && apt-get install -y \
 WORKDIR /srv
 
 COPY requirements.txt .
-RUN <<EOF
+RUN --mount=type=cache,target=/root/.cache/pip <<EOF
 set -e
 pip install -r requirements.txt
 python -c "import yaml; print('PyYAML', yaml.__version__)"
