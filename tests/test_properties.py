@@ -25,6 +25,7 @@ from dockfix.context import Context
 from dockfix.engine import run_pipeline
 from dockfix.transforms import PIPELINE
 
+from .conftest import corpus_files, read_exact
 from .oracle_parse import parse_many
 from .test_oracle import disagreements
 
@@ -33,7 +34,9 @@ settings.register_profile("ci", derandomize=True, deadline=None)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-QUICK = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The suite keeps this file to about two seconds; DOCKFIX_PROPERTY_SCALE=50 explores for minutes.
+SCALE = int(os.environ.get("DOCKFIX_PROPERTY_SCALE", "1"))
+QUICK = settings(max_examples=150 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 KEYWORDS = ["FROM", "RUN", "COPY", "ADD", "ENV", "ARG", "WORKDIR", "USER", "CMD", "ENTRYPOINT", "LABEL",
             "EXPOSE", "VOLUME", "SHELL", "HEALTHCHECK", "STOPSIGNAL", "ONBUILD", "MAINTAINER"]
@@ -199,7 +202,8 @@ def test_garbage_bytes_decoded_as_text(raw):
     _roundtrip_or_parse_error(raw.decode("latin-1"))
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=4 * SCALE, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(dockerfile(), min_size=40, max_size=40))
 def test_buildkit_reads_generated_files_as_dockfix_does(texts):
     # One oracle process per batch: starting BuildKit's parser costs more than parsing.
@@ -221,7 +225,7 @@ CONTEXT_FILES = {
 }
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(dockerfile(), st.booleans())
 def test_the_pipeline_reaches_a_fixpoint_on_any_input(text, with_files):
     files = CONTEXT_FILES if with_files else {}
@@ -231,5 +235,46 @@ def test_the_pipeline_reaches_a_fixpoint_on_any_input(text, with_files):
         return  # the input was not a Dockerfile dockfix reads: reported, nothing written
     tree = parse(outcome.output)  # a bad output raises EngineBug inside the engine already
     assert tree.render() == outcome.output
+    again = run_pipeline(outcome.output, Context(files={**files, **outcome.files}), PIPELINE, unsafe=True)
+    assert again.output == outcome.output and not again.fixes
+
+
+def _corpus_texts() -> list[str]:
+    return [read_exact(p) for p in corpus_files()]
+
+
+@st.composite
+def mutated_corpus_file(draw) -> str:
+    """A real Dockerfile, re-dressed: CRLF, a BOM, no final newline, a naive line spliced in."""
+    texts = _corpus_texts()
+    if not texts:
+        return draw(dockerfile())
+    text = draw(st.sampled_from(texts))
+    lines = text.splitlines(keepends=True)
+    for _ in range(draw(st.integers(0, 2))):
+        at = draw(st.integers(0, len(lines)))
+        lines.insert(at, draw(idiom("\\")))
+    text = "".join(lines)
+    if draw(st.booleans()):
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    if draw(st.integers(0, 3)) == 0:
+        text = "\ufeff" + text
+    if draw(st.booleans()):
+        text = text.rstrip("\r\n")
+    return text
+
+
+@settings(max_examples=40 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_corpus_file(), st.booleans())
+def test_the_pipeline_on_re_dressed_real_files_keeps_their_line_endings(text, with_files):
+    files = CONTEXT_FILES if with_files else {}
+    try:
+        outcome = run_pipeline(text, Context(files=files), PIPELINE, unsafe=True)
+    except ParseError:
+        return
+    assert parse(outcome.output).render() == outcome.output
+    if "\n" in text and text.count("\r\n") == text.count("\n"):  # all CRLF in: all CRLF out
+        assert outcome.output.count("\r\n") == outcome.output.count("\n")
+    assert outcome.output.startswith("\ufeff") == text.startswith("\ufeff")
     again = run_pipeline(outcome.output, Context(files={**files, **outcome.files}), PIPELINE, unsafe=True)
     assert again.output == outcome.output and not again.fixes
