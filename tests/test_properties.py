@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from dockfix import ParseError, parse
 from dockfix.context import Context
+from dockfix.edits import append_to_run, apply_edits
 from dockfix.engine import run_pipeline
 from dockfix.transforms import PIPELINE
 
@@ -278,3 +279,42 @@ def test_the_pipeline_on_re_dressed_real_files_keeps_their_line_endings(text, wi
     assert outcome.output.startswith("\ufeff") == text.startswith("\ufeff")
     again = run_pipeline(outcome.output, Context(files={**files, **outcome.files}), PIPELINE, unsafe=True)
     assert again.output == outcome.output and not again.fixes
+
+
+COMMANDS = ["apt-get update", "apt-get install -y curl", "pip install -r requirements.txt", "cd /app",
+            "echo 'a  b'", "make", "ls | wc -l", "python -m venv /v", "true || false"]
+
+
+@st.composite
+def run_chain(draw) -> tuple[str, str]:
+    """A multi-line RUN in one of the layouts people write, and its escape character."""
+    escape = draw(st.sampled_from(["\\", "`"]))
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    commands = draw(st.lists(st.sampled_from(COMMANDS), min_size=1, max_size=5))
+    indent = draw(st.sampled_from(["  ", "    ", "\t", "        "]))
+    space = draw(st.sampled_from([" ", "  "]))
+    layout = draw(st.sampled_from(["trailing", "leading", "inline"]))
+    if layout == "trailing":
+        body = f" &&{space}{escape}{eol}{indent}".join(commands)
+    elif layout == "leading":
+        body = f"{space}{escape}{eol}{indent}&& ".join(commands)
+    else:
+        body = " && ".join(commands)
+    head = f"# escape={escape}{eol}" if escape == "`" else ""
+    final = eol if draw(st.booleans()) else ""
+    return f"{head}FROM python:3.12{eol}RUN {body}{final}", escape
+
+
+@QUICK
+@given(run_chain())
+def test_append_to_run_adds_exactly_one_command_and_touches_only_the_last_line(case):
+    text, _ = case
+    tree = parse(text)
+    run = tree.instructions[-1]
+    out = apply_edits(text, [append_to_run(tree, run, "rm -rf /x")])
+    new_run = parse(out).instructions[-1]
+    assert " ".join(new_run.args.split()) == " ".join(f"{run.args} && rm -rf /x".split())
+    before, after = text.splitlines(keepends=True), out.splitlines(keepends=True)
+    assert after[: len(before) - 1] == before[:-1]  # every line but the RUN's last is untouched
+    eols = {ln[len(ln.rstrip("\r\n")):] for ln in after[:-1]}
+    assert len(eols) == 1  # the new line takes the file's own line ending
