@@ -183,3 +183,17 @@ def test_rich_table_on_a_terminal(capsys):
     out = capsys.readouterr().out
     assert "dockfix fixes it with" in out and "lockfile-first (safe)" in out
     assert plain_table("x", result).count("\n") == 1 + len(ITEMS)
+
+
+def test_checklist_option_on_the_command_line(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from dockfix.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(EXAMPLE, tmp_path / "app")
+    result = CliRunner().invoke(app, ["--checklist", "app"])
+    assert result.exit_code == EXIT_FAILING, result.output
+    assert result.stdout.startswith("app/Dockerfile: 2 pass, 6 fail (6 fixable by dockfix), 1 n/a\n")
+    assert not (tmp_path / "app" / ".dockerignore").exists()  # a report, never a write
+    assert CliRunner().invoke(app, ["--checklist"]).exit_code == EXIT_ERROR

@@ -70,10 +70,19 @@ def run(
                                                  help="Also search hidden and vendored folders.")] = False,
     no_ignore: Annotated[bool, typer.Option("--no-ignore", help="Do not honour .gitignore files.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    checklist: Annotated[bool, typer.Option("--checklist", help="Print each Dockerfile's optimisation checklist: "
+                                            "what passes, what fails, which transform fixes it.")] = False,
 ) -> None:
     if version:
         print(f"dockfix {__version__}")
         raise typer.Exit(EXIT_CLEAN)
+    if checklist:  # a report, never a write; imported here so other runs do not pay for it
+        from dockfix.checklist_report import run_checklists
+
+        if not paths:
+            _fail("give at least one Dockerfile or folder (try: dockfix --checklist Dockerfile)")
+        raise typer.Exit(run_checklists(paths, color == "always" or (
+            color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)))
     if list_transforms:
         raise typer.Exit(_list())
     if explain:
