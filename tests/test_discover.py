@@ -102,3 +102,9 @@ def test_relative_folder_gives_relative_paths(tmp_path, monkeypatch):
     make(tmp_path, "repo/.gitignore", text="ignored\n")
     monkeypatch.chdir(tmp_path)
     assert dockerfiles_under(Path("repo")) == [Path("repo/Dockerfile")]
+
+
+def test_buildkit_ignore_file_beside_a_dockerfile_is_not_a_dockerfile(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\n")
+    (tmp_path / "Dockerfile.dockerignore").write_text(".git\n")
+    assert [p.name for p in dockerfiles_under(tmp_path)] == ["Dockerfile"]

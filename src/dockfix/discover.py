@@ -18,8 +18,13 @@ PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Conta
 SKIP_DIRS = frozenset({"node_modules", "vendor", "third_party", "site-packages", "__pycache__", "venv"})
 
 
+# Not Dockerfiles though the patterns match them: BuildKit's per-Dockerfile ignore
+# file (Dockerfile.dockerignore) and leftovers of editors and patch tools.
+NOT_DOCKERFILES = (".dockerignore", ".dockfix", ".orig", ".rej")
+
+
 def is_dockerfile_name(name: str) -> bool:
-    return any(fnmatch.fnmatchcase(name, p) for p in PATTERNS) and not name.endswith((".dockfix", ".orig", ".rej"))
+    return any(fnmatch.fnmatchcase(name, p) for p in PATTERNS) and not name.endswith(NOT_DOCKERFILES)
 
 
 class _Rules:
