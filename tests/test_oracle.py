@@ -192,6 +192,8 @@ EDGE_CASES = {
     # Go's json.Decoder reads the first JSON value and ignores the rest; NaN is not JSON to it.
     "json-then-text": 'FROM x\nRUN ["a", "b"] x\nCMD ["a"]]\nENTRYPOINT ["a"] ["b", 1]\n',
     "json-not-go-json": 'FROM x\nRUN ["a", NaN]\nCMD ["a", Infinity]\nRUN ["a" "b"]\nRUN ["a", "\\x"]\n',
+    # The legacy `ENV key value` splits at the first blank even inside quotes (found by test_properties).
+    "legacy-env-quoted-key": 'FROM x\nENV \'a b\'\nLABEL "k v" w\nENV a\t \t"b c"\n',
     "non-json-instructions-with-arrays": 'FROM x\nLABEL ["a", 1]\nEXPOSE ["a", 1]\nWORKDIR ["a", 1]\n',
 }
 
@@ -220,6 +222,25 @@ def test_a_json_array_of_non_strings_is_refused_like_buildkit(line):
 def test_buildkit_refuses_the_same_arrays():
     answers = parse_many([f"FROM x\n{line}\n" for line in REFUSED_ARRAYS])
     assert all("strings only" in a.get("error", "") for a in answers), answers
+
+
+# Lines BuildKit trims as Go's unicode.IsSpace does (found by test_properties: a "\x1f" line was
+# blank to dockfix, an instruction to BuildKit; a "\v" line ended a continuation).
+GO_BLANKS = {
+    "vertical-tab-line": "FROM x\n\v\nRUN a\n",
+    "nbsp-and-ideographic-space-in-continuation": "FROM x\nRUN a \\\n\xa0\n\u3000\n b\n",
+    "comment-after-vertical-tab": "FROM x\n\v# c\nRUN a \\\n\f# d\n b\n",
+    "line-separator": "FROM x\n\u2028\nCMD b\n",
+}
+
+
+def test_unicode_blanks_are_read_as_buildkit_does():
+    answers = parse_many(list(GO_BLANKS.values()))
+    for text, answer in zip(GO_BLANKS.values(), answers):
+        assert parse(text).render() == text  # read, not refused as an unknown instruction
+        assert "commands" in answer and not disagreements(text, answer)
+    with pytest.raises(ParseError, match="unknown instruction"):  # not blank to Go: BuildKit's instruction "\x1f"
+        parse("FROM x\n\x1f\n")
 
 
 def test_the_comparison_notices_a_difference():

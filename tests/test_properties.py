@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dockfix import ParseError, parse
@@ -228,6 +228,8 @@ CONTEXT_FILES = {
 
 @settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(dockerfile(), st.booleans())
+# Found by this test: an ENV with only flags above a uv install crashed the UV_LINK_MODE edit.
+@example("FROM python:3.12-slim\nENV --keep-git-dir=true\nRUN pip install uv && uv sync\n", True)
 def test_the_pipeline_reaches_a_fixpoint_on_any_input(text, with_files):
     files = CONTEXT_FILES if with_files else {}
     try:

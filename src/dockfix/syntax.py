@@ -28,6 +28,10 @@ KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 _DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _HEREDOC_WORD = re.compile(r"(\d*)<<(-?)([^<]*)$")
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
+# What Go's unicode.IsSpace calls blank: BuildKit trims it from line starts, so a line of it is
+# blank and "#" after it starts a comment. Not Python's str.isspace(), which also takes \x1c-\x1f.
+GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+           "\u2028\u2029\u202f\u205f\u3000"
 # Instructions whose arguments BuildKit reads as JSON when they start with "[" (and
 # that fail when that JSON is an array of anything but strings).
 JSON_INSTRUCTIONS = frozenset("RUN CMD ENTRYPOINT SHELL COPY ADD VOLUME".split())
@@ -353,8 +357,8 @@ class _Parser:
         pending_comments: list[Comment] = []
         while self.i < len(self.lines):
             line = self.lines[self.i]
-            stripped = line.text.lstrip(" \t")
-            if not stripped.strip():
+            stripped = line.text.lstrip(GO_SPACE)
+            if not stripped:
                 self.nodes.append(Blank(line.start, line.end, line.number, line.number))
                 pending_comments = []
                 self.i += 1
@@ -410,9 +414,9 @@ class _Parser:
             lines.append(line)
             text, base = line.text, line.start
             if not code_lines:
-                skip = len(text) - len(text.lstrip(" \t"))
+                skip = len(text) - len(text.lstrip(GO_SPACE))
                 text, base = text[skip:], base + skip
-            elif text.lstrip(" \t").startswith("#") or not text.strip(" \t"):
+            elif text.lstrip(GO_SPACE).startswith("#") or not text.strip(GO_SPACE):
                 continue  # BuildKit skips comments and blank lines inside a continuation
             code_lines.append(line)
             m = continuation.search(text)

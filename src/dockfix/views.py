@@ -6,6 +6,7 @@ transform may want to edit (a RUN's shell text, a COPY's sources).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from weakref import WeakKeyDictionary
@@ -115,9 +116,9 @@ def key_values(instr: Instruction) -> list[tuple[str, str | None]]:
         return []
     if instr.name == "ENV" or instr.name == "LABEL":
         if "=" not in words[0][0]:
-            key = words[0][0]
-            rest = instr.args[words[1][1]:] if len(words) > 1 else ""
-            return [(unquote(key, esc), unquote(rest, esc))]
+            # BuildKit splits the legacy form at the first blank, quotes or not: `ENV 'a b'` is 'a = b'.
+            key, *rest = re.split(r"[ \t]+", instr.args, maxsplit=1)
+            return [(unquote(key, esc), unquote(rest[0] if rest else "", esc))]
     pairs = []
     for word, _, _ in words:
         key, eq, value = word.partition("=")

@@ -474,7 +474,7 @@ def ensure_env(tree: Tree, instr: Instruction, key: str, value: str) -> Edit:
         if node.end == start and not isinstance(node, Comment):
             previous = node
     if (isinstance(previous, Instruction) and previous.name == "ENV" and len(previous.lines) == 1
-            and "=" in previous.args.split()[0]
+            and "=" in (previous.args.split() or [""])[0]  # an ENV with no arguments is not ours to join
             and all(k in MANAGED_ENV for k, _ in key_values(previous))):
         pos = previous.lines[0].content_end
         return Edit(pos, pos, f" {key}={value}")
