@@ -8,6 +8,7 @@ Exit codes (stable, documented in the README):
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -112,10 +113,12 @@ def run(
     stream = run_files(files, options, jobs or default_jobs(), timeout, show_traceback)
     with _progress(len(files) if text and len(files) > 1 and sys.stderr.isatty() else 0) as advance:
         for result in stream:
-            results.append(result)
             advance()
             if text:
                 report(result, options, use_color, verbose)
+                # Printed: keep what the summary needs, not the diff (memory flat in big batches).
+                result = dataclasses.replace(result, diff="")
+            results.append(result)
     if output_format == "json":
         from dockfix.formats import to_json
 
