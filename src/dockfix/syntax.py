@@ -167,7 +167,7 @@ class Instruction(Node):
 
     @property
     def args(self) -> str:
-        return self.logical[self.args_start :].rstrip()
+        return self.logical[self.args_start :].rstrip(GO_SPACE)
 
     def source_offset(self, logical_index: int) -> int:
         """Source offset of a logical position; the end maps after the last character."""

@@ -79,7 +79,8 @@ class Copy:
             return exec_form
         # BuildKit splits COPY/ADD arguments on blanks only (a path with a space needs the
         # JSON form), then removes quotes and escapes word by word.
-        return [unquote(w, self.instr.escape) for w in self.instr.args.split()]
+        # Its blanks are [\t\v\f\r ] (str.split() would also split at \x1c-\x1f and U+3000).
+        return [unquote(w, self.instr.escape) for w in re.split(r"[\t\v\f\r ]+", self.instr.args) if w]
 
     @property
     def sources(self) -> list[str]:
