@@ -169,7 +169,7 @@ def test_the_corpus_is_mostly_readable(corpus_answers):
 
 # Small files where a parser can go wrong; each is checked against BuildKit.
 EDGE_CASES = {
-    "end-of-flags": 'FROM x\nCOPY --chown=1 -- a /b/\nCMD --x -- [ "a", "b" ]\n',
+    "end-of-flags": 'FROM x\nCOPY --chown=1 -- a /b/\nCMD --x -- [ "a", "b" ]\nRUN -- -- x\n',
     "quoted-flag-value": 'FROM x\nRUN --mount=type=cache,target="/a b" echo\n',
     "env-escapes-and-quotes": 'FROM x\nENV A="x y" B=c\\ d C=\'e f\' D="g\\"h"\nENV legacy some  "value"\n',
     "label-quoted-key": 'FROM x\nLABEL "k e y"="v" other=1\n',

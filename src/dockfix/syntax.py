@@ -463,7 +463,7 @@ class _Parser:
             args_start = len(logical) - len(stripped) if stripped else len(logical)
             return (), args_start, args_start
         for word, start, end in iter_words(rest, self.escape):
-            if word == "--":  # BuildKit: the end of the flags; the arguments follow it
+            if word == "--" and flags_end is None:  # BuildKit: the end of the flags (a second one is an argument)
                 flags_end = keyword_end + start
                 continue
             if flags_end is not None or not word.startswith("--"):
