@@ -266,3 +266,13 @@ def test_harness_fails_when_the_diff_does_not_reproduce_the_output(tmp_path, mon
                         lambda old, new, path, real=unified_diff: real(old, new.replace("curl", "wget"), path))
     with pytest.raises(AssertionError, match="applied diff differs"):
         check_case(case, result, None, tmp_path / "repo")
+
+
+def test_no_golden_file_is_ignored_by_git():
+    """A context file that .gitignore hides passes here and fails on a clean clone."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    found = subprocess.run(["git", "ls-files", "--others", "--ignored", "--exclude-standard", "golden"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.split() == [], "git ignores these golden files; a clean clone would not have them"
