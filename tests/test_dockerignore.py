@@ -211,3 +211,15 @@ def test_corpus_ignore_files_never_exclude_a_copied_path(corpus):
         rules = IgnoreRules.parse(ignore)
         assert not [p for p in run.files if rules.excludes(p)], run.name
     assert written >= 50
+
+
+def test_no_note_about_an_entry_it_added_itself_in_an_earlier_round():
+    # Round 1 adds `venv`; the split then writes /opt/venv into the Dockerfile. The
+    # second look must not say "venv not added: an instruction mentions it".
+    from dockfix.transforms import PIPELINE
+
+    text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n"
+    context = Context(files={"requirements.txt": "flask==3.0.3\n", "app.py": "print('hi')\n"})
+    outcome = run_pipeline(text, context, PIPELINE, unsafe=True)
+    assert "/opt/venv" in outcome.output and "venv\n" in outcome.files[".dockerignore"]
+    assert not [n.message for n in outcome.notes if n.transform == "dockerignore"]

@@ -70,20 +70,24 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     git_needed = needs_git(toml(context, "pyproject.toml")) or "git" in programs
     chosen: list[str] = []
     for entry in ENTRIES:
+        if _covered(entry, rules):
+            continue  # already excluded (perhaps by this transform, before a later one edited the file)
         why = _why_not(entry, rules, used, context, said, git_needed)
         if why:
             yield Note(NAME, f"{entry.pattern} not added: {why}", first)
-        elif not _covered(entry, rules):
+        else:
             chosen.append(entry.pattern)
             rules = rules.plus(entry.pattern)
     if chosen:
         yield Fix(NAME, f"exclude from the build context ({name}): {', '.join(chosen)}", first,
                   files=(FileWrite(name, extend(current, chosen)),))
         return
+    if _covered(DOTENV, rules):
+        return
     why = _why_not(DOTENV, rules, used, context, said, git_needed)
     if why:
         yield Note(NAME, f"{DOTENV.pattern} not added: {why}", first)
-    elif not _covered(DOTENV, rules):
+    else:
         yield Fix(NAME, f"exclude .env files from the build context ({name}); the image no longer carries them",
                   first, safe=False, files=(FileWrite(name, extend(current, [DOTENV.pattern])),))
 
