@@ -169,7 +169,7 @@ def test_plain_table_lists_each_item_with_status_fix_and_reason(capsys):
 
 def test_a_clean_file_exits_0_and_a_broken_one_2(tmp_path, capsys):
     clean = write(tmp_path / "clean", {"Dockerfile": "FROM python:3.12-slim\nCMD [\"python\"]\n"})
-    broken = write(tmp_path / "broken", {"Dockerfile": "FROM python:3.12-slim\nRUN <<EOF\necho never ends\n"})
+    write(tmp_path / "broken", {"Dockerfile": "FROM python:3.12-slim\nRUN <<EOF\necho never ends\n"})
     assert run_checklists([clean], use_color=False) == EXIT_CLEAN
     assert run_checklists([tmp_path], use_color=False) == EXIT_ERROR  # a folder: both files, one fails
     captured = capsys.readouterr()

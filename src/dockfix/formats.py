@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from dockfix import __version__
-from dockfix.runner import CHANGED, FAILED, SKIPPED, STATUSES, FileResult
+from dockfix.runner import FAILED, SKIPPED, STATUSES, FileResult
 
 SCHEMA_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

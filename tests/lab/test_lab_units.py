@@ -4,7 +4,6 @@ base-image recipe hashing, config comparison and report rendering."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
