@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from dockfix.context import Context
 from dockfix.edits import Edit, apply_edits, overlaps
-from dockfix.pragmas import Suppressions
+from dockfix.pragmas import ALL, Suppressions
 from dockfix.shell import forget_scripts
 from dockfix.syntax import ParseError, Tree, parse
 
@@ -92,6 +92,7 @@ class Outcome:
     notes: list[Note] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # context files written: path -> text
     rounds: int = 0
+    ignored_file: bool = False  # `# dockfix: ignore-file` (every transform) is in the file
 
     @property
     def changed(self) -> bool:
@@ -103,13 +104,13 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
     """Apply the transforms to a fixpoint. Raises ParseError for bad input, EngineBug for ours."""
     forget_scripts()
     tree = parse(text)
-    outcome = Outcome(source=text, output=text)
+    suppress = Suppressions.of(tree)
+    outcome = Outcome(source=text, output=text, ignored_file=ALL in suppress.file)
     notes: dict[tuple, Note] = {}
     for round_number in range(1, MAX_ROUNDS + 1):
         outcome.rounds = round_number
         changed = False
         for transform in transforms:
-            suppress = Suppressions.of(tree)
             chosen: list[Fix] = []
             taken = _Taken()
             for item in transform.find(tree, context):
@@ -132,6 +133,7 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
                 tree = parse(new_text)
             except ParseError as err:
                 raise EngineBug(f"transform {transform.name} produced a file that does not parse: {err}") from err
+            suppress = Suppressions.of(tree)
             for path, body in new_files.items():
                 context.write(path, body)
                 outcome.files[path] = body

@@ -7,7 +7,6 @@ FileResult saying what happened, so a batch can count results and go on.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +24,6 @@ STATUSES = (CHANGED, UNCHANGED, SKIPPED, FAILED)
 # Why a whole file was left alone (the reason a batch summary counts it under).
 NOT_PYTHON = "not a Python image"
 IGNORE_FILE = "dockfix: ignore-file"
-_IGNORE_FILE = re.compile(r"^[ \t]*#[ \t]*dockfix:[ \t]*ignore-file[ \t]*\r?$", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ def process_file(path: Path, options: Options) -> FileResult:
     fixes = tuple(Applied(f.transform, f.message, f.line, f.safe) for f in outcome.fixes)
     notes = tuple(Applied(n.transform, n.message, n.line or 0, True) for n in outcome.notes)
     if not outcome.changed:
-        reason = _skip_reason(source.text, notes)
+        reason = _skip_reason(outcome.ignored_file, notes)
         return FileResult(shown, SKIPPED if reason else UNCHANGED, notes=notes, skip_reason=reason)
     folder = Path(shown).parent
     parts = [unified_diff(source.text, outcome.output, shown)] if outcome.output != source.text else []
@@ -124,9 +122,9 @@ def process_file(path: Path, options: Options) -> FileResult:
     return FileResult(shown, CHANGED, fixes, notes, diff, written=tuple(written))
 
 
-def _skip_reason(text: str, notes: tuple[Applied, ...]) -> str | None:
+def _skip_reason(ignored_file: bool, notes: tuple[Applied, ...]) -> str | None:
     """Why dockfix had nothing to look at in this file, if so (not: why it found nothing to fix)."""
-    if _IGNORE_FILE.search(text):
+    if ignored_file:
         return IGNORE_FILE
     if any(n.message.startswith(NOT_PYTHON) for n in notes):
         return NOT_PYTHON
