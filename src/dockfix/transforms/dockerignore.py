@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dockfix.context import Context
+from dockfix.discover import is_dockerfile_name
 from dockfix.engine import Fix, FileWrite, Note, Transform
 from dockfix.facts import not_python_reason
 from dockfix.manifests import IgnoreRules, ignore_file_name, needs_git, toml
@@ -46,7 +47,6 @@ ENTRIES = (
 DOTENV = Entry("**/.env", (".env", "app/.env"), (".env", "dotenv"))
 
 _MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "requirements.txt")
-_DOCKERFILES = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile")
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -162,14 +162,14 @@ def _used_paths(tree: Tree, context: Context) -> list[str] | None:
     """Every context path a COPY, ADD or bind mount names, here and in other Dockerfiles
     of the context that share this ignore file. None when one is a variable."""
     trees = [tree]
-    for pattern in _DOCKERFILES:
-        for other in context.glob(pattern):
-            if other == context.dockerfile or context.read(other + ".dockerignore") is not None:
-                continue
-            try:
-                trees.append(parse(context.read(other) or ""))
-            except ParseError:
-                continue
+    for other in context.listing():
+        if ("/" in other or other == context.dockerfile or not is_dockerfile_name(other)
+                or context.read(other + ".dockerignore") is not None):
+            continue
+        try:
+            trees.append(parse(context.read(other) or ""))
+        except ParseError:
+            continue
     out: list[str] = []
     for t in trees:
         for instr in t.instructions:
