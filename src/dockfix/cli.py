@@ -82,8 +82,7 @@ def run(
 
         if not paths:
             _fail("give at least one Dockerfile or folder (try: dockfix --checklist Dockerfile)")
-        raise typer.Exit(run_checklists(paths, color == "always" or (
-            color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)))
+        raise typer.Exit(run_checklists(paths, _use_color(color)))
     if list_transforms:
         raise typer.Exit(_list())
     if explain:
@@ -105,7 +104,7 @@ def run(
     except KeyError as err:
         _fail(f"unknown transform: {err.args[0]} (see dockfix --list)")
     files, results = expand_paths(paths, include_hidden, not no_ignore)
-    use_color = color == "always" or (color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    use_color = _use_color(color)
     text = output_format == "text"
     if text:
         for result in results:
@@ -157,6 +156,10 @@ class _progress:
     def __exit__(self, *exc) -> None:
         if self.total:
             self.bar.stop()
+
+
+def _use_color(color: str) -> bool:
+    return color == "always" or (color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
 
 
 def exit_code(results: list[FileResult]) -> int:
