@@ -22,7 +22,7 @@ from dockfix.manifests import ignore_file_name, toml
 from dockfix.syntax import Tree
 from dockfix.transforms import PIPELINE
 from dockfix.transforms._installs import Install, command_env, installs, is_set
-from dockfix.transforms.dockerignore import _context_absent
+from dockfix.transforms.dockerignore import context_absent
 from dockfix.views import Copy, Run, Stage, mounts, stages
 
 PASS, FAIL, NA = "pass", "fail", "n/a"
@@ -142,7 +142,7 @@ class _Facts:
         self.installs: list[tuple[Install, object]] = [(inst, instr) for instr in self.runs
                                                        for inst in installs(tree, instr)]
         self.os_installs = [i for i in self.runs if any(_OS_INSTALL.search(s) for s in Run(i).scripts())]
-        self.context_absent = _context_absent(tree, context)
+        self.context_absent = context_absent(tree, context)
         self.ignore_name = ignore_file_name(context)
         self.ignore_text = context.read(self.ignore_name)
 

@@ -55,7 +55,7 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         yield Note(NAME, reason)
         return
     first = tree.instructions[0].line if tree.instructions else 1
-    absent = _context_absent(tree, context)
+    absent = context_absent(tree, context)
     if absent:
         yield Note(NAME, absent, first)
         return
@@ -123,7 +123,7 @@ def _has_glob(text: str) -> bool:
     return any(c in text for c in "*?[")
 
 
-def _context_absent(tree: Tree, context: Context) -> str | None:
+def context_absent(tree: Tree, context: Context) -> str | None:
     """Why the folder beside the Dockerfile does not look like its build context."""
     listing = context.listing()
     if not listing:
