@@ -36,21 +36,42 @@ class Source:
     text: str
 
 
-def read_source(path: Path) -> Source:
+def read_limited(path: Path, limit: int = MAX_SIZE, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, or InputError.
+
+    Every file dockfix opens goes through here: a FIFO, device or socket (a
+    committed `pyproject.toml -> /dev/zero`) is refused without blocking or
+    reading, and a file that grows past the limit while read is refused too.
+    The type is checked on the opened descriptor, so a swap in between is seen.
+    """
     try:
-        st = path.stat()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError("no such file") from None
+    except IsADirectoryError:
+        raise InputError("is a directory") from None
     except OSError as err:
         raise InputError(f"cannot read: {err.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InputError("is a directory")
-    if st.st_size > MAX_SIZE:
-        raise InputError(f"file too large ({st.st_size} bytes; dockfix reads Dockerfiles up to {MAX_SIZE} bytes)")
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise InputError(f"cannot read: {err.strerror}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+        os.close(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError("is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"not a regular {what} (a device, FIFO or socket); not read")
+        raise InputError(f"{what} too large ({st.st_size} bytes; dockfix reads up to {limit} bytes)")
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(limit + 1)
+        except OSError as err:
+            raise InputError(f"cannot read: {err.strerror}") from None
+    if len(data) > limit:
+        raise InputError(f"{what} too large (over {limit} bytes; dockfix reads up to {limit} bytes)")
+    return data
+
+
+def read_source(path: Path) -> Source:
+    raw = read_limited(path, MAX_SIZE, "file")
     if b"\x00" in raw:
         raise InputError("binary file (contains NUL bytes)")
     try:
