@@ -103,3 +103,34 @@ def test_dockfix_options_are_passed_on(org):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "--no-install-recommends" in done.stdout  # unsafe: only with --unsafe-fixes
     assert "--mount=type=cache" not in done.stdout  # cache-mounts was not selected
+
+
+# Modules a hostile repository may hold to hijack `python -m dockfix` run inside its clone:
+# dockfix itself, its dependencies, and standard modules it imports.
+HIJACKS = ("dockfix/__init__.py", "dockfix/__main__.py", "typer.py", "tomllib.py", "rich/__init__.py",
+           "pathspec.py", "difflib.py", "sitecustomize.py", "usercustomize.py")
+
+
+def test_code_in_a_scanned_repository_never_runs(tmp_path):
+    """A repository is untrusted: modules it holds are never imported by the dockfix run in its clone."""
+    marker = tmp_path / "hijacked"
+    src = tmp_path / "evil-src"
+    shutil.copytree(ROOT / "examples" / "fastapi-app", src)
+    payload = f"import pathlib\npathlib.Path({str(marker)!r}).write_text(__name__)\n"
+    for name in HIJACKS:
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_text(payload)
+    remote = bare_remote(tmp_path, "evil", src)
+    (tmp_path / "repos.json").write_text(json.dumps({"evil": str(remote)}))
+    config = tmp_path / "all-repos.json"
+    config.write_text(json.dumps({"output_dir": "output", "source": "all_repos.source.json_file",
+                                  "source_settings": {"filename": "repos.json"},
+                                  "push": "all_repos.push.merge_to_master", "push_settings": {}}))
+    config.chmod(0o600)
+    assert python("-m", "all_repos.clone", "-C", str(config), cwd=tmp_path).returncode == 0
+    for extra in (("--dry-run",), ()):
+        done = python("-m", "dockfix.all_repos", "-C", "all-repos.json", *extra, cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert not marker.exists(), f"the repository's {marker.read_text()} ran"
+    text, _ = expected_dockerfile()
+    assert git("show", "main:Dockerfile", cwd=remote) == text  # dockfix itself did run, and committed

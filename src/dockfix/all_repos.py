@@ -40,8 +40,14 @@ def find_repos(config: Config) -> set[str]:
 
 
 def apply_fix(dockfix_args: tuple[str, ...]) -> None:
-    """Runs in all-repos' fresh clone of one repository, on its autofix branch."""
-    done = autofix_lib.run(sys.executable, "-m", "dockfix", "--write", *dockfix_args, ".", check=False)
+    """Runs in all-repos' fresh clone of one repository, on its autofix branch.
+
+    The clone is untrusted and is the working folder: `python -m` would put it first
+    on the import path, so a repository holding `dockfix/`, `typer.py` or `tomllib.py`
+    would run its own code. `-I` (isolated mode) keeps the working folder, the user's
+    site folder and PYTHON* variables off the path: only installed code runs.
+    """
+    done = autofix_lib.run(sys.executable, "-I", "-m", "dockfix", "--write", *dockfix_args, ".", check=False)
     if done.returncode == EXIT_ERROR:  # some files could not be fixed: the others still are; dockfix said which
         print("dockfix reported errors (above); the files it could fix are committed", flush=True)
     # `git commit -a` (all-repos) takes changed tracked files only: add the .dockerignore files dockfix created.
