@@ -200,14 +200,14 @@ def test_bad_input_gets_one_line_and_the_batch_goes_on(work, name, mode):
 def test_unreadable_file(work, monkeypatch):
     # Tests may run as root, where chmod 000 does not stop reading: fail the read itself.
     bad = write(work / "Dockerfile", NEEDS_FIX)
-    real = Path.read_bytes
+    real = os.open
 
-    def read_bytes(self):
-        if self.name == "Dockerfile" and self.resolve().parent == work.resolve():
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def os_open(path, *args, **kwargs):
+        if Path(path).name == "Dockerfile" and Path(path).resolve().parent == work.resolve():
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", os_open)
     result = dockfix("--write", "Dockerfile")
     assert result.exit_code == EXIT_ERROR
     assert result.stderr == "Dockerfile: error: cannot read: Permission denied\n"

@@ -4,6 +4,11 @@ Transforms do no I/O; they ask the context, which reads lazily, caches, and
 never leaves its root (a symbolic link out of the tree reads as missing).
 Files a transform creates or rewrites (a .dockerignore) go into an overlay,
 so the next round of the engine sees them as written.
+
+A file that exists but cannot be read exactly (too large, not UTF-8, not a
+regular file, no permission) reads as None like a missing one, but is listed
+in `unreadable` with the reason: nothing may be written over it, since its
+content would be lost (the engine drops such a write, the runner checks again).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
+
+from dockfix.fileio import InputError, read_limited
 
 MAX_CONTEXT_FILE = 1 << 20  # larger context files are not read (lockfiles are far smaller)
 
@@ -23,6 +30,8 @@ class Context:
         self._files: dict[str, str | None] = dict(files or {})
         self._listing: list[str] | None = sorted(self._files) if root is None else None
         self.overlay: dict[str, str] = {}
+        self.unreadable: dict[str, str] = {}  # rel -> why a file that exists could not be read exactly
+        self.raw: dict[str, bytes] = {}  # rel -> the exact bytes read from disk
 
     @classmethod
     def for_dockerfile(cls, path: Path) -> Context:
@@ -35,6 +44,14 @@ class Context:
         if rel not in self._files:
             self._files[rel] = self._read_disk(rel)
         return self._files[rel]
+
+    def why_unreadable(self, rel: str) -> str | None:
+        """Why a file that exists could not be read exactly (None: missing or read)."""
+        rel = _norm(rel)
+        if rel in self.overlay:
+            return None
+        self.read(rel)
+        return self.unreadable.get(rel)
 
     def exists(self, rel: str) -> bool:
         rel = _norm(rel)
@@ -79,14 +96,22 @@ class Context:
 
     def _read_disk(self, rel: str) -> str | None:
         path = self._inside(rel)
-        if path is None or not path.is_file():
+        if path is None:
             return None
         try:
-            if path.stat().st_size > MAX_CONTEXT_FILE:
-                return None
-            return path.read_bytes().decode("utf-8", errors="replace")
-        except OSError:
+            raw = read_limited(path, MAX_CONTEXT_FILE, "build-context files")
+        except InputError as err:
+            if path.exists() and not path.is_dir():
+                self.unreadable[rel] = err.message
             return None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = raw[: err.start].count(b"\n") + 1
+            self.unreadable[rel] = f"not UTF-8 text (line {line})"
+            return None
+        self.raw[rel] = raw
+        return text
 
     def _walk(self, max_depth: int = 3):
         if self.root is None:

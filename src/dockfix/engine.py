@@ -9,7 +9,6 @@ MAX_ROUNDS, is dockfix's bug: it raises EngineBug and nothing is written.
 from __future__ import annotations
 
 import bisect
-
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +19,15 @@ from dockfix.shell import forget_scripts
 from dockfix.syntax import ParseError, Tree, parse
 
 MAX_ROUNDS = 8
+
+
+def _unreadable_target(fix: Fix, context: Context) -> str | None:
+    """Why a fix must not be taken: it rewrites a file that exists but could not be read exactly."""
+    for write in fix.files:
+        why = context.why_unreadable(write.path)
+        if why:
+            return f"{write.path} left alone: {why}; dockfix never writes a file it could not read exactly"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +129,10 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
                     continue
                 if any(taken.clashes(e) for e in item.edits):
                     continue  # the next round sees it again on the new text
+                lost = _unreadable_target(item, context)
+                if lost:  # writing it would replace content dockfix never saw
+                    notes.setdefault((item.transform, lost, item.line), Note(item.transform, lost, item.line))
+                    continue
                 chosen.append(item)
                 taken.add(item.edits)
             if not chosen:

@@ -14,7 +14,7 @@ from dockfix.config import ConfigError, find_config
 from dockfix.context import Context
 from dockfix.diff import unified_diff
 from dockfix.engine import EngineBug, run_pipeline
-from dockfix.fileio import InputError, check_writable, read_source, write_atomic
+from dockfix.fileio import Change, InputError, WriteError, read_source, write_together
 from dockfix.syntax import ParseError
 from dockfix.transforms import choose
 
@@ -54,6 +54,7 @@ class FileResult:
     bug: bool = False  # the error is dockfix's fault, not the input's
     written: tuple[str, ...] = field(default=())
     skip_reason: str | None = None  # status SKIPPED: why the whole file was left alone
+    warnings: tuple[str, ...] = ()  # what a user should know about the write (a hard link split)
 
     def error_text(self) -> str:
         where = f"{self.path}:{self.error_line}" if self.error_line else self.path
@@ -93,33 +94,31 @@ def process_file(path: Path, options: Options) -> FileResult:
         return FileResult(shown, SKIPPED if reason else UNCHANGED, notes=notes, skip_reason=reason)
     folder = Path(shown).parent
     parts = [unified_diff(source.text, outcome.output, shown)] if outcome.output != source.text else []
-    others = {}
+    changes: list[Change] = [(path, outcome.output, source.raw)] if outcome.output != source.text else []
     for rel, text in sorted(outcome.files.items()):
         target = path.parent / rel
         if target.is_symlink():  # never read or write through it (it may lead out of the tree)
             return FileResult(shown, FAILED, fixes, notes, error=f"{display_path(target)} is a symbolic link; "
                               "dockfix does not write through links")
-        old = target.read_bytes() if target.is_file() else None
-        others[target] = (old, text)
-        parts.append(unified_diff(old.decode("utf-8", "replace") if old is not None else None, text,
-                                  (folder / rel).as_posix()))
+        old = context.raw.get(rel)
+        if old is None and context.why_unreadable(rel):
+            # the engine never rewrites a file it could not read exactly; this is the last guard
+            return FileResult(shown, FAILED, fixes, notes, error=f"{display_path(target)} could not be read "
+                              "exactly; nothing written", bug=True)
+        changes.append((target, text, old))
+        parts.append(unified_diff(old.decode("utf-8") if old is not None else None, text, (folder / rel).as_posix()))
     diff = "".join(parts)
     written: list[str] = []
+    warnings: list[str] = []
     if options.mode == "write":
         try:
-            if outcome.output != source.text:
-                check_writable(path)
-                write_atomic(path, outcome.output, source.raw)
-                written.append(shown)
-            for target, (old, text) in others.items():
-                write_atomic(target, text, old)
-                written.append(display_path(target))
-        except InputError as err:
-            return FileResult(shown, FAILED, fixes, notes, diff, error=err.message, written=tuple(written))
-        except OSError as err:
-            return FileResult(shown, FAILED, fixes, notes, diff, error=f"cannot write: {err.strerror}",
-                              written=tuple(written))
-    return FileResult(shown, CHANGED, fixes, notes, diff, written=tuple(written))
+            warnings = write_together(changes)
+        except WriteError as err:
+            what = "" if err.target == path else f"{display_path(err.target)}: "
+            tail = "; nothing written" if len(changes) > 1 else ""
+            return FileResult(shown, FAILED, fixes, notes, diff, error=f"{what}{err.message}{tail}")
+        written = [display_path(target) for target, _, _ in changes]
+    return FileResult(shown, CHANGED, fixes, notes, diff, written=tuple(written), warnings=tuple(warnings))
 
 
 def _skip_reason(ignored_file: bool, notes: tuple[Applied, ...]) -> str | None:
