@@ -49,13 +49,6 @@ def test_unsafe_parts_need_the_opt_in():
     assert _run(UV + "COPY . .\nRUN uv sync\n", LOCKED, unsafe=False).endswith("ENV UV_COMPILE_BYTECODE=1\nRUN uv sync\n")
 
 
-def test_dont_write_bytecode_stays():
-    text = UV + "ENV PYTHONDONTWRITEBYTECODE=1\nRUN uv pip install --system x\n"
-    out = run_pipeline(text, Context(files={}), [bytecode.TRANSFORM])
-    assert out.output == UV + "ENV PYTHONDONTWRITEBYTECODE=1\nENV UV_COMPILE_BYTECODE=1\nRUN uv pip install --system x\n"
-    assert "PYTHONDONTWRITEBYTECODE only stops writes at run time" in out.fixes[0].message
-
-
 def test_joins_an_adjacent_env_line_of_its_own_settings_only():
     joined = _run(UV + "ENV UV_LINK_MODE=copy\nRUN uv pip install --system x\n")
     assert joined == UV + "ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1\nRUN uv pip install --system x\n"
@@ -68,3 +61,30 @@ def test_pip_compile_env_is_left_with_a_note():
     out = run_pipeline(text, Context(files={}), [bytecode.TRANSFORM], unsafe=True)
     assert out.output == text
     assert any("PIP_NO_COMPILE" in n.message for n in out.notes)
+
+
+# Know or refuse: where the author or the way the container starts says no, UV_COMPILE_BYTECODE
+# is not added, and the note says why (issue: bytecode where the author or the runtime says no).
+REFUSED = {
+    "dont-write-bytecode": ("ENV PYTHONDONTWRITEBYTECODE=1\nRUN uv pip install --system flask\n",
+                            "the author set PYTHONDONTWRITEBYTECODE"),
+    "author-comment": ("# we ship no .pyc files\nRUN uv pip install --system flask\n",
+                       "the author wrote about bytecode (line 3)"),
+    "uv-run-cmd": ("COPY . .\nRUN uv sync\nCMD uv run app\n", "the container starts with `uv run` (line 5)"),
+    "uv-run-entrypoint": ('COPY . .\nRUN uv sync\nENTRYPOINT ["/bin/uv", "run", "app"]\n',
+                          "the container starts with `uv run` (line 5)"),
+}
+
+
+@pytest.mark.parametrize("body,why", REFUSED.values(), ids=REFUSED.keys())
+def test_bytecode_left_alone_where_the_author_or_the_start_says_no(body, why):
+    outcome = run_pipeline(UV + body, Context(files={}), [bytecode.TRANSFORM], unsafe=True)
+    assert "UV_COMPILE_BYTECODE" not in outcome.output
+    assert any(n.message.startswith(f"UV_COMPILE_BYTECODE not added: {why}") for n in outcome.notes), outcome.notes
+
+
+@pytest.mark.parametrize("body", ["COPY . .\nRUN uv sync\nCMD uv run --no-sync app\n",
+                                  "ENV UV_NO_SYNC=1\nCOPY . .\nRUN uv sync\nCMD uv run app\n",
+                                  "ENV PYTHONDONTWRITEBYTECODE=0\nRUN uv pip install --system flask\n"])
+def test_bytecode_added_when_the_start_does_not_sync(body):
+    assert "ENV UV_COMPILE_BYTECODE=1" in _run(UV + body)

@@ -9,6 +9,7 @@ by default, unless `--no-compile`. `uv sync` with a uv.lock in the image gets
 from __future__ import annotations
 
 import fnmatch
+import re
 import tomllib
 from collections.abc import Iterator
 
@@ -16,7 +17,7 @@ from dockfix.context import Context
 from dockfix.edits import Edit
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
-from dockfix.syntax import Instruction, Tree
+from dockfix.syntax import Comment, Instruction, Tree
 from dockfix.transforms._installs import (
     Install, chain, command_env, ensure_env, env_before, installs, is_set, remove_word, unquote,
 )
@@ -43,13 +44,45 @@ def _uv_compile(tree: Tree, stage_instrs: list[Instruction]) -> Iterator[Fix]:
         uv = [i for i in installs(tree, instr) if i.tool == "uv"] if instr.name == "RUN" else []
         if not uv or all(_compile_decided(tree, instr, i) for i in uv):
             continue
-        env = env_before(tree, instr)
+        refusal = _bytecode_refused(tree, instr)
+        if refusal:
+            yield Note(NAME, f"UV_COMPILE_BYTECODE not added: {refusal}", instr.line)
+            return
         why = "compile installed packages to bytecode at build time, not at every container start"
-        if "PYTHONDONTWRITEBYTECODE" in env:
-            why += " (PYTHONDONTWRITEBYTECODE only stops writes at run time: it stays)"
         yield Fix(NAME, why + " (UV_COMPILE_BYTECODE=1)", instr.line,
                   (ensure_env(tree, instr, "UV_COMPILE_BYTECODE", "1"),))
         return
+
+
+_SAYS_BYTECODE = re.compile(r"bytecode|\.pyc\b|\bpyc\b|__pycache__", re.IGNORECASE)
+
+
+def _bytecode_refused(tree: Tree, instr: Instruction) -> str | None:
+    """Why compiling bytecode would go against what the author or the runtime says (None: it does not)."""
+    env = env_before(tree, instr)
+    if is_set(env, "PYTHONDONTWRITEBYTECODE"):
+        return "the author set PYTHONDONTWRITEBYTECODE (they may want no .pyc files in the image)"
+    said = next((n for n in tree.nodes if isinstance(n, Comment) and _SAYS_BYTECODE.search(n.text)), None)
+    if said is not None:
+        return f"the author wrote about bytecode (line {said.line}); their choice is kept"
+    starts = _uv_run_at_start(tree)
+    if starts is not None:
+        return (f"the container starts with `uv run` (line {starts}), which syncs again at every start and would "
+                "then recompile every package each time (--no-sync or UV_NO_SYNC=1 avoids that)")
+    return None
+
+
+def _uv_run_at_start(tree: Tree) -> int | None:
+    """The line of a CMD or ENTRYPOINT that runs `uv run` without --no-sync (and no UV_NO_SYNC set)."""
+    for other in tree.instructions:
+        if other.name not in ("CMD", "ENTRYPOINT"):
+            continue
+        words = other.exec_form or other.args.split()
+        names = [w.rsplit("/", 1)[-1] for w in words]
+        runs = any(a == "uv" and b == "run" for a, b in zip(names, names[1:]))
+        if runs and "--no-sync" not in words and not is_set(env_before(tree, other), "UV_NO_SYNC"):
+            return other.line
+    return None
 
 
 def _pip_compile(tree: Tree, instr: Instruction, inst: Install) -> Iterator[Fix | Note]:
