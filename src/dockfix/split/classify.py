@@ -56,6 +56,7 @@ class Step:
     commands: list[Command] = field(default_factory=list)
     reason: str | None = None
     into: str | None = None  # COPY/ADD: the absolute folder it copies into, when that is known
+    workdir: str = "/"  # the working folder the instruction runs in ("?" when not known)
 
 
 @dataclass
@@ -127,6 +128,12 @@ class Classifier:
         self.scope = Scope()
 
     def step(self, instr: Instruction) -> Step:
+        workdir = self.scope.workdir
+        step = self._step(instr)
+        step.workdir = workdir
+        return step
+
+    def _step(self, instr: Instruction) -> Step:
         name = instr.name
         scope = self.scope
         if name in ("ENV", "ARG"):
