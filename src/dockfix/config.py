@@ -4,14 +4,31 @@
     select = ["apt", "cache-mounts"]   # only these transforms (default: all)
     ignore = ["dockerignore"]          # never these
     unsafe-fixes = true                # also apply fixes that change meaning a little
+
+Where the search looks: from the Dockerfile's folder up to the root of the
+repository it is in (the nearest folder holding `.git`), and no further.
+Outside any repository it does not climb above the folder named on the
+command line (`stop`; by default the Dockerfile's own folder), so a stray
+`/tmp/pyproject.toml` never applies to a checkout under /tmp.
+
+A value of the wrong type (`select = "apt"`, `unsafe-fixes = "false"`) is a
+one-line error naming the file and line, never a guess. pyproject.toml is
+read through fileio.read_limited: a FIFO, device or oversized file is an
+error, not a hang.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from dockfix.fileio import InputError, read_limited
+
+KEYS = ("select", "ignore", "unsafe-fixes")
 
 
 class ConfigError(ValueError):
@@ -26,36 +43,116 @@ class Config:
     source: Path | None = None
 
 
-def find_config(start: Path) -> Config:
-    """The [tool.dockfix] table of the nearest pyproject.toml that has one."""
+def find_config(start: Path, stop: Path | None = None) -> Config:
+    """The [tool.dockfix] table of the nearest pyproject.toml that has one.
+
+    Searched from `start` up to the repository root; outside a repository,
+    up to `stop` if it is `start` or above it, else `start` alone.
+    """
     folder = start.resolve()
-    for candidate in (folder, *folder.parents):
-        found = _load(candidate / "pyproject.toml")
+    chain = [folder, *folder.parents]
+    root = next((c for c in chain if os.path.lexists(c / ".git")), None)
+    if root is None:
+        limit = Path(stop).resolve() if stop is not None else folder
+        root = limit if limit in chain else folder
+    for candidate in chain[: chain.index(root) + 1]:
+        found = _read(candidate / "pyproject.toml")
         if found is not None:
             return found
-        if (candidate / ".git").exists():
-            break
     return Config()
 
 
-@lru_cache(maxsize=256)
-def _load(path: Path) -> Config | None:
+def _read(path: Path) -> Config | None:
+    """The config in path, or None when there is no such file or it has no [tool.dockfix] table."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise ConfigError(f"{path}: {err}") from err
-    table = data.get("tool", {}).get("dockfix")
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+    # Keyed by what the file is now, not by its name alone: a long run (one checkout after another
+    # in the same folder) never sees an earlier file's settings, and an absent file is not cached.
+    return _load(path, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+
+
+@lru_cache(maxsize=256)
+def _load(path: Path, stamp: tuple[int, ...] = ()) -> Config | None:
+    try:
+        text = read_limited(path).decode("utf-8")
+        data = tomllib.loads(text)
+    except InputError as err:
+        raise ConfigError(f"{path}: {err.message}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: {err}") from None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{_where(path, text, None, 'tool')}: [tool] must be a table")
+    table = tool.get("dockfix")
     if table is None:
         return None
-    unknown = set(table) - {"select", "ignore", "unsafe-fixes"}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{_where(path, text, 'tool', 'dockfix')}: [tool.dockfix] must be a table")
+    unknown = set(table) - set(KEYS)
     if unknown:
         raise ConfigError(f"{path}: unknown [tool.dockfix] keys: {', '.join(sorted(unknown))}")
     select = table.get("select")
-    return Config(
-        select=tuple(select) if select is not None else None,
-        ignore=tuple(table.get("ignore", ())),
-        unsafe_fixes=bool(table.get("unsafe-fixes", False)),
-        source=path,
-    )
+    if select is not None:
+        select = _names(path, text, "select", select)
+    unsafe = table.get("unsafe-fixes", False)
+    if not isinstance(unsafe, bool):
+        raise ConfigError(f"{_where(path, text, 'tool.dockfix', 'unsafe-fixes')}: [tool.dockfix] unsafe-fixes "
+                          f"must be true or false, not {_kind(unsafe)} ({_show(unsafe)})")
+    return Config(select=select, ignore=_names(path, text, "ignore", table.get("ignore", [])),
+                  unsafe_fixes=unsafe, source=path)
+
+
+def _names(path: Path, text: str, key: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+        return tuple(v.strip() for v in value)
+    example = f'{key} = ["{value}"]' if isinstance(value, str) and value else f'{key} = ["apt"]'
+    what = _kind(value) if not isinstance(value, list) else "a list holding " + next(
+        _kind(v) for v in value if not (isinstance(v, str) and v.strip()))
+    raise ConfigError(f"{_where(path, text, 'tool.dockfix', key)}: [tool.dockfix] {key} must be a list of "
+                      f"transform names, like {example}, not {what} ({_show(value)})")
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "an empty string" if not value.strip() else "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time"
+
+
+def _show(value: object, limit: int = 40) -> str:
+    """The value in TOML-like spelling, cut short."""
+    if isinstance(value, bool):
+        shown = "true" if value else "false"
+    elif isinstance(value, str):
+        shown = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    elif isinstance(value, list):
+        shown = "[" + ", ".join(_show(v, limit) for v in value[:limit]) + "]"
+    else:
+        shown = str(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+def _where(path: Path, text: str, table: str | None, key: str) -> str:
+    """`path:line` of `key` in `[table]` (or `path` when it cannot be found cheaply: dotted keys, inline tables)."""
+    inside = table is None
+    header = re.compile(r"\s*\[\s*" + re.escape(table or "") + r"\s*\]\s*(#.*)?$") if table else None
+    assignment = re.compile(r"""\s*["']?""" + re.escape(key) + r"""["']?\s*=""")
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("["):
+            inside = bool(header and header.match(line))
+        elif inside and assignment.match(line):
+            return f"{path}:{number}"
+    return str(path)
