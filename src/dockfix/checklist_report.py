@@ -2,6 +2,9 @@
 
 A table per file: rich on a terminal, plain text otherwise (pipes, CI logs).
 Exit code: 0 when no item fails, 1 when one does, 2 when a file cannot be read or parsed.
+File names and anything taken from a file are shown escaped (formats.show_name,
+formats.show_text): a name or a line of the Dockerfile cannot break the table
+or send escape sequences (or rich markup) to the terminal.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dockfix.checklist import FAIL, NA, PASS, Checklist, checklist
 from dockfix.context import Context
 from dockfix.discover import dockerfiles_under
 from dockfix.fileio import InputError, read_source
+from dockfix.formats import say, show_name, show_text
 from dockfix.syntax import ParseError, parse
 
 EXIT_CLEAN, EXIT_FAILING, EXIT_ERROR = 0, 1, 2
@@ -23,17 +27,17 @@ _STYLE = {PASS: "green", FAIL: "bold red", NA: "dim"}
 def run_checklists(paths: list[Path], use_color: bool) -> int:
     code = EXIT_CLEAN
     for path in _files(paths):
-        shown = path.as_posix()
+        shown = show_name(path.as_posix())
         try:
             source = read_source(path)
             result = checklist(parse(source.text), Context.for_dockerfile(path))
         except (InputError, ParseError) as err:
             where = f"{shown}:{err.line}" if err.line else shown
-            print(f"{where}: error: {err.message}", file=sys.stderr)
+            say(f"{where}: error: {show_text(err.message)}", sys.stderr)
             code = EXIT_ERROR
             continue
         if result.error:
-            print(f"{shown}: {result.error}", file=sys.stderr)
+            say(f"{shown}: {show_text(result.error)}", sys.stderr)
         (_print_rich if use_color else _print_plain)(shown, result)
         if code == EXIT_CLEAN and any(i.status == FAIL for i in result.items):
             code = EXIT_FAILING
@@ -54,17 +58,19 @@ def summary(result: Checklist) -> str:
 
 
 def plain_table(shown: str, result: Checklist) -> str:
+    """The table as text; `shown` is the file's name as it should appear (already escaped)."""
     width = max(len(i.title) for i in result.items)
     fix_width = max([len(i.fix) for i in result.items if i.fix] or [0])
     lines = [f"{shown}: {summary(result)}"]
     for item in result.items:
         fix = f"{item.fix:<{fix_width}}" if fix_width else ""
-        lines.append(f"  {_MARK[item.status]:<4}  {item.title:<{width}}  {fix}  {item.detail}".rstrip())
+        lines.append(f"  {_MARK[item.status]:<4}  {item.title:<{width}}  {fix}  {show_text(item.detail)}".rstrip())
     return "\n".join(lines) + "\n"
 
 
 def _print_plain(shown: str, result: Checklist) -> None:
-    sys.stdout.write(plain_table(shown, result))
+    for line in plain_table(shown, result).splitlines():
+        say(line, sys.stdout)
 
 
 def _print_rich(shown: str, result: Checklist) -> None:
@@ -72,12 +78,14 @@ def _print_rich(shown: str, result: Checklist) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"{shown}: {summary(result)}", title_justify="left", show_edge=False, pad_edge=False)
+    # Text, not markup, here too: a file name may hold brackets (`[/]` would even be a markup error).
+    table = Table(title=Text(f"{shown}: {summary(result)}"), title_justify="left", show_edge=False,
+                  pad_edge=False)
     for column in ("", "item", "dockfix fixes it with"):
         table.add_column(column, no_wrap=True)
     table.add_column("why")
     for item in result.items:
         # Text, not markup: a detail may hold brackets (`--mount=type=cache,...`, `[dev]`).
         table.add_row(Text(_MARK[item.status], style=_STYLE[item.status]), Text(item.title), Text(item.fix or "-"),
-                      Text(item.detail))
+                      Text(show_text(item.detail)))
     Console(highlight=False).print(table)

@@ -4,11 +4,25 @@ Exit codes (stable, documented in the README):
   0  nothing to change
   1  changes found (--diff, --check) or written (--write)
   2  an error: a file could not be read, parsed or written, or a usage error
+     (and any failure of dockfix itself: one line, never a traceback and exit 1)
+
+What reaches the terminal is escaped; what goes to a pipe is exact:
+  - text reports (`--check` lines, errors, notes, `fixed ...`) show file names
+    with formats.show_name and messages with formats.show_text: control and
+    format characters, and bytes that are not UTF-8, are escaped, so a report
+    line is one line whatever the file's name or content;
+  - diff headers quote names as git does (diff.quote_path);
+  - a diff's body is the files' content: written byte for byte (UTF-8) when
+    stdout is a pipe or file, so `git apply` takes it as is; when it is shown
+    on a terminal (stdout is a tty, or --color always), control characters in
+    it other than tab and the line end are escaped (formats.show_content);
+  - JSON and SARIF are always UTF-8 JSON, escaped by construction.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 from pathlib import Path
@@ -19,6 +33,7 @@ import typer
 from dockfix import __version__
 from dockfix.batch import DEFAULT_TIMEOUT, default_jobs, run_files
 from dockfix.discover import dockerfiles_under
+from dockfix.formats import say, show_content, show_name, show_text, write_text
 from dockfix.runner import CHANGED, FAILED, FileResult, Options, display_path
 
 EXIT_CLEAN, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
@@ -49,7 +64,30 @@ def expand_paths(paths: list[Path], include_hidden: bool = False,
     return sorted(files.values(), key=lambda p: Path(display_path(p)).parts), problems
 
 
+def _one_line_failures(command):
+    """Any failure of the command itself is one line on stderr and exit 2 (exit 1 means 'changes found')."""
+
+    @functools.wraps(command)
+    def guarded(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except BrokenPipeError:  # the reader went away (`dockfix --diff | head`): nothing more to say
+            _silence_stdout()
+            raise typer.Exit(EXIT_ERROR) from None
+        except Exception as err:
+            if kwargs.get("show_traceback"):
+                raise
+            say(f"dockfix: error: dockfix bug ({type(err).__name__}: {show_text(str(err))}); "
+                 "rerun with --show-traceback and report it", sys.stderr)
+            raise typer.Exit(EXIT_ERROR) from None
+
+    return guarded
+
+
 @app.command(help="Rewrite Python Dockerfiles into what an expert would write.")
+@_one_line_failures
 def run(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Dockerfiles, or folders to search for them.")] = None,
     diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff (the default).")] = False,
@@ -93,7 +131,7 @@ def run(
     if not paths:
         _fail("give at least one Dockerfile or folder (try: dockfix --diff Dockerfile)")
     if output_format not in ("text", "json", "sarif"):
-        _fail(f"unknown format: {output_format} (text, json or sarif)")
+        _fail(f"unknown format: {show_text(output_format)} (text, json or sarif)")
     if jobs < 0 or timeout <= 0:
         _fail("--jobs takes 0 (all cores) or more, --timeout more than 0 seconds")
     options = Options(modes[0] if modes else "diff", _names(select), _names(ignore) or (), unsafe_fixes)
@@ -102,7 +140,7 @@ def run(
     try:
         choose(options.select, options.ignore)
     except KeyError as err:
-        _fail(f"unknown transform: {err.args[0]} (see dockfix --list)")
+        _fail(f"unknown transform: {show_text(err.args[0])} (see dockfix --list)")
     files, results = expand_paths(paths, include_hidden, not no_ignore)
     use_color = _use_color(color)
     text = output_format == "text"
@@ -121,15 +159,15 @@ def run(
     if output_format == "json":
         from dockfix.formats import to_json
 
-        sys.stdout.write(to_json(results, options.mode))
+        _write_exact(to_json(results, options.mode))
     elif output_format == "sarif":
         from dockfix.formats import to_sarif
 
-        sys.stdout.write(to_sarif(results))
+        _write_exact(to_sarif(results))
     elif len(results) > 1:
         from dockfix.formats import summary_line
 
-        print(summary_line(results), file=sys.stderr)
+        say(summary_line(results), sys.stderr)
     raise typer.Exit(exit_code(results))
 
 
@@ -169,25 +207,54 @@ def exit_code(results: list[FileResult]) -> int:
 
 
 def report(result: FileResult, options: Options, use_color: bool, verbose: bool) -> None:
+    """The text report of one file; names and messages escaped (see the module's docstring)."""
+    name = show_name(result.path)
     if result.error:
-        print(result.error_text(), file=sys.stderr)
+        where = f"{name}:{result.error_line}" if result.error_line else name
+        say(f"{where}: error: {show_text(result.error)}", sys.stderr)
     if options.mode == "diff" and result.diff:
         _print_diff(result.diff, use_color)
     elif options.mode == "check":
         for fix in result.fixes:
-            print(f"{result.path}:{fix.line}: [{fix.transform}] {fix.message}")
+            say(f"{name}:{fix.line}: [{show_text(fix.transform)}] {show_text(fix.message)}")
     elif options.mode == "write" and result.written:
-        print(f"fixed {', '.join(result.written)} ({len(result.fixes)} fixes)", file=sys.stderr)
+        written = ", ".join(show_name(w) for w in result.written)
+        say(f"fixed {written} ({len(result.fixes)} fixes)", sys.stderr)
     if verbose:
         for note in result.notes:
-            where = f"{result.path}:{note.line}" if note.line else result.path
-            print(f"{where}: [{note.transform}] left alone: {note.message}", file=sys.stderr)
+            where = f"{name}:{note.line}" if note.line else name
+            say(f"{where}: [{show_text(note.transform)}] left alone: {show_text(note.message)}", sys.stderr)
+
+
+def _write_exact(text: str) -> None:
+    """A patch or a JSON document on stdout: UTF-8, byte for byte, whatever the locale."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a replaced stdout without bytes underneath
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8", "surrogateescape"))
+    buffer.flush()
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: later writes (and the interpreter's final flush) go nowhere instead of failing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _print_diff(text: str, use_color: bool) -> None:
     if not use_color:
-        sys.stdout.write(text)
+        if sys.stdout.isatty():  # shown, not piped: no escape sequence from a file reaches the terminal
+            write_text(show_content(text), sys.stdout)
+        else:
+            _write_exact(text)
         return
+    text = show_content(text)
     from rich.console import Console
     from rich.text import Text
 
@@ -212,14 +279,14 @@ def _explain(name: str) -> int:
 
     text = page(name)
     if text is None:
-        print(f"dockfix: error: unknown transform: {name} (see dockfix --list)", file=sys.stderr)
+        say(f"dockfix: error: unknown transform: {show_text(name)} (see dockfix --list)", sys.stderr)
         return EXIT_ERROR
     sys.stdout.write(text)
     return EXIT_CLEAN
 
 
 def _fail(message: str) -> None:
-    print(f"dockfix: error: {message}", file=sys.stderr)
+    say(f"dockfix: error: {message}", sys.stderr)
     raise typer.Exit(EXIT_ERROR)
 
 

@@ -12,19 +12,100 @@ SARIF 2.1.0 (for code-scanning dashboards): one run; the rules are the
 transforms, with their page as help; a result per pending fix at the
 Dockerfile line it is about (level "warning" for a safe fix, "note" for an
 unsafe one); a file that failed is a tool execution notification.
+
+Both are JSON, so no file name or message can break a line or reach a
+terminal raw. A file name that is not UTF-8 (held as lone surrogates by
+os.fsdecode) is written as JSON escapes `\\udcXX`, which Python's json.loads
+reads back to the same str (os.fsencode gives the original bytes); the output
+is always UTF-8. SARIF's artifact URIs are percent-encoded from the name's bytes.
+
+Text reports (`--check`, errors, notes) go through `show_name` and
+`show_text`: whatever cannot be printed as is (control characters, format
+characters such as bidi overrides, bytes that are not UTF-8) is escaped, so
+one report line is one line and no escape sequence reaches the terminal.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 from dockfix import __version__
 from dockfix.runner import FAILED, SKIPPED, STATUSES, FileResult
 
 SCHEMA_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+_C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r"}
+
+
+def _escape(char: str) -> str:
+    """A character that must not be printed raw: its C escape, or its bytes in octal (as git quotes names)."""
+    if char in _C_ESCAPES:
+        return _C_ESCAPES[char]
+    if "\udc80" <= char <= "\udcff":  # a byte that is not UTF-8, as os.fsdecode keeps it
+        data = bytes([ord(char) - 0xDC00])
+    else:
+        data = char.encode("utf-8", "surrogatepass")
+    return "".join(f"\\{b:03o}" for b in data)
+
+
+def show_text(text: str) -> str:
+    """A message for a text report: printable characters as they are, the rest escaped (one line, no escapes)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def show_name(path: str) -> str:
+    """A file name for a text report: as is when printable; otherwise in double quotes with C escapes.
+
+    Like git's quoting (core.quotePath=false): `"` and `\\` are escaped too then,
+    so the quoted form is unambiguous; printable non-ASCII text stays readable.
+    """
+    if path.isprintable() and '"' not in path and "\\" not in path:
+        return path
+    return '"' + "".join("\\" + c if c in '"\\' else c if c.isprintable() else _escape(c) for c in path) + '"'
+
+
+def show_content(text: str) -> str:
+    """File content (a diff) for a terminal: what is not printable is escaped, except tab and each line's
+    end ("\\n", or "\\r\\n"), so no escape sequence or stray carriage return from a file reaches the screen."""
+    out = []
+    for line in _LINE.findall(text):
+        body = line.rstrip("\n")
+        end = line[len(body):]
+        if body.endswith("\r") and end:
+            body, end = body[:-1], "\r" + end
+        out.append("".join(c if c.isprintable() or c == "\t" else _escape(c) for c in body) + end)
+    return "".join(out)
+
+
+def say(line: str, stream=None) -> None:
+    """One line of a text report (already escaped) on stream (default: stdout)."""
+    write_text(line + "\n", stream or sys.stdout)
+
+
+def write_text(text: str, stream) -> None:
+    """Text in the stream's encoding; a character the encoding lacks is written escaped, never fatal."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+
+
+def _json_text(document: dict) -> str:
+    """JSON with non-ASCII text as is, but lone surrogates (names that are not UTF-8) as \\uXXXX escapes."""
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def summary(results: Iterable[FileResult]) -> dict:
@@ -62,7 +143,7 @@ def file_record(result: FileResult) -> dict:
 def to_json(results: Sequence[FileResult], mode: str) -> str:
     document = {"tool": "dockfix", "version": __version__, "schema_version": SCHEMA_VERSION, "mode": mode,
                 "files": [file_record(r) for r in results], "summary": summary(results)}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return _json_text(document)
 
 
 def to_sarif(results: Sequence[FileResult]) -> str:
@@ -90,11 +171,12 @@ def to_sarif(results: Sequence[FileResult]) -> str:
         "columnKind": "unicodeCodePoints",
     }
     document = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return _json_text(document)
 
 
 def _location(path: str, line: int | None) -> dict:
-    physical: dict = {"artifactLocation": {"uri": path}}
+    # A URI reference: the name's bytes percent-encoded (spaces, controls, non-UTF-8 bytes).
+    physical: dict = {"artifactLocation": {"uri": quote(os.fsencode(path), safe="/")}}
     if not path.startswith("/"):
         physical["artifactLocation"]["uriBaseId"] = "%SRCROOT%"
     if line:
