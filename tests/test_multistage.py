@@ -101,8 +101,13 @@ CMD ["python", "app.py"]
 """
 
 
+# The build context the split reads: it must know every dependency it moves (know or refuse).
+REQUIREMENTS = {"requirements.txt": "flask\ngunicorn\n"}
+
+
 def _split(text: str, files: dict[str, str] | None = None) -> str:
-    return run_pipeline(text, Context(files=files or {}), [multistage.TRANSFORM], unsafe=True).output
+    context = Context(files=REQUIREMENTS if files is None else files)
+    return run_pipeline(text, context, [multistage.TRANSFORM], unsafe=True).output
 
 
 def test_split_is_unsafe_and_applies_only_when_asked() -> None:
@@ -143,9 +148,9 @@ def test_equivalence_check_catches_a_broken_split(good: str, bad: str) -> None:
 def test_a_broken_split_becomes_a_note_and_the_file_stays(monkeypatch: pytest.MonkeyPatch) -> None:
     real = multistage.render
     monkeypatch.setattr(multistage, "render", lambda plan: real(plan).replace("USER nobody\n", ""))
-    found = list(multistage.find(parse(SIMPLE), Context(files={})))
+    found = list(multistage.find(parse(SIMPLE), Context(files=REQUIREMENTS)))
     assert len(found) == 1 and isinstance(found[0], Note) and "bug" in found[0].message
-    assert run_pipeline(SIMPLE, Context(files={}), [multistage.TRANSFORM], unsafe=True).output == SIMPLE
+    assert run_pipeline(SIMPLE, Context(files=REQUIREMENTS), [multistage.TRANSFORM], unsafe=True).output == SIMPLE
 
 
 def test_every_original_line_survives_byte_identical() -> None:

@@ -20,7 +20,7 @@ from dockfix.context import Context
 from dockfix.edits import Edit, apply_edits, remove_word, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
-from dockfix.split import classify, debian_runtime, equivalence, images
+from dockfix.split import classify, debian_runtime, dependencies, equivalence, images
 from dockfix.split.classify import Classifier, Step, resolve
 from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
 from dockfix.views import Copy, Run, global_args, key_values, stages
@@ -317,13 +317,13 @@ def _check_tools(plan: Plan, context: Context) -> None:
         found = _SCRIPT_TOOL.search(context.read(path) or "")
         if found and found[1] not in installed:
             raise Skip(f"{path} runs `{found[1]}`, which comes with {_image(plan)} but not with {plan.runtime.image}")
-    requirements = pip_packages + " " + " ".join(
-        context.read(p) or "" for p in context.listing()
-        if p.rsplit("/", 1)[-1] in ("pyproject.toml", "poetry.lock", "uv.lock", "setup.py", "setup.cfg")
-        or re.match(r"requirements.*\.(txt|in)$", p.rsplit("/", 1)[-1]))
+    known = dependencies.installed(plan.steps, target, context)
+    if isinstance(known, str):
+        raise Skip(f"the installed dependencies are not known ({known}), so neither are the system libraries "
+                   f"they need on {plan.runtime.image}")
     for package, library in debian_runtime.PYPI_SYSTEM_LIBRARY.items():
         provided = library in installed or any(debian_runtime.DEV_TO_RUNTIME.get(p) == library for p in installed)
-        if re.search(rf"(?<![\w.-]){re.escape(package)}(?![\w-])", requirements, re.IGNORECASE) and not provided:
+        if dependencies.normalize(package) in known.names and not provided:
             raise Skip(f"{package} links against {library}, which {_image(plan)} has and {plan.runtime.image} lacks")
 
 

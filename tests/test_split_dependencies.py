@@ -1,0 +1,79 @@
+"""split/dependencies: what the installs put into the environment, read from the build
+context through the COPY that brought each manifest in, or why it is not known."""
+
+from __future__ import annotations
+
+import pytest
+
+from dockfix.context import Context
+from dockfix.split.classify import Classifier
+from dockfix.split.dependencies import Dependencies, installed
+from dockfix.syntax import parse
+from dockfix.views import stages
+
+
+def read(dockerfile: str, files: dict[str, str]) -> Dependencies | str:
+    classifier = Classifier()
+    steps = [classifier.step(i) for i in stages(parse(dockerfile))[0].instructions]
+    targets = {c.target for s in steps for c in s.installs if c.tool not in ("glue", "venv")}
+    assert len(targets) == 1, targets
+    return installed(steps, targets.pop(), Context(files=files))
+
+
+KNOWN = {
+    "names-on-the-command-line": ("RUN pip install Flask_Login 'uvicorn[standard]>=0.30' gunicorn==22.*\n", {},
+                                  {"flask-login", "uvicorn", "gunicorn"}),
+    "variable-in-the-version-only": ("ARG V=1\nRUN pip install \"poetry==$V\"\n", {}, {"poetry"}),
+    "requirements-with-includes": ("WORKDIR /app\nCOPY req/ req/\nRUN pip install -r req/prod.txt -c req/c.txt\n",
+                                   {"req/prod.txt": "-r base.txt\n-c c.txt\ngunicorn  # server\n",
+                                    "req/base.txt": "Django>=5 ; python_version>'3'\n--index-url https://x\n",
+                                    "req/c.txt": "nothing==1\n"}, {"django", "gunicorn"}),
+    "copied-to-another-name": ("COPY requirements/prod.txt /tmp/r.txt\nRUN pip install -r /tmp/r.txt\n",
+                               {"requirements/prod.txt": "flask\n"}, {"flask"}),
+    "project-pyproject": ("WORKDIR /src\nCOPY . .\nRUN pip install .[extra]\n",
+                          {"pyproject.toml": "[project]\nname='a'\nversion='1'\ndependencies=['httpx>=0.27']\n"
+                                             "[project.optional-dependencies]\nextra=['psycopg2']\n"},
+                          {"httpx", "psycopg2"}),
+    "uv-lockfile": ("WORKDIR /app\nCOPY pyproject.toml uv.lock ./\nRUN uv sync --locked\n",
+                    {"pyproject.toml": "[project]\nname='a'\n",
+                     "uv.lock": "version = 1\n[[package]]\nname = 'a'\n[[package]]\nname = 'MarkupSafe'\n"},
+                    {"a", "markupsafe"}),
+}
+
+
+@pytest.mark.parametrize("dockerfile, files, names", KNOWN.values(), ids=KNOWN.keys())
+def test_known(dockerfile, files, names):
+    found = read("FROM python:3.12\n" + dockerfile, files)
+    assert isinstance(found, Dependencies), found
+    assert found.names == names
+
+
+UNKNOWN = {
+    "context-absent": ("COPY requirements.txt .\nRUN pip install -r requirements.txt\n", {},
+                       "requirements.txt is not in the build context"),
+    "not-copied": ("RUN pip install -r requirements.txt\n", {"requirements.txt": "flask\n"},
+                   "no COPY from the build context brings /requirements.txt"),
+    "include-missing": ("COPY requirements.txt .\nRUN pip install -r requirements.txt\n",
+                        {"requirements.txt": "-r ../shared.txt\n"}, "requirements.txt includes ../shared.txt"),
+    "variable-package": ("RUN pip install $PKGS\n", {}, "`$PKGS` is a variable"),
+    "variable-file": ("COPY . .\nRUN pip install -r $REQ\n", {}, "requirements file `$REQ` is a variable"),
+    "setup-py": ("COPY . .\nRUN pip install .\n", {"setup.py": "setup()\n"}, "setup.py computes"),
+    "dynamic": ("COPY . .\nRUN pip install .\n",
+                {"pyproject.toml": "[project]\nname='a'\ndynamic=['dependencies']\n"}, "dependencies are dynamic"),
+    "url": ("RUN pip install https://example.com/pkg.tar.gz\n", {}, "installed from a URL"),
+    "editable-in-file": ("COPY . .\nRUN pip install -r requirements.txt\n", {"requirements.txt": "-e .\n"},
+                         "a local project's dependencies"),
+}
+
+
+@pytest.mark.parametrize("dockerfile, files, why", UNKNOWN.values(), ids=UNKNOWN.keys())
+def test_unknown_is_a_reason_never_an_empty_list(dockerfile, files, why):
+    found = read("FROM python:3.12\n" + dockerfile, files)
+    assert isinstance(found, str) and why in found, found
+
+
+def test_an_unreadable_manifest_says_why():
+    context_files = {"requirements.txt": None}
+    found = read("FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n",
+                 context_files)  # type: ignore[arg-type]
+    assert isinstance(found, str) and "requirements.txt" in found
