@@ -126,3 +126,18 @@ def test_a_pyproject_that_is_not_a_regular_file_is_a_one_line_error(tmp_path, ki
     assert done.stderr.count("\n") == 1, done.stderr
     assert "configuration: " in done.stderr and "not a regular file" in done.stderr, done.stderr
     assert path.read_text() == APT
+
+
+def test_the_folder_named_on_the_command_line_bounds_the_config_search(tmp_path):
+    """`dockfix /srv/proj` outside a repository: /srv/proj/pyproject.toml applies to
+    /srv/proj/svc/Dockerfile, and nothing above /srv/proj does."""
+    outside_any_repository(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.dockfix]\nselect = ["bytecode"]\n')  # stray, above
+    proj = tmp_path / "proj"
+    path = proj / "svc" / "Dockerfile"
+    path.parent.mkdir(parents=True)
+    path.write_text(APT)
+    (proj / "pyproject.toml").write_text('[tool.dockfix]\nignore = ["apt"]\n')
+    named = Options(mode="check", roots=(proj.resolve(),))
+    assert "apt" not in {f.transform for f in process_file(path, named).fixes}
+    assert "apt" in {f.transform for f in process_file(path, Options(mode="check")).fixes}  # file named alone

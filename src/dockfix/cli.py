@@ -134,7 +134,8 @@ def run(
         _fail(f"unknown format: {show_text(output_format)} (text, json or sarif)")
     if jobs < 0 or timeout <= 0:
         _fail("--jobs takes 0 (all cores) or more, --timeout more than 0 seconds")
-    options = Options(modes[0] if modes else "diff", _names(select), _names(ignore) or (), unsafe_fixes)
+    roots = tuple(p.resolve() for p in paths if p.is_dir())
+    options = Options(modes[0] if modes else "diff", _names(select), _names(ignore) or (), unsafe_fixes, roots)
     from dockfix.transforms import choose
 
     try:

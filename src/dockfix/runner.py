@@ -32,6 +32,8 @@ class Options:
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     unsafe_fixes: bool | None = None  # None: as the config says
+    roots: tuple[Path, ...] = ()  # the folders named on the command line: outside a repository, the
+    # config search climbs no higher than the one that holds the file
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def process_file(path: Path, options: Options) -> FileResult:
     shown = display_path(path)
     try:
         source = read_source(path)
-        config = find_config(path.parent)
+        config = find_config(path.parent, _config_stop(path, options.roots))
         select = options.select if options.select is not None else config.select
         transforms = choose(select, (*options.ignore, *config.ignore))
         unsafe = config.unsafe_fixes if options.unsafe_fixes is None else options.unsafe_fixes
@@ -119,6 +121,13 @@ def process_file(path: Path, options: Options) -> FileResult:
             return FileResult(shown, FAILED, fixes, notes, diff, error=f"{what}{err.message}{tail}")
         written = [display_path(target) for target, _, _ in changes]
     return FileResult(shown, CHANGED, fixes, notes, diff, written=tuple(written), warnings=tuple(warnings))
+
+
+def _config_stop(path: Path, roots: tuple[Path, ...]) -> Path | None:
+    """The highest folder named on the command line that holds path (None: the file's own folder)."""
+    folder = path.parent.resolve()
+    holding = [r for r in roots if r == folder or r in folder.parents]
+    return min(holding, key=lambda r: len(r.parts)) if holding else None
 
 
 def _skip_reason(ignored_file: bool, notes: tuple[Applied, ...]) -> str | None:
