@@ -33,7 +33,7 @@ JSON_SCHEMA = {
         "mode": {"enum": ["diff", "write", "check"]},
         "files": {"type": "array", "items": {
             "type": "object",
-            "required": ["path", "status", "fixes", "notes", "skip_reason", "error", "written", "diff"],
+            "required": ["path", "status", "fixes", "notes", "skip_reason", "error", "written", "warnings", "diff"],
             "additionalProperties": False,
             "properties": {
                 "path": {"type": "string"},
@@ -46,6 +46,7 @@ JSON_SCHEMA = {
                     "properties": {"message": {"type": "string"}, "line": {"type": ["integer", "null"]},
                                    "bug": {"type": "boolean"}}}]},
                 "written": {"type": "array", "items": {"type": "string"}},
+                "warnings": {"type": "array", "items": {"type": "string"}},
                 "diff": {"type": "string"},
             }}},
         "summary": {"type": "object", "required": ["files", "changed", "unchanged", "skipped", "failed", "skip_reasons"],

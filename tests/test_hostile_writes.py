@@ -178,3 +178,14 @@ def test_a_fifo_named_dockerfile_is_refused_without_blocking(tmp_path):
     assert not worker.is_alive(), "reading a FIFO named Dockerfile blocked"
     assert outcome["r"].status == FAILED
     assert outcome["r"].error == "not a regular file (a device, FIFO or socket); not read"
+
+
+def test_a_split_hard_link_is_said_on_the_command_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from dockfix.cli import app as cli
+
+    dockerfile = app(tmp_path)
+    os.link(dockerfile, tmp_path / "Dockerfile.copy")
+    result = CliRunner().invoke(cli, ["--write", "--select", "cache-mounts", "Dockerfile"])
+    assert "Dockerfile: warning: Dockerfile had 2 hard links" in result.stderr

@@ -221,6 +221,8 @@ def report(result: FileResult, options: Options, use_color: bool, verbose: bool)
     elif options.mode == "write" and result.written:
         written = ", ".join(show_name(w) for w in result.written)
         say(f"fixed {written} ({len(result.fixes)} fixes)", sys.stderr)
+    for warning in result.warnings:
+        say(f"{name}: warning: {show_text(warning)}", sys.stderr)
     if verbose:
         for note in result.notes:
             where = f"{name}:{note.line}" if note.line else name

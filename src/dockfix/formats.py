@@ -136,6 +136,7 @@ def file_record(result: FileResult) -> dict:
         "error": ({"message": result.error, "line": result.error_line, "bug": result.bug}
                   if result.error else None),
         "written": list(result.written),
+        "warnings": list(result.warnings),
         "diff": result.diff,
     }
 
