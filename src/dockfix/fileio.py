@@ -232,7 +232,7 @@ STALE_AFTER = 60.0  # seconds: a live run keeps its temporary file for milliseco
 
 def clean_stale_temps(path: Path, min_age: float = STALE_AFTER) -> list[Path]:
     """Remove dockfix's own temporary files for `path` left by a killed run (older than min_age)."""
-    removed = []
+    removed: list[Path] = []
     now = time.time()
     try:
         candidates = list(path.parent.glob(f".{glob.escape(path.name)}.*{TEMP_SUFFIX}"))

@@ -139,6 +139,7 @@ def _requirements_file(path: str, step: Step, before: list[Step], context: Conte
     if step.workdir == "?" and not path.startswith("/"):
         raise Unknown(f"the working folder of `-r {path}` is not known")
     source = context_source(image_path, before, context)
+    assert source is not None  # without missing_ok, a missing file raises
     _read_requirements(source, step, before, context, out, seen or set())
 
 
@@ -216,10 +217,10 @@ def _project(image_folder: str, lockfile: str | None, step: Step, before: list[S
             raise Unknown(f"{source}: a dependency dockfix cannot read")
         if "@" in spec and "file:" in spec:
             raise Unknown(f"{source}: dependency `{spec}` comes from a local path")
-        name = _NAME.match(spec.strip())
-        if name is None:
+        declared = _NAME.match(spec.strip())
+        if declared is None:
             raise Unknown(f"{source}: dependency `{spec}` cannot be read")
-        out.names.add(normalize(name[1]))
+        out.names.add(normalize(declared[1]))
 
 
 def _locked_names(source: str, context: Context) -> Iterable[str]:
@@ -289,7 +290,7 @@ def _brought(source: str, dest: str, step: Step, image_path: str, context: Conte
         return None
     clean = posixpath.normpath(source.lstrip("/")) if source not in (".", "./") else "."
     if clean == "." or context.is_dir(clean):  # a folder: its content goes into dest
-        folder = step.into
+        folder: str | None = step.into
         if folder is None:
             folder = absolute(dest, step.workdir) if step.workdir != "?" or dest.startswith("/") else None
         if folder is None:
