@@ -285,8 +285,8 @@ def _brought(source: str, dest: str, step: Step, image_path: str, context: Conte
         pattern = posixpath.basename(source.rstrip("/"))
         if step.into and posixpath.dirname(image_path) == step.into and re.fullmatch(
                 re.escape(pattern).replace(r"\*", "[^/]*").replace(r"\?", "[^/]"), name):
-            folder = posixpath.dirname(source.lstrip("./"))
-            return posixpath.join(folder, name) if folder else name
+            parent = posixpath.dirname(posixpath.normpath(source))
+            return posixpath.join(parent, name) if parent not in ("", ".") else name
         return None
     clean = posixpath.normpath(source.lstrip("/")) if source not in (".", "./") else "."
     if clean == "." or context.is_dir(clean):  # a folder: its content goes into dest
