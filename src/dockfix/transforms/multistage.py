@@ -259,7 +259,11 @@ def _runtime_words(plan: Plan) -> list[tuple[Step, list[str]]]:
 
 
 _SCRIPT_TOOL = re.compile(r"(?m)(?:^|[;&|]\s*|\$\(\s*)\s*(curl|wget|git|ssh|scp|gcc|make)\s")
-_SYSTEM_PYTHON = re.compile(r"/usr/(?:local/)?bin/(?:python|pip|gunicorn|uvicorn|celery|flask|django-admin)")
+# The system interpreter's files: its programs and console scripts (the official images keep
+# only Python's in /usr/local/bin) and its site-packages. After a system install moves to the
+# venv, such a path still names a file, but no longer the one the installs wrote.
+_SYSTEM_PYTHON = re.compile(r"/usr/local/bin/[\w.-]|/usr/(?:local/)?lib/python[\d.]*/(?:site|dist)-packages"
+                            r"|/usr/bin/(?:python|pip)")
 
 
 def _check_system_paths(plan: Plan, context: Context) -> None:
