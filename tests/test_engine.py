@@ -187,3 +187,41 @@ def test_the_real_pipeline_is_a_fixpoint_on_its_own_output():
     out = run_pipeline(APT, Context(), PIPELINE)
     assert parse(out.output).render() == out.output
     assert run_pipeline(out.output, Context(), PIPELINE).output == out.output
+
+
+# --- reports in the user's coordinates (issue: one understanding of each Dockerfile) ---------
+
+POSITIONS = ('FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN apt-get update && apt-get install -y gcc\n'
+             'ENV X=1\nRUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n')
+
+
+def _full(text: str, files: dict[str, str]):
+    from dockfix.transforms import PIPELINE
+
+    return run_pipeline(text, Context(files=files), PIPELINE, unsafe=True)
+
+
+def test_fix_lines_are_the_users_lines_sorted_whatever_ran_before():
+    outcome = _full(POSITIONS, {"requirements.txt": "flask\n", "app.py": "print(1)\n"})
+    lines = [(f.line, f.transform) for f in outcome.fixes]
+    assert lines == sorted(lines, key=lambda x: x[0])
+    assert {t for line, t in lines if line == 4} == {"apt"}  # the apt RUN is line 4 of the user's file
+    assert {t for line, t in lines if line == 6} >= {"cache-mounts", "lockfile-first"}  # not 7, the CMD
+
+
+def test_notes_describe_the_users_file_not_dockfixs_rewrite():
+    outcome = _full(POSITIONS, {"requirements.txt": "flask\n", "app.py": "print(1)\n"})
+    assert any(f.transform == "multistage" for f in outcome.fixes)
+    assert not [n for n in outcome.notes if "already multi-stage" in n.message]
+
+
+def test_a_suppressed_install_stops_the_split_that_would_move_it():
+    text = ('FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n# dockfix: ignore\n'
+            'RUN pip install -r requirements.txt\nCOPY . .\nCMD ["python", "app.py"]\n')
+    from dockfix.transforms import multistage
+
+    outcome = run_pipeline(text, Context(files={"requirements.txt": "flask\n"}), [multistage.TRANSFORM], unsafe=True)
+    assert outcome.output == text
+    other = text.replace("# dockfix: ignore\n", "# dockfix: ignore=apt\n")  # another transform's suppression
+    assert run_pipeline(other, Context(files={"requirements.txt": "flask\n"}), [multistage.TRANSFORM],
+                        unsafe=True).output != other
