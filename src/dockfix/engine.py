@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import overload
 
 from dockfix.context import Context
 from dockfix.edits import Edit, apply_edits, overlaps
@@ -41,6 +42,10 @@ class _LineMap:
     def __init__(self, text: str, origin: list[int] | None = None):
         self.origin = origin if origin is not None else list(range(1, text.count("\n") + 2))
 
+    @overload
+    def original(self, line: int) -> int: ...
+    @overload
+    def original(self, line: None) -> None: ...
     def original(self, line: int | None) -> int | None:
         if line is None:
             return None
@@ -187,7 +192,7 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
     tree = parse(text)
     suppress = Suppressions.of(tree)
     outcome = Outcome(source=text, output=text, ignored_file=ALL in suppress.file)
-    notes: dict[tuple, Note] = {}
+    notes: dict[tuple[str, str, int | None], Note] = {}
     lines = _LineMap(text)
     for round_number in range(1, MAX_ROUNDS + 1):
         outcome.rounds = round_number

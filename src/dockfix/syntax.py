@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, NoReturn
 
 INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER "
@@ -38,14 +40,14 @@ JSON_INSTRUCTIONS = frozenset("RUN CMD ENTRYPOINT SHELL COPY ADD VOLUME".split()
 NOT_STRINGS = "when using JSON array syntax, arrays must be comprised of strings only"
 
 
-def _no_constant(name: str):
+def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")  # Python accepts NaN and Infinity, Go's decoder does not
 
 
 _JSON = json.JSONDecoder(parse_constant=_no_constant)
 
 
-def json_array(args: str) -> list | None:
+def json_array(args: str) -> list[Any] | None:
     """The JSON array BuildKit reads from arguments, or None (then they are the shell form).
 
     Like Go's json.Decoder, only the first JSON value counts: `["a"] x` is the array ["a"].
@@ -257,7 +259,7 @@ def shell_words(text: str, escape: str = "\\") -> list[tuple[str, int, int]]:
     return list(iter_words(text, escape))
 
 
-def iter_words(text: str, escape: str = "\\"):
+def iter_words(text: str, escape: str = "\\") -> Iterator[tuple[str, int, int]]:
     """shell_words one at a time, for callers that stop early (the flags)."""
     i, n = 0, len(text)
     while i < n:
@@ -401,7 +403,7 @@ class _Parser:
             self.nodes.append(Directive(line.start, line.end, line.number, line.number, key, value))
             self.i += 1
 
-    def _instruction(self, continuation: re.Pattern) -> Instruction:
+    def _instruction(self, continuation: re.Pattern[str]) -> Instruction:
         first = self.lines[self.i]
         lines: list[Line] = []
         code_lines: list[Line] = []
@@ -487,7 +489,7 @@ class _Parser:
                 continue
             chomp = m.group(2) == "-"
             body_start = self.lines[self.i].start if self.i < len(self.lines) else len(self.text)
-            body = []
+            body: list[str] = []
             while True:
                 if self.i >= len(self.lines):
                     raise ParseError(f"unterminated heredoc '{name}'", line_number)
