@@ -5,20 +5,24 @@ Also alpine's `apk add --no-cache` and dnf/yum/microdnf `clean all`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from dockfix.context import Context
+from dockfix.data import debian_recommends as recommends
 from dockfix.edits import Edit, append_to_run
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
-from dockfix.shell import Command, Script, parse_script
+from dockfix.shell import Command, Script, Word, parse_script
 from dockfix.syntax import Heredoc, Instruction, Tree
-from dockfix.views import Run, stages
+from dockfix.views import Copy, Run, Stage, global_args, key_values, stages
 
 NAME = "apt"
 APT = ("apt-get", "apt")
 APT_LISTS = "/var/lib/apt/lists"
 CLEAN_APT = "rm -rf /var/lib/apt/lists/*"
+APK_CACHE = ("/var/cache/apk", "/etc/apk/cache")  # /etc/apk/cache is the link apk reads
 
 
 def _installs(cmd: Command, tools: tuple[str, ...], verb: str) -> bool:
@@ -48,6 +52,11 @@ def _lists_on_mount(run: Run) -> bool:
     return any(m.type in ("cache", "tmpfs") and m.target.rstrip("/") in ("/var/lib/apt", APT_LISTS) for m in run.mounts)
 
 
+def _apk_cache_on_mount(run: Run) -> bool:
+    """apk's cache kept on a cache mount: `--no-cache` would only defeat the mount."""
+    return any(m.type in ("cache", "tmpfs") and m.target.rstrip("/") in APK_CACHE for m in run.mounts)
+
+
 def _scripts(instr: Instruction, tree: Tree) -> list[tuple[Script, int, Heredoc | None]]:
     """(script, source offset its positions are relative to, heredoc) for each shell text."""
     run = Run(instr)
@@ -66,17 +75,26 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     if reason:
         yield Note(NAME, reason)
         return
+    known: dict[str, Setting] = {}  # stage name -> what is known at its end
     for stage in stages(tree):
         runs = [i for i in stage.instructions if i.name == "RUN"]
         # One backward pass (not a scan of the later RUNs per RUN): linear in the stage's size.
         later_needs = [False] * len(runs)
         for index in range(len(runs) - 2, -1, -1):
             later_needs[index] = later_needs[index + 1] or _needs_lists(tree, runs[index + 1])
-        for index, instr in enumerate(runs):
-            yield from _fix_run(tree, instr, later_needs[index])
+        setting = _stage_setting(tree, stage, known)
+        runs_seen = 0
+        for instr in stage.instructions:
+            if instr.name == "RUN":
+                yield from _fix_run(tree, instr, later_needs[runs_seen], setting)
+                runs_seen += 1
+            elif instr.name in ("COPY", "ADD") and _writes_apt_config(Copy(instr).destination):
+                setting.sources = setting.sources or instr.line
+        if stage.name:
+            known[stage.name.lower()] = setting
 
 
-def _fix_run(tree: Tree, instr: Instruction, later_needs_lists: bool) -> Iterator[Fix | Note]:
+def _fix_run(tree: Tree, instr: Instruction, later_needs_lists: bool, setting: Setting) -> Iterator[Fix | Note]:
     parts = _scripts(instr, tree)
     if Run(instr).form == "exec":
         return
@@ -84,7 +102,7 @@ def _fix_run(tree: Tree, instr: Instruction, later_needs_lists: bool) -> Iterato
         if not script.balanced:
             yield Note(NAME, "shell text too complex to edit safely (unbalanced quotes or parentheses)", instr.line)
             return
-        yield from _recommends(instr, script, base)
+        yield from _recommends(tree, instr, script, base, setting)
         yield from _apk(instr, script, base)
         yield from _dnf(tree, instr, script, doc)
     commands = [c for s, _, _ in parts for c in s.commands]
@@ -123,17 +141,213 @@ def _insert_after_word(instr: Instruction, base: int, word_end: int, text: str) 
     return Edit(pos, pos, text)
 
 
-def _recommends(instr: Instruction, script: Script, base: int) -> Iterator[Fix]:
-    for cmd in script.commands:
-        if _apt_install(cmd) and not _keeps_recommends_off(cmd):
-            word = next(w for w in cmd.words if w.value == "install")
-            yield Fix(NAME, "install without recommended packages (hadolint DL3015)", instr.line,
-                      (_insert_after_word(instr, base, word.end, " --no-install-recommends"),), safe=False)
+def _recommends(tree: Tree, instr: Instruction, script: Script, base: int, setting: Setting) -> Iterator[Fix | Note]:
+    commands = script.commands
+    for index, cmd in enumerate(commands):
+        if not setting.sources and _adds_source(commands, index):
+            setting.sources = instr.line
+        if not _apt_install(cmd):
+            continue
+        packages = _packages(cmd)
+        if not _keeps_recommends_off(cmd) and "--install-recommends" not in cmd.argv:
+            yield from _no_recommends(tree, instr, cmd, base, packages, setting)
+        setting.installed.update(name for _, name in packages if name)
+
+
+# ---- --no-install-recommends: know what the Recommends brought, or leave the install alone ----
+#
+# The knowledge is dockfix.data.debian_recommends: for each Debian package, the consequential
+# packages (ca-certificates, the compiler toolchain) it brings only as Recommends, generated from
+# Debian's Packages indices; and what the official base images ship.
+
+_APT_CONFIG = re.compile(r"sources\.list|/etc/apt/preferences|add-apt-repository|extrepo")
+_CONTINUED = re.compile(r"[ \t]*(\\|`)[ \t]*(\r?\n)")
+_OPTION_VALUES = ("-o", "--option", "-c", "--config-file", "-t", "--target-release", "--default-release",
+                  "-a", "--host-architecture")
+_RELEASE_OPTIONS = ("-t", "--target-release", "--default-release")
+_INLINE_COMMENT = re.compile(r"`[ \t]*#[^`]*`")
+_REDIRECT = re.compile(r"\d*(?:>>?|<<?|>&|<&|&>>?)(.*)")
+
+
+@dataclass
+class Setting:
+    """What the rule knows at a point of a stage: the base (followed through earlier stages to its
+    image), the packages named by installs before, and the line where an apt source was added."""
+
+    base: recommends.Base
+    installed: set[str] = field(default_factory=set)
+    sources: int = 0  # the line that adds an apt source (0: none)
+
+    def inherit(self) -> Setting:
+        return Setting(self.base, set(self.installed), self.sources)
+
+
+def _writes_apt_config(path: str) -> bool:
+    return path.startswith("/etc/apt")
+
+
+def _adds_source(commands: tuple[Command, ...], index: int) -> bool:
+    """Does this command add an apt source, or run a script from the network (`curl ... | sh`: nodesource's
+    setup script, for one) that may?"""
+    cmd = commands[index]
+    if any(_APT_CONFIG.search(w.value) for w in cmd.words):
+        return True
+    after = commands[index + 1] if index + 1 < len(commands) else None
+    return (cmd.separator == "|" and after is not None and cmd.argv[:1] in (["curl"], ["wget"])
+            and after.argv[:1] in (["sh"], ["bash"], ["dash"]))
+
+
+def _stage_setting(tree: Tree, stage: Stage, known: dict[str, Setting]) -> Setting:
+    parent = known.get(stage.base.lower())
+    if parent is not None:
+        return parent.inherit()  # FROM an earlier stage: its base, and what it installed
+    image = _resolve_args(stage.base, tree)
+    if image is None:
+        return Setting(recommends.Base(stage.base, None, reason=f"{stage.base} goes through a build ARG without a default"))
+    return Setting(recommends.base_image(image))
+
+
+_VAR = re.compile(r"\$(?:\{(\w+)(?::?-([^}]*))?\}|(\w+))")
+
+
+def _resolve_args(text: str, tree: Tree) -> str | None:
+    if "$" not in text:
+        return text
+    defaults = {k: v for a in global_args(tree) if a.name == "ARG" for k, v in key_values(a) if v is not None}
+    missing = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal missing
+        name = m[1] or m[3]
+        if name in defaults:
+            return str(defaults[name])
+        if m[2] is not None:
+            return m[2]
+        missing = True
+        return ""
+
+    out = _VAR.sub(sub, text)
+    return None if missing or "$" in out else out
+
+
+def _packages(cmd: Command) -> list[tuple[Word, str | None]]:
+    """The package words of an apt install and the package each names (None: not known statically:
+    a variable, a glob, a file, or a release chosen with -t or name/release)."""
+    argv = cmd.argv
+    words = cmd.words[len(cmd.words) - len(argv):]
+    out: list[tuple[Word, str | None]] = []
+    release = False
+    i, verb_seen = 1, False
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _OPTION_VALUES:
+            release |= arg in _RELEASE_OPTIONS
+            i += 2
+            continue
+        if arg.startswith("-"):
+            release |= arg.split("=", 1)[0] in _RELEASE_OPTIONS
+            i += 1
+            continue
+        if _INLINE_COMMENT.fullmatch(words[i].raw):  # `# why` in backquotes: expands to nothing
+            i += 1
+            continue
+        redirect = _REDIRECT.fullmatch(arg)
+        if redirect:  # `> /dev/null`, `2>&1`: not packages
+            i += 1 if redirect[1] else 2
+            continue
+        if arg == "install" and not verb_seen:
+            verb_seen = True
+        elif not re.fullmatch(r"[a-z0-9][a-z0-9+.-]*(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+)?", arg):
+            out.append((words[i], None))
+        else:
+            out.append((words[i], None if release else arg.split("=", 1)[0].split(":", 1)[0]))
+        i += 1
+    return out
+
+
+def _no_recommends(tree: Tree, instr: Instruction, cmd: Command, base: int,
+                   packages: list[tuple[Word, str | None]], setting: Setting) -> Iterator[Fix | Note]:
+    word = next(w for w in cmd.words if w.value == "install")
+    flag = _insert_after_word(instr, base, word.end, " --no-install-recommends")
+    message = "install without recommended packages (hadolint DL3015)"
+    refuse = "--no-install-recommends not added: "
+    unknown = [w.raw for w, name in packages if name is None or recommends.unlisted(name)]
+    if unknown:
+        yield Note(NAME, f"{refuse}{', '.join(unknown)} not known statically (a variable, a pattern, a file or "
+                         "another release): what their Recommends bring (ca-certificates, compilers) is not known",
+                   instr.line)
+        return
+    names = [name for _, name in packages if name]
+    table = recommends.table()
+    metadata = f"dockfix's table of {table.generated}"
+    if setting.sources and names:
+        yield Note(NAME, f"{refuse}line {setting.sources} adds an apt source or runs a downloaded script, and "
+                         f"{metadata} knows only Debian's own packages", instr.line)
+        return
+    image = setting.base
+    if image.kind is None:
+        hit = {name: sorted(set().union(*(recommends.lost(s, name) for s in table.suites))) for name in names}
+        hit = {name: lost for name, lost in hit.items() if lost}
+        if hit:
+            yield Note(NAME, f"{refuse}{_brings(hit)} only as Recommends (Debian {'/'.join(table.suites)} package "
+                             f"metadata, {metadata}), and {image.reason}",
+                       instr.line)
+            return
+        yield Fix(NAME, message, instr.line, (flag,), safe=False)
+        return
+    losers: dict[str, list[str]] = {}  # lost package -> the installed packages that brought it
+    for suite in image.suites:
+        present = recommends.kept(suite, setting.installed | set(names) | image.ships(suite))
+        for name in names:
+            lost = recommends.really_lost(suite, set(recommends.lost(suite, name)) - present, present)
+            for what in sorted(lost):
+                if name not in losers.setdefault(what, []):
+                    losers[what].append(name)
+    where = f"Debian {'/'.join(image.suites)} package metadata"
+    toolchain = {what: by for what, by in losers.items() if what != recommends.TLS}
+    if toolchain:
+        by_package: dict[str, list[str]] = {}
+        for what, by in sorted(losers.items()):
+            for name in by:
+                by_package.setdefault(name, []).append(what)
+        them = "it" if len(losers) == 1 else "them"
+        yield Note(NAME, f"{refuse}{_brings(by_package)} only as Recommends ({where}, {metadata}), and "
+                         f"{image.image} does not ship {them}: a later build step (a compile, a pip install "
+                         f"from source) may need {them}; name {them} in the install to allow the fix", instr.line)
+        return
+    if recommends.TLS not in losers:
+        yield Fix(NAME, message, instr.line, (flag,), safe=False)
+        return
+    needy = next(w for w, name in packages if name in losers[recommends.TLS])
+    add = _add_package(tree, instr, base, needy, recommends.TLS)
+    yield Fix(NAME, f"{message}, adding ca-certificates: {', '.join(losers[recommends.TLS])} brought it only as a "
+                    f"Recommends ({where}, {metadata}) and {image.image} does not ship it", instr.line,
+              (flag, add), safe=False)
+
+
+def _brings(by_package: dict[str, list[str]]) -> str:
+    return "; ".join(f"{name} brings {', '.join(lost)}" for name, lost in by_package.items())
+
+
+def _add_package(tree: Tree, instr: Instruction, base: int, after: Word, package: str) -> Edit:
+    """`after package`, or a line of its own when `after` is alone on a continued line."""
+    end = base + after.end if base >= 0 else instr.source_offset(instr.args_start + after.end - 1) + 1
+    start = end - len(after.raw)
+    esc = "\\" if base >= 0 else instr.escape
+    source = tree.source
+    line_start = source.rfind("\n", 0, start) + 1
+    indent = source[line_start:start]
+    rest = _CONTINUED.match(source, end)
+    if rest and rest[1] == esc and not indent.strip(" \t") and source[start:end] == after.raw:
+        return Edit(rest.end(), rest.end(), f"{indent}{package} {esc}{rest[2]}")
+    return Edit(end, end, f" {package}")
 
 
 def _apk(instr: Instruction, script: Script, base: int) -> Iterator[Fix]:
     commands = script.commands
     if any(c.argv[:1] == ["rm"] and any(a.startswith("/var/cache/apk") for a in c.argv) for c in commands):
+        return
+    if _apk_cache_on_mount(Run(instr)):
         return
     for cmd in commands:
         if _installs(cmd, ("apk",), "add") and "--no-cache" not in cmd.argv:
