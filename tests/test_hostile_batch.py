@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,50 @@ def test_the_time_limit_due_in_a_finaliser_is_not_lost(repos, hook, jobs):
     assert error == f"took longer than {LIMIT} s; file left untouched (raise the limit with --timeout)"
     assert "Exception ignored" not in done.stderr
     assert (repos / VICTIM).read_text() == NEEDS_FIX
+
+
+# The victim's worker writes its process id, then never returns.
+HANGS_AND_SAYS_WHO = """
+def pipeline(text, context, *args, **kwargs):
+    if context.root.name == "victim":
+        Path(os.environ["WORKER_PID_FILE"]).write_text(str(os.getpid()))
+        while True:
+            time.sleep(0.01)
+    return real_pipeline(text, context, *args, **kwargs)
+runner.run_pipeline = pipeline
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended (its new parent may never reap it)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_hung_worker_does_not_outlive_its_killed_parent(repos, tmp_path):
+    # Before: a worker stuck in a file ran forever once its parent was killed (the parent's
+    # deadline went with it); now it ends itself past twice the limit plus 10 s.
+    pid_file = tmp_path / "worker.pid"
+    script = WRAPPER.format(slow=SLOW, hook=HANGS_AND_SAYS_WHO)
+    parent = subprocess.Popen([sys.executable, "-c", script, "--check", "--select", "apt", "--jobs", "2",
+                               "--timeout", str(LIMIT), "good"], cwd=repos, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env={**os.environ, "WORKER_PID_FILE": str(pid_file)})
+    try:
+        for _ in range(HANG_GUARD * 10):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.1)
+        worker = int(pid_file.read_text())
+    finally:
+        parent.kill()
+        parent.wait(timeout=HANG_GUARD)
+    for _ in range(HANG_GUARD * 10):
+        if not alive(worker):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker, 9)
+        pytest.fail("the worker was still running, stuck in its file, long after its parent was killed")

@@ -168,16 +168,28 @@ def run_files(files: Sequence[Path], options: Options, jobs: int = 1, timeout: f
 # --- worker processes ---------------------------------------------------------------------------
 
 
-def _serve(conn, inherited, options: Options) -> None:
-    """A worker process: one file at a time, its result sent before the next is read (the parent relies on it)."""
+def _serve(conn, inherited, options: Options, timeout: float | None) -> None:
+    """A worker process: one file at a time, its result sent before the next is read (the parent relies on it).
+
+    The parent keeps the time limit. If the parent is gone (killed), nobody stops a file that never
+    ends, so past twice the limit and 10 s more the worker ends itself: SIGALRM's default action, no
+    handler, nothing to escape or swallow (the parent, if there, reports it as the time limit).
+    """
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        switch = 2 * timeout + 10 if timeout and hasattr(signal, "setitimer") else None
+        if switch:
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
         for other in inherited:  # the parent's ends, copied by fork: a worker must see EOF when the parent is gone
             other.close()
         conn.send(READY)
         while True:
             index, name = conn.recv()  # EOFError when the parent is done (or gone)
-            result = process_one(Path(name), options, timeout=None)  # the parent keeps the time
+            if switch:
+                signal.setitimer(signal.ITIMER_REAL, switch)
+            result = process_one(Path(name), options, timeout=None)  # no signal raised in here
+            if switch:
+                signal.setitimer(signal.ITIMER_REAL, 0)
             try:
                 message = pickle.dumps((index, result), pickle.HIGHEST_PROTOCOL)
             except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as err:  # a dockfix bug
@@ -274,8 +286,8 @@ class _Pool:
 
         parent_end, child_end = self.context.Pipe()
         inherited = [parent_end, *(w.conn for w in self.pool)] if self.fork else []
-        process = self.context.Process(target=_serve, args=(child_end, inherited, self.options), daemon=True,
-                                       name="dockfix-worker")
+        process = self.context.Process(target=_serve, args=(child_end, inherited, self.options, self.timeout),
+                                       daemon=True, name="dockfix-worker")
         try:
             with warnings.catch_warnings():  # 3.12+ warns of fork with threads running (a progress bar's);
                 warnings.simplefilter("ignore", DeprecationWarning)  # the worker touches none of their locks
@@ -341,6 +353,8 @@ class _Pool:
         self.pool.remove(worker)
         worker.process.kill()
         worker.process.join()
+        if hasattr(signal, "SIGALRM") and worker.process.exitcode == -signal.SIGALRM:
+            timed_out = True  # it ended itself past its time (see _serve)
         worker.process.close()
         self._receive(worker)  # results it sent before it went are real results
         worker.conn.close()
