@@ -9,8 +9,21 @@ from __future__ import annotations
 import pytest
 
 from dockfix import parse
-from dockfix.edits import (Edit, OverlapError, add_flag, append_to_run, apply_edits, insert_after, insert_before,
-                           move_before, remove_flag, remove_instruction, replace_instruction)
+from dockfix.edits import (
+    AppendRefused,
+    Edit,
+    OverlapError,
+    add_flag,
+    append_to_heredoc,
+    append_to_run,
+    apply_edits,
+    insert_after,
+    insert_before,
+    move_before,
+    remove_flag,
+    remove_instruction,
+    replace_instruction,
+)
 
 
 def _instr(tree, name, nth=0):
@@ -95,6 +108,59 @@ def test_append_keeps_a_comment_line_inside_the_continuation():
     text = "FROM x\nRUN a && \\\n  # why b\n  b\n"
     out = _apply(text, lambda t: append_to_run(t, _instr(t, "RUN"), "c"))
     assert out == "FROM x\nRUN a && \\\n  # why b\n  b && \\\n  c\n"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # At the end of the top-level list: never inside the error group (issue 11), where it ran only
+    # after `exit 1`. `(A || B) && C` runs C exactly when A succeeded, since B ends with `exit 1`.
+    ("FROM x\nRUN if [ -f x ]; then a && b; fi || { echo failed; exit 1; }\n",
+     "FROM x\nRUN if [ -f x ]; then a && b; fi || { echo failed; exit 1; } && rm -rf /l\n"),
+    # After esac, not after the last command of the last arm.
+    ("FROM x\nRUN a \\\n    && case $x in \\\n         y) b ;; \\\n       esac\n",
+     "FROM x\nRUN a \\\n    && case $x in \\\n         y) b ;; \\\n       esac \\\n    && rm -rf /l\n"),
+    # A pipeline continued on the next line: indented like the line where the pipeline starts.
+    ("FROM x\nRUN a \\\n    && curl x \\\n       | tar xz\n",
+     "FROM x\nRUN a \\\n    && curl x \\\n       | tar xz \\\n    && rm -rf /l\n"),
+    # Before a trailing `;`.
+    ("FROM x\nRUN a && b;\n", "FROM x\nRUN a && b && rm -rf /l;\n"),
+    # A shell reading a here-document: the command line, after the marker.
+    ("FROM x\nRUN bash <<EOF\na\nEOF\n", "FROM x\nRUN bash <<EOF && rm -rf /l\na\nEOF\n"),
+])
+def test_append_to_run_at_the_end_of_the_top_level_list(text, expected):
+    assert _apply(text, lambda t: append_to_run(t, _instr(t, "RUN"), "rm -rf /l")) == expected
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("FROM x\nRUN a && b; exit 0\n", "`exit 0` could end the script"),
+    ("FROM x\nRUN a && b &\n", "background"),
+    ("FROM x\nRUN a && if b; then c\n", "`fi` expected"),
+    ("FROM x\nRUN <<EOF\na\nEOF\n", "the RUN's script is its here-document"),
+])
+def test_append_to_run_refuses_where_the_command_could_be_skipped(text, reason):
+    tree = parse(text)
+    with pytest.raises(AppendRefused, match=reason):
+        append_to_run(tree, _instr(tree, "RUN"), "rm -rf /l")
+
+
+@pytest.mark.parametrize("text, errexit, expected", [
+    # `set -e` on: a new last line, indented like the one before it.
+    ("FROM x\nRUN <<EOF\n  set -e\n  a\nEOF\n", False, "FROM x\nRUN <<EOF\n  set -e\n  a\n  rm -rf /l\nEOF\n"),
+    ("FROM x\r\nRUN <<EOF\r\na\r\nEOF\r\n", True, "FROM x\r\nRUN <<EOF\r\na\r\nrm -rf /l\r\nEOF\r\n"),
+    # Without it, a new line would run after a failed `a` and hide the failure: joined with `&&`.
+    ("FROM x\nRUN <<EOF\na\nb # why\nEOF\n", False, "FROM x\nRUN <<EOF\na\nb && rm -rf /l # why\nEOF\n"),
+])
+def test_append_to_heredoc(text, errexit, expected):
+    def edit(tree):
+        instr = _instr(tree, "RUN")
+        return append_to_heredoc(tree, instr, instr.heredocs[0], "rm -rf /l", errexit)
+    assert _apply(text, edit) == expected
+
+
+def test_append_to_heredoc_refuses_an_exit_at_the_end():
+    tree = parse("FROM x\nRUN <<EOF\nset -e\na\nexit 0\nEOF\n")
+    instr = _instr(tree, "RUN")
+    with pytest.raises(AppendRefused, match="exit 0"):
+        append_to_heredoc(tree, instr, instr.heredocs[0], "rm -rf /l")
 
 
 # --- insert, replace, remove, move -------------------------------------------------

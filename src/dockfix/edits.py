@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dockfix.shell import parse_script
-from dockfix.syntax import Instruction, Tree
+from dockfix.shell import parse_script, parse_structure
+from dockfix.syntax import Heredoc, Instruction, Tree
+from dockfix.views import heredoc_roles
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -92,12 +93,28 @@ def _remove_logical(instr: Instruction, start: int, end: int) -> Edit:
     return Edit(s, e, "")
 
 
+class AppendRefused(ValueError):
+    """No place in the RUN where an appended command runs exactly when the RUN succeeds: the
+    message says why (dockfix edits what it understands, or leaves it alone with a note)."""
+
+
 def append_to_run(tree: Tree, instr: Instruction, command: str, joiner: str = "&&") -> Edit:
-    """Append `joiner command` to a shell-form RUN, in the author's layout."""
+    """Append `joiner command` to a shell-form RUN's command line, in the author's layout.
+
+    The command goes after the last and-or list of the top level (`shell.Structure.tail`),
+    never inside a `{ }` group, an if, a case or a loop, and never after an `exit` that would
+    skip it: `A || { echo failed; exit 1; }` becomes `A || { ...; } && command`, which runs
+    the command exactly when A succeeded. Raises AppendRefused when the shell text is not
+    understood, has no such place, or the RUN's script is its here-document (`RUN <<EOF`:
+    see append_to_heredoc)."""
+    if any(role.kind == "script" for role in heredoc_roles(instr)):
+        raise AppendRefused("the RUN's script is its here-document")
     args = instr.logical[instr.args_start :]
     script = parse_script(args)
-    end_logical = instr.args_start + (script.end if script.commands else len(args.rstrip()))
-    pos = instr.source_offset(end_logical)
+    tail = parse_structure(args).tail()
+    if not tail.ok:
+        raise AppendRefused(tail.reason)
+    pos = instr.source_offset(instr.args_start + tail.offset - 1) + 1
     inline = Edit(pos, pos, f" {joiner} {command}")
     if len(instr.code_lines) < 2 or script.comment_start is not None:
         return inline
@@ -108,7 +125,7 @@ def append_to_run(tree: Tree, instr: Instruction, command: str, joiner: str = "&
     eol = last.eol or tree.eol
     # Indent like the line where the last command starts, not like its last line
     # (which may be a continued argument list indented deeper).
-    first_of_last = instr.source_offset(instr.args_start + script.commands[-1].start) if script.commands else pos
+    first_of_last = instr.source_offset(instr.args_start + tail.start)
     start_line = next((ln for ln in instr.code_lines[1:] if ln.start <= first_of_last < ln.end), last)
     indent = _indent_of(start_line.text)
     leading = sum(1 for ln in instr.code_lines[1:] if ln.text.lstrip(" \t").startswith(joiner))
@@ -121,6 +138,26 @@ def append_to_run(tree: Tree, instr: Instruction, command: str, joiner: str = "&
     else:
         return inline
     return Edit(pos, pos, text)
+
+
+def append_to_heredoc(tree: Tree, instr: Instruction, doc: Heredoc, command: str, errexit: bool = False) -> Edit:
+    """Append a command to a here-document body that runs as shell (`RUN <<EOF`, `bash <<EOF`).
+
+    With `set -e` in force at the end of the body (or `errexit`: the shell starts with -e) the
+    command is a new last line, indented like the line before it; otherwise it is joined with
+    `&&` to the body's last and-or list, so that a failing last command still fails the RUN.
+    Raises AppendRefused as append_to_run does."""
+    body = tree.source[doc.body_start : doc.body_end]
+    tail = parse_structure(body).tail(errexit)
+    if not tail.ok:
+        raise AppendRefused(tail.reason)
+    if not tail.errexit:
+        pos = doc.body_start + tail.offset
+        return Edit(pos, pos, f" && {command}")
+    last = body.rstrip("\r\n").rsplit("\n", 1)[-1]
+    eol = "\r\n" if body.endswith("\r\n") else "\n"
+    prefix = "" if body.endswith("\n") or not body else eol
+    return Edit(doc.body_end, doc.body_end, f"{prefix}{_indent_of(last)}{command}{eol}")
 
 
 def _continuation_spacing(instr: Instruction) -> str:

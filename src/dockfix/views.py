@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from weakref import WeakKeyDictionary
 
-from dockfix.shell import Script, parse_script
-from dockfix.syntax import Instruction, Tree, shell_words, unquote
+from dockfix.shell import Script, Word, heredoc_marker, operands, parse_script
+from dockfix.syntax import Heredoc, Instruction, Tree, shell_words, unquote
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,121 @@ class Run:
         if self.form == "exec":
             return []
         return [self.instr.args]
+
+
+# ---- here-documents: a RUN's script, a shell's input, another program's code, or data ----
+
+POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh"})
+_LONE = re.compile(r"\d*<<-?[^<]+")
+_PREFIXES = ("sudo", "exec", "command", "env", "nohup", "time")
+
+
+@dataclass(frozen=True)
+class HeredocRole:
+    """What a RUN does with one of its here-documents.
+
+    kind:
+    - "script": the RUN's command line is only the marker (`RUN <<EOF`): BuildKit runs the
+      body as the RUN's shell script (or, with a `#!` line naming a POSIX shell, as a file
+      that shell runs);
+    - "shell": the body is the standard input of a POSIX shell that reads its commands from
+      it (`RUN bash <<EOF`, `sh -e <<EOF`, `bash -s arg <<EOF`);
+    - "program": code for another interpreter (`python3 <<EOF`, a `#!/usr/bin/python3` line);
+    - "data": anything else (`cat > /setup.sh <<EOF`, `tee`, a pipe into a shell, input of
+      `bash -c` or of a script, another file descriptor, a COPY or ADD file).
+    Only "script" and "shell" bodies are shell that runs: parse and edit only those.
+    (A "script" body runs with the RUN's shell: a SHELL instruction is the caller's concern.)
+    """
+
+    heredoc: Heredoc
+    kind: str
+    interpreter: str | None  # the program that reads the body, when known ("bash", "python3")
+    errexit: bool  # the shell runs it with -e (`sh -e <<EOF`, `#!/bin/sh -e`)
+
+    @property
+    def runs_shell(self) -> bool:
+        return self.kind in ("script", "shell")
+
+
+def heredoc_roles(instr: Instruction) -> list[HeredocRole]:
+    """The role of each here-document of an instruction, in order (see HeredocRole)."""
+    docs = instr.heredocs
+    if not docs:
+        return []
+    if instr.name != "RUN" or instr.exec_form is not None:
+        return [HeredocRole(doc, "data", None, False) for doc in docs]
+    commands = parse_script(instr.args).commands
+    if len(docs) == 1 and len(commands) == 1 and len(commands[0].words) == 1 and _LONE.fullmatch(commands[0].words[0].raw):
+        first = docs[0].body.split("\n", 1)[0].rstrip("\r")
+        if not first.startswith("#!"):
+            return [HeredocRole(docs[0], "script", None, False)]
+        program, options = _shebang(first)
+        kind = "script" if program in POSIX_SHELLS else "program"
+        return [HeredocRole(docs[0], kind, program or None, kind == "script" and _errexit_option(options))]
+    markers = [(cmd, w) for cmd in commands for w in cmd.words if (m := heredoc_marker(w.raw)) and m[0]]
+    if len(markers) != len(docs):  # not BuildKit's reading of the line: know nothing
+        return [HeredocRole(doc, "data", None, False) for doc in docs]
+    return [_role(doc, cmd.words) for doc, (cmd, _) in zip(docs, markers)]
+
+
+def _role(doc: Heredoc, words: tuple[Word, ...]) -> HeredocRole:
+    argv = [w.value for w in operands(words)]
+    i = 0
+    while i < len(argv) and ("=" in argv[i] and not argv[i].startswith("-") or argv[i] in _PREFIXES):
+        i += 1
+        while i < len(argv) and argv[i - 1] in _PREFIXES and argv[i].startswith("-"):
+            i += 1  # `sudo -E`, `env -i`
+    if doc.fd not in (None, 0) or i >= len(argv):
+        return HeredocRole(doc, "data", None, False)
+    program = argv[i].rsplit("/", 1)[-1]
+    options = argv[i + 1 :]
+    if program in POSIX_SHELLS:
+        reads_stdin = True
+        j = 0
+        while j < len(options):
+            opt = options[j]
+            if opt == "--":
+                reads_stdin = j + 1 == len(options)
+                break
+            if not opt or opt[0] not in "-+" or opt in ("-", "+"):
+                reads_stdin = opt == "-"  # `bash script.sh`: the body is the script's input
+                break
+            if opt.endswith("o") and not opt.startswith("--"):
+                j += 2  # `-o pipefail`, `-eo pipefail`
+                continue
+            if "c" in opt and not opt.startswith("--"):
+                reads_stdin = False  # `bash -c '...'`: the commands come from the argument
+                break
+            if "s" in opt and not opt.startswith("--"):
+                break  # `-s`: commands from stdin, the rest are its arguments
+            j += 1
+        if reads_stdin:
+            return HeredocRole(doc, "shell", program, _errexit_option(options))
+        return HeredocRole(doc, "data", program, False)
+    if re.fullmatch(r"python[\d.]*|pypy[\d.]*|node|perl|ruby|php|pwsh|powershell|lua|tclsh|Rscript", program):
+        return HeredocRole(doc, "program", program, False)
+    return HeredocRole(doc, "data", program, False)
+
+
+def _shebang(line: str) -> tuple[str, list[str]]:
+    words = line[2:].split()
+    if words and words[0].rsplit("/", 1)[-1] == "env":
+        words = [w for w in words[1:] if not w.startswith("-")] or [""]  # `env -S bash -e`: options dropped
+    return (words[0].rsplit("/", 1)[-1], words[1:]) if words else ("", [])
+
+
+def _errexit_option(options: list[str]) -> bool:
+    """`-e` among a shell's options (`-eux`, `-o errexit`), before its operands."""
+    for index, opt in enumerate(options):
+        if opt in ("-o", "+o"):
+            if index + 1 < len(options) and options[index + 1] == "errexit":
+                return opt == "-o"
+            continue
+        if re.fullmatch(r"-[a-zA-Z]+", opt) and "e" in opt:
+            return True
+        if not opt.startswith(("-", "+")):
+            return False
+    return False
 
 
 @dataclass(frozen=True)

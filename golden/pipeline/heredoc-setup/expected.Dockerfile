@@ -3,8 +3,7 @@ FROM python:3.12-slim
 
 RUN <<EOF
 apt-get update
-apt-get install -y --no-install-recommends curl
-rm -rf /var/lib/apt/lists/*
+apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 EOF
 
 WORKDIR /app

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 
 from dockfix.context import Context
 from dockfix.data import debian_recommends as recommends
-from dockfix.edits import Edit, append_to_run
+from dockfix.edits import AppendRefused, Edit, append_to_heredoc, append_to_run
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
-from dockfix.shell import Command, Script, Word, parse_script
+from dockfix.shell import Command, Script, Word, parse_script, parse_structure
 from dockfix.syntax import Heredoc, Instruction, Tree
-from dockfix.views import Copy, Run, Stage, global_args, key_values, stages
+from dockfix.views import Copy, Run, Stage, global_args, heredoc_roles, key_values, stages
 
 NAME = "apt"
 APT = ("apt-get", "apt")
@@ -57,17 +57,31 @@ def _apk_cache_on_mount(run: Run) -> bool:
     return any(m.type in ("cache", "tmpfs") and m.target.rstrip("/") in APK_CACHE for m in run.mounts)
 
 
+PACKAGE_MANAGERS = frozenset({*APT, "apk", "dnf", "yum", "microdnf"})
+
+
 def _scripts(instr: Instruction, tree: Tree) -> list[tuple[Script, int, Heredoc | None]]:
-    """(script, source offset its positions are relative to, heredoc) for each shell text."""
+    """(script, source offset its positions are relative to, heredoc) for each shell text the RUN
+    runs: its command line (-1: positions in the logical line), then each here-document that runs
+    as shell (`RUN <<EOF`, `bash <<EOF`). A here-document that is data (`cat > /setup.sh <<EOF`)
+    or another language's code (`python3 <<EOF`) is not shell that runs here: never parsed."""
     run = Run(instr)
     if run.form == "exec":
         return []
-    if run.form == "heredoc":
-        out = []
-        for doc in instr.heredocs:
+    out: list[tuple[Script, int, Heredoc | None]] = [(run.script, -1, None)]
+    for role in heredoc_roles(instr):
+        if role.runs_shell:
+            doc = role.heredoc
             out.append((parse_script(tree.source[doc.body_start:doc.body_end]), doc.body_start, doc))
-        return out
-    return [(run.script, -1, None)]
+    return out
+
+
+def _text(tree: Tree, instr: Instruction, doc: Heredoc | None) -> str:
+    return instr.logical[instr.args_start:] if doc is None else tree.source[doc.body_start:doc.body_end]
+
+
+def _runs_package_manager(parts: list[tuple[Script, int, Heredoc | None]]) -> bool:
+    return any(c.argv and c.argv[0].rsplit("/", 1)[-1] in PACKAGE_MANAGERS for s, _, _ in parts for c in s.commands)
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -96,15 +110,21 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
 
 def _fix_run(tree: Tree, instr: Instruction, later_needs_lists: bool, setting: Setting) -> Iterator[Fix | Note]:
     parts = _scripts(instr, tree)
-    if Run(instr).form == "exec":
+    manages = _runs_package_manager(parts)
+    error = next((e for _, _, doc in parts if (e := parse_structure(_text(tree, instr, doc)).error)), None) \
+        if manages else None
+    if not manages or error:
+        for script, _, _ in parts:  # what later installs must know all the same
+            for index in range(len(script.commands)):
+                if not setting.sources and _adds_source(script.commands, index):
+                    setting.sources = instr.line
+        if error:  # a RUN without apt, apk or dnf is none of this rule's business: no note
+            yield Note(NAME, f"shell text too complex to edit safely ({error})", instr.line)
         return
-    for script, base, doc in parts:
-        if not script.balanced:
-            yield Note(NAME, "shell text too complex to edit safely (unbalanced quotes or parentheses)", instr.line)
-            return
+    for script, base, _ in parts:
         yield from _recommends(tree, instr, script, base, setting)
         yield from _apk(instr, script, base)
-        yield from _dnf(tree, instr, script, doc)
+    yield from _dnf(tree, instr, parts)
     commands = [c for s, _, _ in parts for c in s.commands]
     if not any(_apt_install(c) for c in commands) or any(_removes_apt_lists(c) for c in commands):
         return
@@ -115,25 +135,30 @@ def _fix_run(tree: Tree, instr: Instruction, later_needs_lists: bool, setting: S
     if later_needs_lists:
         yield Note(NAME, "apt lists kept: a later RUN installs without `apt-get update`", instr.line)
         return
-    yield Fix(NAME, "remove the apt package lists after installing (hadolint DL3009)", instr.line,
-              (_append(tree, instr, parts, CLEAN_APT),))
+    edit = _append(tree, instr, CLEAN_APT)
+    if isinstance(edit, str):
+        yield Note(NAME, f"apt lists kept: {edit}", instr.line)
+        return
+    yield Fix(NAME, "remove the apt package lists after installing (hadolint DL3009)", instr.line, (edit,))
 
 
 def _needs_lists(tree: Tree, instr: Instruction) -> bool:
-    commands = [c for s, _, _ in _scripts(instr, tree) for c in s.commands]
+    # Every here-document counts, data too: a script written here (`cat > /setup.sh <<EOF`) may run later.
+    scripts = [s for s, _, _ in _scripts(instr, tree)]
+    scripts += [parse_script(role.heredoc.body) for role in heredoc_roles(instr) if not role.runs_shell]
+    commands = [c for s in scripts for c in s.commands]
     return any(_apt_install(c) for c in commands) and not any(_apt_update(c) for c in commands)
 
 
-def _append(tree: Tree, instr: Instruction, parts, command: str) -> Edit:
-    script, base, doc = parts[-1]
-    if doc is None:
+def _append(tree: Tree, instr: Instruction, command: str) -> Edit | str:
+    """The edit that runs `command` last, exactly when the RUN succeeds, or why there is none."""
+    try:
+        for role in heredoc_roles(instr):
+            if role.kind == "script":  # `RUN <<EOF`: the body is the RUN's script
+                return append_to_heredoc(tree, instr, role.heredoc, command, role.errexit)
         return append_to_run(tree, instr, command)
-    # Heredoc: a new last line in the body, indented like the line before it.
-    body = tree.source[doc.body_start:doc.body_end]
-    last = body.rstrip("\r\n").rsplit("\n", 1)[-1]
-    indent = last[: len(last) - len(last.lstrip(" \t"))]
-    eol = "\r\n" if body.endswith("\r\n") else "\n"
-    return Edit(doc.body_end, doc.body_end, f"{indent}{command}{eol}")
+    except AppendRefused as refused:
+        return f"no place to add `{command}` that runs exactly when the RUN succeeds: {refused}"
 
 
 def _insert_after_word(instr: Instruction, base: int, word_end: int, text: str) -> Edit:
@@ -356,14 +381,18 @@ def _apk(instr: Instruction, script: Script, base: int) -> Iterator[Fix]:
                       (_insert_after_word(instr, base, word.end, " --no-cache"),))
 
 
-def _dnf(tree: Tree, instr: Instruction, script: Script, doc: Heredoc | None) -> Iterator[Fix]:
+def _dnf(tree: Tree, instr: Instruction, parts: list[tuple[Script, int, Heredoc | None]]) -> Iterator[Fix | Note]:
+    commands = [c for s, _, _ in parts for c in s.commands]
     for tool in ("dnf", "yum", "microdnf"):
-        installs = any(_installs(c, (tool,), "install") for c in script.commands)
-        cleans = any(c.argv[:1] == [tool] and "clean" in c.argv for c in script.commands) or any(
-            c.argv[:1] == ["rm"] and any("/var/cache/" in a for a in c.argv) for c in script.commands)
+        installs = any(_installs(c, (tool,), "install") for c in commands)
+        cleans = any(c.argv[:1] == [tool] and "clean" in c.argv for c in commands) or any(
+            c.argv[:1] == ["rm"] and any("/var/cache/" in a for a in c.argv) for c in commands)
         if installs and not cleans:
-            yield Fix(NAME, f"clean the {tool} cache after installing (hadolint DL3032/DL3040)", instr.line,
-                      (_append(tree, instr, [(script, 0, doc)], f"{tool} clean all"),))
+            edit = _append(tree, instr, f"{tool} clean all")
+            if isinstance(edit, str):
+                yield Note(NAME, f"{tool} cache kept: {edit}", instr.line)
+                continue
+            yield Fix(NAME, f"clean the {tool} cache after installing (hadolint DL3032/DL3040)", instr.line, (edit,))
 
 
 TRANSFORM = Transform(NAME, "apt/apk/dnf installs: no recommends, no package lists or caches left in the layer", find)
