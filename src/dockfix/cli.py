@@ -32,7 +32,7 @@ import typer
 
 from dockfix import __version__
 from dockfix.batch import DEFAULT_TIMEOUT, default_jobs, run_files
-from dockfix.discover import dockerfiles_under
+from dockfix.discover import DiscoveryError, dockerfiles_under
 from dockfix.formats import say, show_content, show_name, show_text, write_text
 from dockfix.runner import CHANGED, FAILED, FileResult, Options, display_path
 
@@ -54,8 +54,10 @@ def expand_paths(paths: list[Path], include_hidden: bool = False,
     files, problems = {}, []
     for path in paths:
         if path.is_dir():
-            found = dockerfiles_under(path, include_hidden, use_ignore)
-            if not found:
+            errors: list[DiscoveryError] = []  # parts that could not be searched: one line each, exit 2
+            found = dockerfiles_under(path, include_hidden, use_ignore, errors)
+            problems.extend(FileResult(display_path(e.path), FAILED, error=e.message) for e in errors)
+            if not found and not errors:
                 problems.append(FileResult(display_path(path), FAILED, error="no Dockerfile found in this folder"))
             for file in found:
                 files.setdefault(os.path.normpath(file), file)
