@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from dockfix.expand import Budget, expand
 from dockfix.shell import Command, Script
 from dockfix.split.debian_runtime import is_build_only
 from dockfix.syntax import Instruction
@@ -69,26 +71,12 @@ class Scope:
     poetry: dict[str, str] = field(default_factory=dict)  # poetry settings from `poetry config`
 
 
-_VAR = re.compile(r"\$(?:\{(\w+)(?::?[-=]([^}]*))?\}|(\w+))")
-
-
-def resolve(text: str, env: dict[str, str], partial: bool = False) -> str | None:
+def resolve(text: str, env: Mapping[str, str], partial: bool = False, budget: Budget | None = None,
+            escape: str | None = None) -> str | None:
     """Expand $X, ${X} and ${X:-default} from `env`; None when a variable is unknown
-    (or, with `partial`, leave unknown ones as written)."""
-    missing = False
-
-    def sub(m: re.Match) -> str:
-        nonlocal missing
-        name = m[1] or m[3]
-        if name in env:
-            return env[name]
-        if m[2] is not None:
-            return m[2]
-        missing = True
-        return m[0]
-
-    out = _VAR.sub(sub, text)
-    return None if missing and not partial else out
+    (or, with `partial`, leave unknown ones as written). See dockfix.expand (the limits;
+    `escape` for text as written in the Dockerfile)."""
+    return expand(text, env, partial=partial, budget=budget, escape=escape)
 
 
 def absolute(path: str, workdir: str) -> str:
@@ -126,6 +114,7 @@ def _bin_parent(path: str) -> str | None:
 class Classifier:
     def __init__(self) -> None:
         self.scope = Scope()
+        self.budget = Budget()  # the expansions of one file share it
 
     def step(self, instr: Instruction) -> Step:
         workdir = self.scope.workdir
@@ -139,10 +128,10 @@ class Classifier:
         if name in ("ENV", "ARG"):
             for key, value in key_values(instr):
                 if value is not None and not (name == "ARG" and key in scope.env):
-                    scope.env[key] = resolve(value, scope.env, partial=True) or value
+                    scope.env[key] = resolve(value, scope.env, partial=True, budget=self.budget) or value
             return Step(instr, "config")
         if name == "WORKDIR":
-            path = resolve(instr.args, scope.env)
+            path = resolve(instr.args, scope.env, budget=self.budget, escape=instr.escape)
             scope.workdir = absolute(path, scope.workdir) if path else "?"
             return Step(instr, "config")
         if name in ("USER", "SHELL", "VOLUME"):
@@ -161,7 +150,7 @@ class Classifier:
     def _copy_folder(self, copy: Copy) -> str | None:
         """The folder a COPY puts its sources in: its destination when that names a folder
         (a trailing slash, `.`, several sources, or a whole folder copied)."""
-        dest = resolve(copy.destination, self.scope.env)
+        dest = resolve(copy.destination, self.scope.env, budget=self.budget)
         folder = dest is not None and (dest.endswith("/") or dest in (".", "..") or len(copy.sources) > 1
                                        or copy.sources in (["."], ["./"]))
         if not folder or (not dest.startswith("/") and self.scope.workdir == "?"):
@@ -178,6 +167,7 @@ class Classifier:
         if not script.balanced:
             return Step(instr, "other", reason="shell text too complex")
         step = Step(instr, "other", commands=list(script.commands))
+        apk_deleted, apt_purged = _words_of(script)
         activated: str | None = None
         others: list[Command] = []
         apt_seen = False
@@ -203,7 +193,7 @@ class Classifier:
                         after = cmd.words[cmd.words.index(words[0]) + 1 :] if words else ()
                         step.apt_packages += [(w.value, cmd) for w in after if not w.value.startswith("-")]
                     continue
-            if _glue(argv) or _apk_build_deps(cmd, script):
+            if _glue(argv) or _apk_build_deps(cmd, apk_deleted):
                 continue
             others.append(cmd)
         if step.installs:
@@ -212,7 +202,7 @@ class Classifier:
                 shown = " ".join(others[0].argv)[:60]
                 step.kind, step.reason = "mixed", f"RUN mixes a dependency install with other setup (`{shown}`)"
             elif apt_seen:
-                kept = [p for p, _ in step.apt_packages if not is_build_only(p) and not _purged(p, script)]
+                kept = [p for p, _ in step.apt_packages if not is_build_only(p) and p not in apt_purged]
                 if kept:
                     step.kind = "mixed"
                     step.reason = ("RUN installs system packages the runtime may need with the dependencies "
@@ -299,7 +289,7 @@ class Classifier:
         return None
 
     def _venv(self, cmd: Command, rest: list[str], creator: str) -> InstallCommand:
-        paths = [resolve(a, self.scope.env) for a in rest if not a.startswith("-")]
+        paths = [resolve(a, self.scope.env, budget=self.budget) for a in rest if not a.startswith("-")]
         if len(paths) != 1 or not paths[0]:
             return InstallCommand("venv", cmd, "?", "a venv created at a path dockfix cannot resolve")
         path = absolute(paths[0], self.scope.workdir)
@@ -312,7 +302,7 @@ class Classifier:
         verb = verbs[0] if verbs else ""
         env = self.scope.env
         if verb == "venv":
-            given = resolve(verbs[1], env) if len(verbs) > 1 else ".venv"
+            given = resolve(verbs[1], env, budget=self.budget) if len(verbs) > 1 else ".venv"
             if not given:
                 return InstallCommand("venv", cmd, "?", "a venv created at a path dockfix cannot resolve")
             path = absolute(given, self.scope.workdir)
@@ -375,23 +365,31 @@ def _glue(argv: list[str]) -> bool:
     return False
 
 
-def _apk_build_deps(cmd: Command, script: Script) -> bool:
-    """`apk add --virtual NAME ...` whose NAME the same RUN deletes, and that `apk del`."""
+def _apk_build_deps(cmd: Command, deleted: set[str]) -> bool:
+    """`apk add --virtual NAME ...` whose NAME the same RUN deletes (`deleted`: the words of
+    its `apk del` commands), and that `apk del`."""
     argv = cmd.argv
     if argv[:1] != ["apk"] or len(argv) < 3:
         return False
     if argv[1] == "add":
         name = _flag_value(argv, "--virtual", "-t")
-        return bool(name) and any(c.argv[:1] == ["apk"] and "del" in c.argv and name in c.argv for c in script.commands)
+        return bool(name) and name in deleted
     return "del" in argv[1:3]
 
 
-def _purged(package: str, script: Script) -> bool:
+def _words_of(script: Script) -> tuple[set[str], set[str]]:
+    """The words of the script's `apk ... del ...` commands, and of its `apt-get|apt ...
+    purge|remove ...` ones: collected once (a scan of every command for each `apk add` or
+    each package was quadratic)."""
+    apk_del: set[str] = set()
+    apt_purge: set[str] = set()
     for cmd in script.commands:
         argv = cmd.argv
-        if argv[:1] in (["apt-get"], ["apt"]) and any(v in argv for v in ("purge", "remove")) and package in argv:
-            return True
-    return False
+        if argv[:1] == ["apk"] and "del" in argv:
+            apk_del.update(argv)
+        elif argv[:1] in (["apt-get"], ["apt"]) and ("purge" in argv or "remove" in argv):
+            apt_purge.update(argv)
+    return apk_del, apt_purge
 
 
 def system_only(step: Step, venv: str) -> bool:

@@ -11,9 +11,10 @@ and VIRTUAL_ENV); anything else is a difference and the split is refused.
 from __future__ import annotations
 
 import posixpath
+from collections import ChainMap
 from dataclasses import dataclass, field
 
-from dockfix.split.classify import resolve
+from dockfix.expand import Budget, expand
 from dockfix.syntax import Tree
 from dockfix.views import key_values, stages
 
@@ -35,27 +36,31 @@ def final_config(tree: Tree) -> Config:
     stage = stages(tree)[-1]
     env: dict[str, str] = {}
     args: dict[str, str] = {}
+    scope = ChainMap(env, args)  # what a value reads: ENV over ARG (a view, not a copy per instruction)
+    spend = Budget()  # the expansions of the file share it (dockfix.expand)
     config = Config()
     settings = config.settings
     settings.update(workdir="/", user=None, cmd=None, entrypoint=None, expose=[], labels=[], volumes=[],
                     healthcheck=None, stopsignal=None, shell=None, args=[])
+
+    def resolve(text: str, escape: str | None = None) -> str:
+        return expand(text, scope, partial=True, budget=spend, escape=escape) or ""
+
     for instr in stage.instructions:
         name = instr.name
-        scope = {**args, **env}
         value = instr.exec_form if instr.exec_form is not None else instr.args
         if name == "ENV":
             for key, raw in key_values(instr):
-                env[key] = resolve(raw or "", scope, partial=True) or ""
-                scope[key] = env[key]
+                env[key] = resolve(raw or "")
         elif name == "ARG":
             for key, raw in key_values(instr):
                 settings["args"].append((key, raw))
                 args[key] = raw if raw is not None else f"${{{key}}}"
         elif name == "WORKDIR":
-            path = resolve(instr.args, scope, partial=True) or ""
+            path = resolve(instr.args, instr.escape)
             settings["workdir"] = posixpath.normpath(posixpath.join(settings["workdir"], path))
         elif name in ("USER", "STOPSIGNAL"):
-            settings[name.lower()] = resolve(instr.args, scope, partial=True)
+            settings[name.lower()] = resolve(instr.args, instr.escape)
         elif name in ("CMD", "ENTRYPOINT", "HEALTHCHECK", "SHELL"):
             settings[name.lower()] = (value, tuple(f.text for f in instr.flags))
             if name == "ENTRYPOINT" and not settings.get("_cmd_set"):
@@ -63,9 +68,9 @@ def final_config(tree: Tree) -> Config:
             if name == "CMD":
                 settings["_cmd_set"] = True
         elif name == "EXPOSE":
-            settings["expose"] += [resolve(w, scope, partial=True) for w in instr.args.split()]
+            settings["expose"] += [resolve(w, instr.escape) for w in instr.args.split()]
         elif name == "LABEL":
-            settings["labels"] += [(k, resolve(v or "", scope, partial=True)) for k, v in key_values(instr)]
+            settings["labels"] += [(k, resolve(v or "")) for k, v in key_values(instr)]
         elif name == "VOLUME":
             settings["volumes"].append(value)
     config.env = list(env.items())

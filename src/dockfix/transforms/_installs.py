@@ -9,10 +9,15 @@ body the shell runs): `uv sync`, `uv pip install|sync`, `pip install`
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections import ChainMap
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from dockfix.edits import Edit, insert_before
+from dockfix.expand import Budget, expand
 from dockfix.shell import Command, Script, Word, parse_script
 from dockfix.syntax import Comment, Heredoc, Instruction, Tree
 from dockfix.views import Run, Stage, key_values, mounts, stages
@@ -20,7 +25,6 @@ from dockfix.views import Run, Stage, key_values, mounts, stages
 _PIP = re.compile(r"pip(\d(\.\d+)?)?$")
 _PYTHON = re.compile(r"python(\d(\.\d+)?)?$")
 _SHELLS = ("sh", "bash", "ash", "dash", "zsh")
-_VAR = re.compile(r"\$(\{([A-Za-z_][A-Za-z0-9_]*)(:?-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 FALSY = ("", "0", "false", "no", "off", "n", "f")
 
 
@@ -93,6 +97,24 @@ def classify(cmd: Command) -> tuple[str, str] | None:
 
 _WINDOWS = re.compile(r"windows|nanoserver|servercore", re.I)
 
+T = TypeVar("T")
+_PER_TREE: WeakKeyDictionary[Tree, dict[Any, Any]] = WeakKeyDictionary()
+
+
+def per_tree(tree: Tree, key: Any, compute: Callable[[], T]) -> T:
+    """compute(), once per tree and key: transforms ask the same questions of every RUN, each
+    round (a tree is never edited in place: an edit makes a new tree)."""
+    memo = _PER_TREE.setdefault(tree, {})
+    if key not in memo:
+        memo[key] = compute()
+    found: T = memo[key]
+    return found
+
+
+def budget(tree: Tree) -> Budget:
+    """What the variable expansions of one file may still cost (see dockfix.expand)."""
+    return per_tree(tree, "budget", Budget)
+
 
 def posix_shell(tree: Tree, instr: Instruction) -> bool:
     """False for a Windows stage or a SHELL that is not a POSIX shell (PowerShell, cmd)."""
@@ -105,20 +127,23 @@ def posix_shell(tree: Tree, instr: Instruction) -> bool:
 def _not_posix(tree: Tree) -> frozenset[int]:
     """The instructions (ids) that run in a Windows stage or after a SHELL that is not POSIX."""
     out: set[int] = set()
-    shell_at: dict[int, int] = {}  # stage index -> position of its first non-POSIX SHELL
+    whole: list[bool] = []  # per stage: all of it (a Windows base, or a parent stage that is not POSIX)
+    shell_at: set[int] = set()  # stages with a SHELL that is not POSIX
     for stage in stages(tree):
-        ancestors = chain(tree, stage)
-        if any(_WINDOWS.search(s.base) for s in ancestors) or any(s.index in shell_at for s in ancestors[:-1]):
+        up = parent(tree, stage)
+        if _WINDOWS.search(stage.base) or (up is not None and (whole[up.index] or up.index in shell_at)):
+            whole.append(True)
             out.update(id(i) for i in stage.instructions)
             continue
+        whole.append(False)
         tainted = False
-        for position, other in enumerate(stage.instructions):
+        for other in stage.instructions:
             if tainted:
                 out.add(id(other))
             elif other.name == "SHELL" and other.exec_form and other.exec_form[0].rsplit("/", 1)[-1].rsplit(
                     "\\", 1)[-1].lower().removesuffix(".exe") in ("powershell", "pwsh", "cmd"):
                 tainted = True
-                shell_at[stage.index] = position
+                shell_at.add(stage.index)
     return frozenset(out)
 
 
@@ -177,19 +202,29 @@ def stage_of(tree: Tree, instr: Instruction) -> Stage | None:
 _STAGE_OF: WeakKeyDictionary[Tree, dict[int, Stage]] = WeakKeyDictionary()
 
 
+def parent(tree: Tree, stage: Stage) -> Stage | None:
+    """The earlier stage `FROM <name>` builds on (the last one of that name); None for an image."""
+    return per_tree(tree, "parents", lambda: _parents(tree))[stage.index]
+
+
+def _parents(tree: Tree) -> list[Stage | None]:
+    by_name: dict[str, Stage] = {}
+    out: list[Stage | None] = []
+    for stage in stages(tree):
+        out.append(by_name.get(stage.base.lower()))
+        if stage.name:
+            by_name[stage.name.lower()] = stage
+    return out
+
+
 def chain(tree: Tree, stage: Stage) -> list[Stage]:
     """The stage and the stages it is built FROM, base first."""
-    by_name = {}
     out = [stage]
-    for s in stages(tree):
-        if s.index >= stage.index:
-            break
-        if s.name:
-            by_name[s.name.lower()] = s
-    current = stage
-    while current.base.lower() in by_name and by_name[current.base.lower()] not in out:
-        current = by_name.pop(current.base.lower())
-        out.insert(0, current)
+    up = parent(tree, stage)
+    while up is not None:
+        out.append(up)
+        up = parent(tree, up)
+    out.reverse()
     return out
 
 
@@ -203,77 +238,182 @@ def _global_args(tree: Tree) -> dict[str, str]:
     return env
 
 
-def env_before(tree: Tree, instr: Instruction) -> dict[str, str]:
+class _Journal:
+    """Values set one after another, read as they were after the first `at` settings: a
+    snapshot per instruction costs nothing (copying the environment at each was quadratic)."""
+
+    __slots__ = ("base", "history", "count")
+
+    def __init__(self, base: Mapping[str, Any]) -> None:
+        self.base = base  # what holds before the first setting
+        self.history: dict[str, tuple[list[int], list[Any]]] = {}
+        self.count = 0
+
+    def set(self, key: str, value: Any) -> None:
+        self.count += 1
+        found = self.history.get(key)
+        if found is None:
+            self.history[key] = ([self.count], [value])
+        else:
+            found[0].append(self.count)
+            found[1].append(value)
+
+    def get(self, key: str, at: int) -> Any:
+        found = self.history.get(key)
+        if found is not None:
+            k = bisect_right(found[0], at)
+            if k:
+                return found[1][k - 1]
+        return self.base.get(key)
+
+    def keys(self, at: int) -> Iterator[str]:
+        yield from (k for k, (when, _) in self.history.items() if when[0] <= at)
+        yield from self.base
+
+    def final(self) -> Mapping[str, Any]:
+        """Everything as it is after the last setting (a new dict, or the base when nothing was set)."""
+        if not self.history:
+            return self.base
+        return {**self.base, **{k: values[-1] for k, (_, values) in self.history.items()}}
+
+
+class Env(Mapping[str, str]):
+    """A read-only environment: journals read at a point, the first that holds a key wins."""
+
+    __slots__ = ("layers",)
+
+    def __init__(self, *layers: tuple[_Journal, int]) -> None:
+        self.layers = layers
+
+    def get(self, key: str, default: Any = None) -> Any:
+        for journal, at in self.layers:
+            value = journal.get(key, at)
+            if value is not None:
+                return value
+        return default
+
+    def __getitem__(self, key: str) -> str:
+        value: str | None = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(k for journal, at in self.layers for k in journal.keys(at)))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"Env({dict(self)!r})"
+
+
+_NO_ENV = Env()
+
+
+def overlay(top: dict[str, str], env: Mapping[str, str]) -> Mapping[str, str]:
+    """`top` over `env`, without copying env (ChainMap writes to `top` only)."""
+    return ChainMap(top, cast("MutableMapping[str, str]", env))
+
+
+def env_before(tree: Tree, instr: Instruction) -> Mapping[str, str]:
     """ENV (inherited through FROM <stage>) and this stage's ARG defaults before instr."""
     found = _ENV.get(tree)
     if found is None:  # one pass per tree: asked per install, a scan per call was quadratic
         found = _ENV[tree] = _env_snapshots(tree)
-    return dict(found.get(id(instr), {}))
+    return found.get(id(instr), _NO_ENV)
 
 
-def _env_snapshots(tree: Tree) -> dict[int, dict[str, str]]:
+def _env_snapshots(tree: Tree) -> dict[int, Env]:
     """The environment before each instruction of each stage (instructions between two
     ENV/ARG share one snapshot)."""
+    spend = budget(tree)
     globals_ = _global_args(tree)
-    out: dict[int, dict[str, str]] = {}
+    inherited = _inherited_env(tree)
+    out: dict[int, Env] = {}
     for stage in stages(tree):
-        env: dict[str, str] = {}
-        for s in chain(tree, stage)[:-1]:  # a parent stage's ENV is inherited, its ARGs are not
-            for other in s.instructions:
-                if other.name == "ENV":
-                    for key, value in key_values(other):
-                        if value is not None:
-                            env[key] = expand(value, env) or value
-        args: dict[str, str] = {}
-        snapshot = dict(env)
+        env = _Journal(inherited[stage.index])
+        args = _Journal({})
+        snapshot = Env((env, 0), (args, 0))  # ENV wins over an ARG of the same name
         for other in stage.instructions:
             out[id(other)] = snapshot
             if other.name not in ("ENV", "ARG"):
                 continue
             for key, value in key_values(other):
+                scope = Env((args, args.count), (env, env.count))  # a value reads the ARG first
                 if other.name == "ARG":
                     value = value if value is not None else globals_.get(key)
                     if value is not None:
-                        args[key] = expand(value, {**env, **args}) or value
+                        args.set(key, expand(value, scope, budget=spend) or value)
                 elif value is not None:
-                    env[key] = expand(value, {**env, **args}) or value
-            snapshot = {**env, **{k: v for k, v in args.items() if k not in env}}
+                    env.set(key, expand(value, scope, budget=spend) or value)
+            snapshot = Env((env, env.count), (args, args.count))
     return out
 
 
-_ENV: WeakKeyDictionary[Tree, dict[int, dict[str, str]]] = WeakKeyDictionary()
+def _inherited_env(tree: Tree) -> list[Mapping[str, str]]:
+    """For each stage, the ENV its ancestors set (their ARGs are not inherited), each value
+    read with the ENV before it."""
+    spend = budget(tree)
+    parents = {p.index for p in _parents(tree) if p is not None}
+    out: list[Mapping[str, str]] = []
+    ends: dict[int, Mapping[str, str]] = {}  # a parent stage -> its ENV at its end, its ancestors' included
+    for stage in stages(tree):
+        up = parent(tree, stage)
+        inherited = ends[up.index] if up is not None else {}
+        out.append(inherited)
+        if stage.index not in parents:
+            continue
+        env: dict[str, str] | None = None  # a copy only when the stage sets something
+        for other in stage.instructions:
+            if other.name == "ENV":
+                for key, value in key_values(other):
+                    if value is not None:
+                        env = dict(inherited) if env is None else env
+                        env[key] = expand(value, env, budget=spend) or value
+        ends[stage.index] = inherited if env is None else env
+    return out
 
 
-def command_env(tree: Tree, instr: Instruction, inst: Install) -> dict[str, str]:
+_ENV: WeakKeyDictionary[Tree, dict[int, Env]] = WeakKeyDictionary()
+
+
+def command_env(tree: Tree, instr: Instruction, inst: Install) -> Mapping[str, str]:
     """env_before, plus `export K=V` earlier in the same shell text, plus inline K=V."""
-    env = env_before(tree, instr)
-    for cmd in inst.part.script.commands[: inst.index]:
-        if cmd.argv[:1] == ["export"]:
-            for word in cmd.argv[1:]:
-                key, eq, value = word.partition("=")
-                if eq:
-                    env[key] = expand(value, env) or value
-    for key, value in inst.command.assignments.items():
-        env[key] = expand(value, env) or value
+    return env_at(tree, instr, inst.part, inst.index)
+
+
+def env_at(tree: Tree, instr: Instruction, part: Part, index: int) -> Mapping[str, str]:
+    """The environment of the index-th command of a shell text of a RUN (see command_env)."""
+    exports, marks = per_tree(tree, ("exports", id(instr), id(part.script)), lambda: _exports(tree, instr, part))
+    env: Mapping[str, str] = Env((exports, marks[index]))
+    assigned = part.script.commands[index].assignments
+    if assigned:
+        own: dict[str, str] = {}
+        env = overlay(own, env)
+        spend = budget(tree)
+        for key, value in assigned.items():
+            own[key] = expand(value, env, budget=spend) or value
     return env
 
 
-def expand(value: str, env: dict[str, str]) -> str | None:
-    """Expand $VAR, ${VAR} and ${VAR:-default}; None when a variable is unknown."""
-    missing = False
-
-    def sub(m: re.Match) -> str:
-        nonlocal missing
-        name = m.group(2) or m.group(5)
-        if name in env:
-            return env[name]
-        if m.group(3) is not None:
-            return m.group(4)
-        missing = True
-        return ""
-
-    out = _VAR.sub(sub, value)
-    return None if missing else out
+def _exports(tree: Tree, instr: Instruction, part: Part) -> tuple[_Journal, list[int]]:
+    """The `export K=V` of a shell text, and how many of them come before each command."""
+    journal = _Journal(env_before(tree, instr))
+    marks = []
+    spend = budget(tree)
+    for cmd in part.script.commands:
+        marks.append(journal.count)
+        argv = cmd.argv
+        if argv[:1] == ["export"]:
+            for word in argv[1:]:
+                key, eq, value = word.partition("=")
+                if eq:
+                    journal.set(key, expand(value, Env((journal, journal.count)), budget=spend) or value)
+    return journal, marks
 
 
 def unquote(value: str) -> str:
@@ -282,7 +422,7 @@ def unquote(value: str) -> str:
     return value
 
 
-def is_set(env: dict[str, str], key: str) -> bool:
+def is_set(env: Mapping[str, str], key: str) -> bool:
     return key in env and env[key].strip().lower() not in FALSY
 
 
@@ -313,45 +453,65 @@ def user_before(tree: Tree, instr: Instruction) -> User:
     found = _USERS.get(tree)
     if found is None:  # one pass per tree: asked per install, a scan per call was quadratic
         found = _USERS[tree] = _user_lines(tree)
-    last_user, runs, count = found.get(id(instr), (None, (), 0))
-    user = expand(last_user.args.split(":")[0].strip(), env) or "?" if last_user else "root"
+    last_user, created, at = found.get(id(instr), (None, None, 0))
+    user = expand(last_user.args.split(":")[0].strip(), env, budget=budget(tree)) or "?" if last_user else "root"
     home_env = env.get("HOME")
     if user in ("root", "0"):
         return User("root", home_env or "/root", "0")
-    for index in range(count - 1, -1, -1):
-        for part in parts(tree, runs[index]):
-            for cmd in part.script.commands:
-                found = _created(cmd, user, env)
-                if found:
-                    return User(found[0], home_env or found[1], found[2])
+    made = created.get(user, at) if created is not None else None
+    if made:
+        name, home, uid = made
+        return User(name or user, home_env or home, uid if uid and uid.isdigit() else None)
     return User(user, home_env, user if user.isdigit() else None)
 
 
-def _user_lines(tree: Tree) -> dict[int, tuple[Instruction | None, list[Instruction], int]]:
-    """For each instruction: the last USER before it (through FROM <stage>), and the RUNs
-    before it (a shared list of the stage chain's RUNs and how many of them come before)."""
-    out: dict[int, tuple[Instruction | None, list[Instruction], int]] = {}
+_Made = tuple[str | None, str | None, str | None]  # (name, home, uid) a useradd/adduser gives
+
+
+def _user_lines(tree: Tree) -> dict[int, tuple[Instruction | None, _Journal, int]]:
+    """For each instruction: the last USER before it (through FROM <stage>), and the users the
+    RUNs before it create, by name and by uid (the last RUN that creates one wins; in a RUN,
+    its first command that does)."""
+    spend = budget(tree)
+    parents = {p.index for p in _parents(tree) if p is not None}
+    out: dict[int, tuple[Instruction | None, _Journal, int]] = {}
+    ends: dict[int, tuple[Instruction | None, Mapping[str, _Made]]] = {}
     for stage in stages(tree):
-        last_user: Instruction | None = None
-        runs: list[Instruction] = []
-        for s in chain(tree, stage):
-            for other in s.instructions:
-                if s is stage:
-                    out[id(other)] = (last_user, runs, len(runs))
-                if other.name == "USER":
-                    last_user = other
-                elif other.name == "RUN":
-                    runs.append(other)
+        up = parent(tree, stage)
+        last_user, inherited = ends[up.index] if up is not None else (None, {})
+        created = _Journal(inherited)
+        for other in stage.instructions:
+            out[id(other)] = (last_user, created, created.count)
+            if other.name == "USER":
+                last_user = other
+            elif other.name == "RUN":
+                made: dict[str, _Made] = {}
+                env = env_before(tree, other)
+                for part in parts(tree, other):
+                    for cmd in part.script.commands:
+                        found = _created(cmd, env, spend)
+                        if found is not None:
+                            for key in (found[0], found[2]):
+                                if key is not None:
+                                    made.setdefault(key, found)
+                for key, found in made.items():
+                    created.set(key, found)
+        if stage.index in parents:
+            ends[stage.index] = (last_user, created.final())
     return out
 
 
-_USERS: WeakKeyDictionary[Tree, dict[int, tuple[Instruction | None, list[Instruction], int]]] = WeakKeyDictionary()
+_USERS: WeakKeyDictionary[Tree, dict[int, tuple[Instruction | None, _Journal, int]]] = WeakKeyDictionary()
+_ADDERS = ("useradd", "adduser")
 
 
-def _created(cmd: Command, user: str, env: dict[str, str]) -> tuple[str, str | None, str | None] | None:
-    """(name, home, uid) when cmd creates `user` (by name or uid) with useradd/adduser."""
-    argv = [expand(a, env) or a for a in cmd.argv]
-    if not argv or argv[0].rsplit("/", 1)[-1] not in ("useradd", "adduser"):
+def _created(cmd: Command, env: Mapping[str, str], spend: Budget) -> _Made | None:
+    """(name, home, uid) of the user cmd creates with useradd/adduser (variables read in env)."""
+    raw = cmd.argv
+    if not raw or ("$" not in raw[0] and raw[0].rsplit("/", 1)[-1] not in _ADDERS):
+        return None
+    argv = [expand(a, env, budget=spend) or a for a in raw]
+    if argv[0].rsplit("/", 1)[-1] not in _ADDERS:
         return None
     tool = argv[0].rsplit("/", 1)[-1]
     with_value = {"-d", "--home-dir", "--home", "-h", "-u", "--uid", "-g", "--gid", "-G", "--groups", "-s",
@@ -376,8 +536,6 @@ def _created(cmd: Command, user: str, env: dict[str, str]) -> tuple[str, str | N
         i += 1
     name = names[0] if names else None
     uid = opts.get("-u") or opts.get("--uid")
-    if user != name and user != uid:
-        return None
     if tool == "useradd":
         home = opts.get("-d") or opts.get("--home-dir")
         base = opts.get("-b") or opts.get("--base-dir") or "/home"
@@ -386,17 +544,17 @@ def _created(cmd: Command, user: str, env: dict[str, str]) -> tuple[str, str | N
         home = opts.get("--home") or opts.get("-h")
         system = "--system" in opts or "-S" in opts
         home = home or (None if system else f"/home/{name}")
-    return name or user, home, uid if uid and uid.isdigit() else None
+    return name, home, uid
 
 
 # --- cache mounts already there ------------------------------------------------
 
-def cache_mount_targets(instr: Instruction, env: dict[str, str]) -> list[tuple[str, str]]:
+def cache_mount_targets(instr: Instruction, env: Mapping[str, str], spend: Budget | None = None) -> list[tuple[str, str]]:
     """(type, absolute target) of the RUN's mounts, variables expanded where known."""
     out = []
     for mount in mounts(instr):
         target = unquote(mount.target)
-        target = expand(target, env) or target
+        target = expand(target, env, budget=spend) or target
         out.append((unquote(mount.type), target.rstrip("/") or "/"))
     return out
 

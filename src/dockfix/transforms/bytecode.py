@@ -19,7 +19,16 @@ from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
 from dockfix.syntax import Comment, Instruction, Tree
 from dockfix.transforms._installs import (
-    Install, chain, command_env, ensure_env, env_before, installs, is_set, remove_word, unquote,
+    Install,
+    command_env,
+    ensure_env,
+    env_before,
+    installs,
+    is_set,
+    parent,
+    per_tree,
+    remove_word,
+    unquote,
 )
 from dockfix.views import Copy, Run, mounts, stages
 
@@ -62,10 +71,12 @@ def _bytecode_refused(tree: Tree, instr: Instruction) -> str | None:
     env = env_before(tree, instr)
     if is_set(env, "PYTHONDONTWRITEBYTECODE"):
         return "the author set PYTHONDONTWRITEBYTECODE (they may want no .pyc files in the image)"
-    said = next((n for n in tree.nodes if isinstance(n, Comment) and _SAYS_BYTECODE.search(n.text)), None)
+    # (Both are the file's: looked for once per tree, not once per stage.)
+    said = per_tree(tree, (NAME, "says-bytecode"), lambda: next(
+        (n for n in tree.nodes if isinstance(n, Comment) and _SAYS_BYTECODE.search(n.text)), None))
     if said is not None:
         return f"the author wrote about bytecode (line {said.line}); their choice is kept"
-    starts = _uv_run_at_start(tree)
+    starts = per_tree(tree, (NAME, "uv-run-at-start"), lambda: _uv_run_at_start(tree))
     if starts is not None:
         return (f"the container starts with `uv run` (line {starts}), which syncs again at every start and would "
                 "then recompile every package each time (--no-sync or UV_NO_SYNC=1 avoids that)")
@@ -101,19 +112,30 @@ def _pip_compile(tree: Tree, instr: Instruction, inst: Install) -> Iterator[Fix 
 
 def _lockfile_in_image(tree: Tree, instr: Instruction) -> bool:
     """A COPY/ADD from the context before instr, or a bind mount on it, brings uv.lock."""
-    stage = next(s for s in stages(tree) if instr in s.instructions)
-    for s in chain(tree, stage):
-        for other in s.instructions:
-            if other is instr:
-                break
-            if other.name in ("COPY", "ADD") and not Copy(other).from_:
-                if any(_brings_lock(src) for src in Copy(other).sources):
-                    return True
+    if id(instr) in per_tree(tree, (NAME, "lock-copied"), lambda: _lock_copied(tree)):
+        return True
     for mount in mounts(instr):
         if unquote(mount.type) == "bind" and not mount.options.get("from"):
             if _brings_lock(unquote(mount.options.get("source", mount.options.get("src", ".")))):
                 return True
     return False
+
+
+def _lock_copied(tree: Tree) -> set[int]:
+    """The instructions (ids) that a COPY/ADD from the context before them (in their stage or
+    one it is built FROM) gives uv.lock."""
+    out: set[int] = set()
+    ends: list[bool] = []  # per stage: uv.lock is there at its end
+    for stage in stages(tree):
+        up = parent(tree, stage)
+        there = up is not None and ends[up.index]
+        for other in stage.instructions:
+            if there:
+                out.add(id(other))
+            elif other.name in ("COPY", "ADD") and not Copy(other).from_:
+                there = any(_brings_lock(src) for src in Copy(other).sources)
+        ends.append(there)
+    return out
 
 
 def _brings_lock(source: str) -> bool:
@@ -123,14 +145,20 @@ def _brings_lock(source: str) -> bool:
 
 def _uv_run_later(tree: Tree, instr: Instruction) -> bool:
     """`uv run` in a later RUN, CMD or ENTRYPOINT: it syncs the default groups, dev included."""
-    for other in tree.instructions:
-        if other.start <= instr.start or other.name not in ("RUN", "CMD", "ENTRYPOINT"):
+    last = per_tree(tree, (NAME, "last-uv-run"), lambda: _last_uv_run(tree))
+    return last is not None and last > instr.start
+
+
+def _last_uv_run(tree: Tree) -> int | None:
+    """Where the last RUN, CMD or ENTRYPOINT that calls `uv run` starts."""
+    for other in reversed(tree.instructions):
+        if other.name not in ("RUN", "CMD", "ENTRYPOINT"):
             continue
         words = other.exec_form or other.args.split()
         names = [w.rsplit("/", 1)[-1] for w in words]
         if any(a == "uv" and b == "run" for a, b in zip(names, names[1:])):
-            return True
-    return False
+            return other.start
+    return None
 
 
 def _has_dev_group(context: Context) -> bool:
@@ -148,8 +176,9 @@ def _has_dev_group(context: Context) -> bool:
 
 def _uv_sync(tree: Tree, context: Context, instr: Instruction, inst: Install, stage_name: str | None) -> Iterator[Fix | Note]:
     words = _words(inst)
-    if any(w in ("--directory", "--project") for w in words) or any(
-            c.argv[:1] == ["cd"] for c in inst.part.script.commands[: inst.index]):
+    first_cd = per_tree(tree, (NAME, "first-cd", id(inst.part.script)), lambda: next(
+        (k for k, c in enumerate(inst.part.script.commands) if c.argv[:1] == ["cd"]), None))
+    if any(w in ("--directory", "--project") for w in words) or (first_cd is not None and first_cd < inst.index):
         return  # which lockfile it reads is not the context's uv.lock
     if not context.exists("uv.lock") or not _lockfile_in_image(tree, instr):
         return
@@ -178,8 +207,11 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         yield Note(NAME, reason)
         return
     provided: set[int] = set()  # stages given UV_COMPILE_BYTECODE in this pass (their children inherit it)
+    inherits: list[bool] = []  # per stage: a stage it is built FROM was given it (a flag per stage, not a walk up)
     for stage in stages(tree):
-        if not any(s.index in provided for s in chain(tree, stage)[:-1]):
+        up = parent(tree, stage)
+        inherits.append(up is not None and (inherits[up.index] or up.index in provided))
+        if not inherits[-1]:
             fixes = list(_uv_compile(tree, stage.instructions))
             provided.update(stage.index for _ in fixes)
             yield from fixes

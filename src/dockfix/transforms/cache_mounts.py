@@ -7,17 +7,36 @@ go. uv also gets `UV_LINK_MODE=copy`: it cannot hardlink from a mount.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from dockfix.context import Context
 from dockfix.edits import Edit
 from dockfix.engine import Fix, Note, Transform
+from dockfix.expand import expand
 from dockfix.facts import not_python_reason
 from dockfix.syntax import Instruction, Tree
 from dockfix.transforms._installs import (
-    Install, User, add_flag, cache_mount_targets, chain, command_env, covers, ensure_env, env_before, expand,
-    installs, is_set, option_value, parts, posix_shell, remove_word, user_before,
+    Install,
+    User,
+    add_flag,
+    budget,
+    cache_mount_targets,
+    command_env,
+    ensure_env,
+    env_at,
+    env_before,
+    installs,
+    is_set,
+    option_value,
+    overlay,
+    parent,
+    parts,
+    per_tree,
+    posix_shell,
+    remove_word,
+    user_before,
 )
 from dockfix.views import Run, stages
 
@@ -47,7 +66,7 @@ def _no_cache_env(inst: Install) -> str:
     return "PIP_NO_CACHE_DIR" if inst.tool == "pip" else "UV_NO_CACHE" if inst.tool == "uv" else "POETRY_NO_CACHE"
 
 
-def _disabled_by_env(inst: Install, env: dict[str, str]) -> bool:
+def _disabled_by_env(inst: Install, env: Mapping[str, str]) -> bool:
     key = _no_cache_env(inst)
     # pip treats any value of PIP_NO_CACHE_DIR, even "off" or "0", as "no cache".
     return key in env if inst.tool == "pip" else is_set(env, key)
@@ -55,14 +74,13 @@ def _disabled_by_env(inst: Install, env: dict[str, str]) -> bool:
 
 def _cache(tree: Tree, instr: Instruction, inst: Install, user: User) -> Cache:
     env = command_env(tree, instr, inst)
-    outer = {k: v for k, v in env.items() if k not in inst.command.assignments}
     name = _no_cache_env(inst)
-    if _disabled_by_env(inst, outer):
+    if name not in inst.command.assignments and _disabled_by_env(inst, env):
         return Cache(reason=f"{name} is set for the stage: {inst.tool} keeps no cache to mount")
     words = inst.words()
     defeating = [w for w in words[1:] if _defeats(inst, w.value)]
     defeating += [w for w in inst.command.words[: len(inst.command.words) - len(words)] if w.value.startswith(name + "=")]
-    if inst.tool == "poetry" and not _poetry_venv_elsewhere(tree, instr, inst, env):
+    if inst.tool == "poetry" and not _poetry_venv_elsewhere(tree, instr, env):
         return Cache(reason="poetry may create its virtualenv inside its cache folder: a mount there would keep it out of the image")
     explicit = option_value(inst.args, "--cache-dir") if inst.tool != "poetry" else None
     explicit = explicit or env.get(CACHE_ENV[inst.tool])
@@ -72,7 +90,7 @@ def _cache(tree: Tree, instr: Instruction, inst: Install, user: User) -> Cache:
         if not user.home:
             return Cache(reason=f"the home folder of USER {user.name} is unknown")
         explicit = f"{user.home.rstrip('/')}/.cache/{CACHE_SUBDIR[inst.tool]}"
-    target = expand(explicit, {**env, "HOME": user.home or "$HOME"})
+    target = expand(explicit, overlay({"HOME": user.home or "$HOME"}, env), budget=budget(tree))
     if not target or not target.startswith("/") or "$" in target:
         return Cache(reason=f"the {inst.tool} cache folder {explicit!r} is not a known absolute path")
     if user.uid is None:
@@ -80,7 +98,10 @@ def _cache(tree: Tree, instr: Instruction, inst: Install, user: User) -> Cache:
     return Cache(target=target.rstrip("/"), defeating=defeating)
 
 
-def _poetry_venv_elsewhere(tree: Tree, instr: Instruction, inst: Install, env: dict[str, str]) -> bool:
+_POETRY_SETTINGS = ("virtualenvs.create false", "virtualenvs.in-project true")
+
+
+def _poetry_venv_elsewhere(tree: Tree, instr: Instruction, env: Mapping[str, str]) -> bool:
     """Poetry's default virtualenv folder is inside its cache folder."""
     if env.get("VIRTUAL_ENV") or env.get("POETRY_VIRTUALENVS_PATH"):
         return True
@@ -88,35 +109,68 @@ def _poetry_venv_elsewhere(tree: Tree, instr: Instruction, inst: Install, env: d
         return True
     if is_set(env, "POETRY_VIRTUALENVS_IN_PROJECT"):
         return True
+    first = per_tree(tree, (NAME, "poetry-config"), lambda: _first_poetry_config(tree))
+    return first is not None and first <= instr.start
+
+
+def _first_poetry_config(tree: Tree) -> int | None:
+    """Where the first RUN that configures poetry's virtualenv elsewhere starts (its
+    variables read in its own environment)."""
+    spend = budget(tree)
     for other in tree.instructions:
-        if other.name != "RUN" or other.start > instr.start:
+        if other.name != "RUN":
             continue
         text = " ".join(Run(other).scripts())
-        for setting in ("virtualenvs.create false", "virtualenvs.in-project true"):
-            if setting in (expand(text, env) or text):
-                return True
-    return False
-
-
-def _cleans(commands: list, tool: str, target: str, env: dict[str, str], home: str | None) -> str | None:
-    """A command of the RUN that empties or removes the cache folder (it cannot remove a mount point)."""
-    for cmd in commands:
-        argv = cmd.argv
-        prog = argv[0].rsplit("/", 1)[-1] if argv else ""
-        words = [a for a in argv[1:] if not a.startswith("-")]
-        if classify_cleaner(prog, words) == tool:
-            return " ".join(argv[:3])
-        if prog != "rm":
-            continue
-        for arg in words:
-            path = expand(arg.replace("~", "$HOME", 1) if arg.startswith("~") else arg, {**env, "HOME": home or ""})
-            if not path:
-                continue
-            glob = path.endswith("/*")
-            path = path[:-2] if glob else path.rstrip("/")
-            if (target.startswith(path + "/") or (target == path and not glob)):
-                return f"rm {arg}"
+        if "$" in text:
+            text = expand(text, env_before(tree, other), budget=spend) or text
+        if any(setting in text for setting in _POETRY_SETTINGS):
+            return other.start
     return None
+
+
+class _Cleaners:
+    """The commands of a RUN that empty or remove a cache folder (a RUN cannot remove a
+    mount point): cache-cleaning commands by tool, and the paths its `rm`s remove. Each
+    command is read once, whatever the number of installs asking."""
+
+    def __init__(self, tree: Tree, instr: Instruction, home: str | None) -> None:
+        self.tools: dict[str, tuple[tuple[int, int], str]] = {}  # tool -> (order, its first cleaning command)
+        self.exact: dict[str, tuple[tuple[int, int], str]] = {}  # a path an `rm` removes -> (order, what)
+        self.inside: dict[str, tuple[tuple[int, int], str]] = {}  # a folder whose content an `rm` removes
+        self.answers: dict[tuple[str, str], str | None] = {}
+        spend = budget(tree)
+        order = 0
+        for part in parts(tree, instr):
+            for index, cmd in enumerate(part.script.commands):
+                order += 1
+                argv = cmd.argv
+                prog = argv[0].rsplit("/", 1)[-1] if argv else ""
+                words = [a for a in argv[1:] if not a.startswith("-")]
+                tool = classify_cleaner(prog, words)
+                if tool:
+                    self.tools.setdefault(tool, ((order, 0), " ".join(argv[:3])))
+                if prog != "rm":
+                    continue
+                env = overlay({"HOME": home or ""}, env_at(tree, instr, part, index))  # the rm's own environment
+                for position, arg in enumerate(words):
+                    path = expand(arg.replace("~", "$HOME", 1) if arg.startswith("~") else arg, env, budget=spend)
+                    if not path:
+                        continue
+                    glob = path.endswith("/*")
+                    path = path[:-2] if glob else path.rstrip("/")
+                    entry = ((order, position), f"rm {arg}")
+                    if not glob:
+                        self.exact.setdefault(path, entry)
+                    self.inside.setdefault(path, entry)
+
+    def of(self, tool: str, target: str) -> str | None:
+        """The first command that cleans `target` (the cache folder of `tool`), if any."""
+        key = (tool, target)
+        if key not in self.answers:
+            found = [self.tools.get(tool), self.exact.get(target)]
+            found += [self.inside.get(target[:k]) for k in range(len(target)) if target[k] == "/"]
+            self.answers[key] = min((f for f in found if f), default=(None, None))[1]
+        return self.answers[key]
 
 
 def classify_cleaner(prog: str, words: list[str]) -> str | None:
@@ -129,6 +183,32 @@ def classify_cleaner(prog: str, words: list[str]) -> str | None:
     return None
 
 
+class _Mounts:
+    """The mounts a RUN has: which cover a folder (as `covers` says), found by the folder's
+    parents and a bisection, not by comparing with every mount."""
+
+    def __init__(self, existing: list[tuple[str, str]]) -> None:
+        self.any = {target for _, target in existing}
+        self.cache = {target for kind, target in existing if kind == "cache"}
+        self.sorted = sorted(self.any)
+
+    def _parents(self, path: str) -> Iterator[str]:
+        yield path
+        yield from (path[:k] for k in range(1, len(path)) if path[k] == "/")
+
+    def full(self, target: str) -> bool:
+        """A cache mount at the folder or a parent of it."""
+        return any(p in self.cache for p in self._parents(target.rstrip("/") or "/"))
+
+    def same(self, target: str) -> bool:
+        """Any mount at the folder, a parent or a child of it."""
+        path = target.rstrip("/") or "/"
+        if any(p in self.any for p in self._parents(path)):
+            return True
+        k = bisect_left(self.sorted, path + "/")
+        return k < len(self.sorted) and self.sorted[k].startswith(path + "/")
+
+
 def plan(tree: Tree, instr: Instruction) -> tuple[list[Edit], list[str], list[Note], bool]:
     """(edits, what they do, notes, whether uv's cache is on a mount) for one RUN."""
     found = installs(tree, instr)
@@ -136,22 +216,21 @@ def plan(tree: Tree, instr: Instruction) -> tuple[list[Edit], list[str], list[No
         return [], [], [], False
     user = user_before(tree, instr)
     env = env_before(tree, instr)
-    existing = cache_mount_targets(instr, env)
+    existing = _Mounts(cache_mount_targets(instr, env, budget(tree)))
+    cleaners = _Cleaners(tree, instr, user.home)
     edits: list[Edit] = []
     done: list[str] = []
     notes: list[Note] = []
     uv_mounted = False
-    added: list[str] = []
+    added: set[str] = set()
     for inst in found:
         cache = _cache(tree, instr, inst, user)
         if cache.target is None:
             notes.append(Note(NAME, f"{inst.tool} cache not mounted: {cache.reason}", instr.line))
             continue
-        cleaner = _cleans([c for p in parts(tree, instr) for c in p.script.commands], inst.tool, cache.target,
-                          command_env(tree, instr, inst), user.home)
-        same = [t for kind, t in existing if covers(t, cache.target)]
-        full = [t for kind, t in existing if kind == "cache" and covers(t, cache.target) and len(t) <= len(cache.target)]
-        if same and not full:
+        cleaner = cleaners.of(inst.tool, cache.target)
+        full = existing.full(cache.target)
+        if not full and existing.same(cache.target):
             continue  # another mount (bind, tmpfs, a sub-folder) owns that place: leave it
         uv_mounted |= inst.tool == "uv" and bool(full or not cleaner)
         if cleaner:
@@ -162,7 +241,7 @@ def plan(tree: Tree, instr: Instruction) -> tuple[list[Edit], list[str], list[No
             uid = f",uid={user.uid}" if user.uid != "0" else ""
             edits.append(add_flag(tree, instr, f"--mount=type=cache,target={cache.target}{uid}"))
             done.append(f"mount a cache at {cache.target}")
-            added.append(cache.target)
+            added.add(cache.target)
         for word in cache.defeating:
             edit = remove_word(tree, instr, inst.part, word)
             if edit is None:
@@ -184,8 +263,11 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         yield Note(NAME, reason)
         return
     provided: set[int] = set()  # stages given UV_LINK_MODE in this pass (their children inherit it)
+    inherits: list[bool] = []  # per stage: a stage it is built FROM was given it (a flag per stage, not a walk up)
     for stage in stages(tree):
-        inherited = any(s.index in provided for s in chain(tree, stage)[:-1])
+        up = parent(tree, stage)
+        inherited = up is not None and (inherits[up.index] or up.index in provided)
+        inherits.append(inherited)
         needs_link_mode = None
         for instr in stage.instructions:
             if instr.name != "RUN":
