@@ -7,10 +7,11 @@ import fnmatch
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from dockfix.context import Context
 from dockfix.discover import is_dockerfile_name
-from dockfix.engine import Fix, FileWrite, Note, Transform
+from dockfix.engine import FileWrite, Fix, Note, Transform
 from dockfix.facts import not_python_reason
 from dockfix.manifests import IgnoreRules, ignore_file_name, needs_git, toml
 from dockfix.syntax import Instruction, ParseError, Tree, parse
@@ -66,25 +67,27 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     name = ignore_file_name(context)
     current = context.read(name)
     rules = IgnoreRules.parse(current)
+    verdicts = _Verdicts(rules)
     said, programs = _said(tree)
     git_needed = needs_git(toml(context, "pyproject.toml")) or "git" in programs
     chosen: list[str] = []
     for entry in ENTRIES:
         if _covered(entry, rules):
             continue  # already excluded (perhaps by this transform, before a later one edited the file)
-        why = _why_not(entry, rules, used, context, said, git_needed)
+        why = _why_not(entry, verdicts, used, context, said, git_needed)
         if why:
             yield Note(NAME, f"{entry.pattern} not added: {why}", first)
         else:
             chosen.append(entry.pattern)
             rules = rules.plus(entry.pattern)
+            verdicts.chosen.append(IgnoreRules((entry.pattern,)))
     if chosen:
         yield Fix(NAME, f"exclude from the build context ({name}): {', '.join(chosen)}", first,
                   files=(FileWrite(name, extend(current, chosen)),))
         return
     if _covered(DOTENV, rules):
         return
-    why = _why_not(DOTENV, rules, used, context, said, git_needed)
+    why = _why_not(DOTENV, verdicts, used, context, said, git_needed)
     if why:
         yield Note(NAME, f"{DOTENV.pattern} not added: {why}", first)
     else:
@@ -96,7 +99,34 @@ def _covered(entry: Entry, rules: IgnoreRules) -> bool:
     return all(rules.excludes(s) for s in entry.samples)
 
 
-def _why_not(entry: Entry, rules: IgnoreRules, used: list[str], context: Context,
+class _Verdicts:
+    """What the ignore file excludes, path by path, each path matched against its lines once
+    (for every entry, every path against every line was quadratic): the file as it is, plus
+    the entries chosen so far (appended after it, and not negations: they only exclude)."""
+
+    def __init__(self, rules: IgnoreRules) -> None:
+        self.rules = rules
+        self.negations = rules.negations()
+        self.chosen: list[IgnoreRules] = []
+        self._excluded: dict[str, bool] = {}
+        self._reincluded: dict[str, bool] = {}
+
+    def excludes(self, path: str) -> bool:
+        """Whether the file with the chosen entries excludes the path."""
+        found = self._excluded.get(path)
+        if found is None:
+            found = self._excluded[path] = self.rules.excludes(path)
+        return found or any(c.excludes(path) for c in self.chosen)
+
+    def reincluded(self, path: str) -> bool:
+        """Whether a `!` line of the file names the path."""
+        found = self._reincluded.get(path)
+        if found is None:
+            found = self._reincluded[path] = any(IgnoreRules((n,)).excludes(path) for n in self.negations)
+        return found
+
+
+def _why_not(entry: Entry, verdicts: _Verdicts, used: list[str], context: Context,
              said: set[str], git_needed: bool) -> str | None:
     """Why adding this entry could change what the build sees (None: it cannot)."""
     if entry.pattern == ".git" and git_needed:
@@ -105,16 +135,17 @@ def _why_not(entry: Entry, rules: IgnoreRules, used: list[str], context: Context
         return "an instruction mentions it"
     if any(context.exists(f"{n}/__init__.py") for n in entry.names):
         return "it is a Python package of the project, not a build output"
-    after = rules.plus(entry.pattern)
+    # Appended last, the entry (not a negation) excludes what it matches and changes nothing else:
+    # a path changes when the entry matches it and the file did not exclude it already.
+    adds = IgnoreRules((entry.pattern,))
     for path in used:
-        if after.excludes(path) and not rules.excludes(path):
+        if adds.excludes(path) and not verdicts.excludes(path):
             return f"the build copies {path}"
-    negations = rules.negations()
+    negations = verdicts.negations
     if negations:
         probes = [n for n in negations if not _has_glob(n)] + context.listing()
         for path in probes:
-            if after.excludes(path) and not rules.excludes(path) \
-                    and any(IgnoreRules((n,)).excludes(path) for n in negations):
+            if adds.excludes(path) and not verdicts.excludes(path) and verdicts.reincluded(path):
                 return f"the ignore file re-includes {path}"
     return None
 
@@ -128,14 +159,31 @@ def context_absent(tree: Tree, context: Context) -> str | None:
     listing = context.listing()
     if not listing:
         return "no build context beside the Dockerfile: left alone"
+    known = _listed(context)
     for instr in tree.instructions:
         for path in _sources(instr):
-            if path is not None and not _has_glob(path) and path != "." and not context.exists(path):
+            if path is not None and not _has_glob(path) and path != "." and path not in known \
+                    and not context.exists(path):
                 return f"{path} (copied at line {instr.line}) is not beside the Dockerfile: the build context is elsewhere; left alone"
     if context.read(ignore_file_name(context)) is None and not any(
             p.rsplit("/", 1)[-1] in _MARKERS or p.endswith(".py") or fnmatch.fnmatch(p, "requirements*.txt") for p in listing):
         return "no Python project beside the Dockerfile (the build context may be elsewhere): left alone"
     return None
+
+
+def _listed(context: Context) -> frozenset[str]:
+    """The context's files and the folders holding them, as listed: a path among them exists
+    (one set per listing; Context.exists looks through the whole listing at each call)."""
+    listing = context.listing()
+    found = _LISTED.get(context)
+    if found is None or found[0] is not listing:
+        names = set(listing)
+        names.update(p[:k] for p in listing for k in range(1, len(p)) if p[k] == "/")
+        found = _LISTED[context] = (listing, frozenset(names))
+    return found[1]
+
+
+_LISTED: WeakKeyDictionary[Context, tuple[list[str], frozenset[str]]] = WeakKeyDictionary()
 
 
 def _sources(instr: Instruction) -> Iterator[str | None]:
@@ -171,6 +219,7 @@ def _used_paths(tree: Tree, context: Context) -> list[str] | None:
         except ParseError:
             continue
     out: list[str] = []
+    matched: dict[str, list[str]] = {}  # a glob -> the listed paths it matches
     for t in trees:
         for instr in t.instructions:
             for path in _sources(instr):
@@ -181,7 +230,9 @@ def _used_paths(tree: Tree, context: Context) -> list[str] | None:
                 out.append(path)
                 if _has_glob(path):
                     literal = re.split(r"[*?\[]", path, maxsplit=1)[0].rstrip("/").rsplit("/", 1)[0]
-                    out.extend(p for p in context.listing() if fnmatch.fnmatch(p, path))
+                    if path not in matched:  # (fnmatch.fnmatch on POSIX: the translated pattern, case kept)
+                        matched[path] = list(filter(re.compile(fnmatch.translate(path)).match, context.listing()))
+                    out.extend(matched[path])
                     if literal and literal != path:
                         out.append(literal)
     return out

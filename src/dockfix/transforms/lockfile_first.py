@@ -16,20 +16,39 @@ from __future__ import annotations
 
 import posixpath
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dockfix.context import Context
-from dockfix.edits import Edit, insert_before, insert_after
+from dockfix.edits import Edit, insert_after, insert_before
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
-from dockfix.manifests import (IgnoreRules, ignore_rules, pipfile_blockers, poetry_blockers, requirements, toml,
-                               uv_blockers)
+from dockfix.manifests import (
+    IgnoreRules,
+    ignore_rules,
+    pipfile_blockers,
+    poetry_blockers,
+    requirements,
+    toml,
+    uv_blockers,
+)
 from dockfix.pragmas import Suppressions
 from dockfix.syntax import Instruction, Tree
 from dockfix.transforms._installs import classify, keyword_case
-from dockfix.transforms._reads import (CODE, DEPS, NOTHING, SPLIT, Step, against, command_steps, is_setting, overlap,
-                                       resolve)
+from dockfix.transforms._installs import parent as stage_parent
+from dockfix.transforms._reads import (
+    CODE,
+    DEPS,
+    NOTHING,
+    SPLIT,
+    Step,
+    against,
+    command_steps,
+    is_setting,
+    overlap,
+    resolve,
+)
 from dockfix.views import Copy, Stage, key_values, stages
 
 NAME = "lockfile-first"
@@ -46,30 +65,34 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         yield Note(NAME, reason)
         return
     suppress = Suppressions.of(tree)
+    ends: dict[int, str] = {}  # stage index -> its working folder at its end (for a stage built FROM it)
     for stage in stages(tree):
         # The last install the code copy can move below wins: the installs before it move
         # with it, in one fix (one install per round would not converge on many installs).
-        workdirs = _workdirs(tree, stage)
-        notes: list[Note] = []
+        workdirs = _workdirs(tree, stage, ends)
+        codes = _code_copies(context, stage, workdirs)
+        regions: dict[int, _Region] = {}  # what lies around each code copy, read once for all installs
+        notes: list[list[Fix | Note]] = []
         runs = [(k, i) for k, i in enumerate(stage.instructions) if i.name == "RUN"]
         for position, instr in reversed(runs):  # (its position: a lookup per RUN was quadratic)
-            found = list(_plan(tree, context, stage, workdirs, instr, position, suppress))
+            found = list(_plan(tree, context, stage, workdirs, instr, position, suppress, codes[position], regions))
             fix = next((f for f in found if isinstance(f, Fix)), None)
             if fix:
                 yield fix
                 break
-            notes[:0] = found
+            notes.append(found)
         else:
-            yield from notes
+            for found in reversed(notes):
+                yield from found
 
 
-def _workdirs(tree: Tree, stage: Stage) -> dict[int, str]:
-    """The working folder each instruction of the stage runs in (id -> path)."""
-    named = {s.name.lower(): s for s in stages(tree) if s.name and s.index < stage.index}
+def _workdirs(tree: Tree, stage: Stage, ends: dict[int, str]) -> dict[int, str]:
+    """The working folder each instruction of the stage runs in (id -> path). `ends` holds
+    each earlier stage's folder at its end; this stage's is added."""
     current = BASE
-    parent = named.get(stage.base.lower())
+    parent = stage_parent(tree, stage)
     if parent is not None:
-        current = list(_workdirs(tree, parent).values())[-1] if parent.instructions else BASE
+        current = ends[parent.index] if parent.instructions else BASE
         if parent.instructions and parent.instructions[-1].name == "WORKDIR":
             current = resolve(current, parent.instructions[-1].args.strip())
     out = {}
@@ -77,7 +100,7 @@ def _workdirs(tree: Tree, stage: Stage) -> dict[int, str]:
         out[id(instr)] = current
         if instr.name == "WORKDIR":
             current = resolve(current, instr.args.strip())
-    out[-1] = current
+    out[-1] = ends[stage.index] = current
     return out
 
 
@@ -120,22 +143,108 @@ def _code_copy(instr: Instruction, context: Context, workdir: str) -> CodeCopy |
 # --- the plan for one install RUN ------------------------------------------------
 
 
+def _code_copies(context: Context, stage: Stage, workdirs: dict[int, str]) -> list[tuple[int, CodeCopy | str | None]]:
+    """For each position in the stage, the last code copy before it: (its position, the
+    CodeCopy or why it cannot be read), or (-1, None). One pass (a walk back per RUN was quadratic)."""
+    out: list[tuple[int, CodeCopy | str | None]] = []
+    last: tuple[int, CodeCopy | str | None] = (-1, None)
+    for index, instr in enumerate(stage.instructions):
+        out.append(last)
+        found = _code_copy(instr, context, workdirs[id(instr)])
+        if found:
+            last = (index, found)
+    return out
+
+
+class _Region:
+    """A code copy and the rest of its stage, read forward once for all the installs after
+    it (a walk over everything between the copy and each install was quadratic): the first
+    instruction it cannot move below, the dependency installs it would cross, the first RUN
+    that makes a virtualenv, and the dependency installs before it."""
+
+    def __init__(self, tree: Tree, stage: Stage, workdirs: dict[int, str], code: CodeCopy, code_at: int) -> None:
+        self.tree, self.stage, self.workdirs, self.code, self.code_at = tree, stage, workdirs, code, code_at
+        self.read = code_at + 1  # instructions before this position have been read
+        self.blocker: tuple[int, str] | None = None  # (position, why) of the first one it cannot cross
+        self.crossing: list[tuple[Instruction, list[Step]]] = []
+        self.crossing_at: list[int] = []  # their positions
+        self.venv_at: int | None = None
+        self._priors: tuple[set[tuple[str, str]], set[str], list[frozenset[str]], bool] | None = None
+
+    def _read_up_to(self, position: int) -> None:
+        instructions = self.stage.instructions
+        while self.read < position:
+            at, instr = self.read, instructions[self.read]
+            self.read += 1
+            if instr.name == "RUN" and self.venv_at is None and any(
+                    s.venv for s in command_steps(self.tree, instr, self.workdirs[id(instr)])):
+                self.venv_at = at
+            if self.blocker is None:
+                crossing: list[tuple[Instruction, list[Step]]] = []
+                why = _cannot_cross(self.tree, self.code, [instr], self.workdirs, crossing)
+                if why:
+                    self.blocker = (at, why)
+                for found in crossing:
+                    self.crossing.append(found)
+                    self.crossing_at.append(at)
+
+    def cannot_cross(self, position: int, crossing: list[tuple[Instruction, list[Step]]]) -> str | None:
+        """_cannot_cross for the instructions between the copy and `position`."""
+        self._read_up_to(position)
+        if self.blocker is not None and self.blocker[0] < position:
+            return self.blocker[1]
+        crossing.extend(self.crossing[:bisect_left(self.crossing_at, position)])
+        return None
+
+    def venv_before(self, position: int) -> bool:
+        """A RUN between the copy and `position` makes a virtualenv."""
+        self._read_up_to(position)
+        return self.venv_at is not None and self.venv_at < position
+
+    def already_first(self, steps: list[Step]) -> bool:
+        """Every install of the RUN already has a dependencies-only twin before the code copy: the
+        same project, or (without one) all its requirement files read by one install."""
+        if self._priors is None:
+            projects: set[tuple[str, str]] = set()
+            files: set[str] = set()
+            sets: list[frozenset[str]] = []
+            for instr in self.stage.instructions[:self.code_at]:
+                if instr.name == "RUN":
+                    for prior in command_steps(self.tree, instr, self.workdirs[id(instr)]):
+                        if prior.kind != DEPS:
+                            continue
+                        if prior.project:
+                            projects.add(prior.project)
+                        else:
+                            files.update(prior.requirement_files)
+                            sets.append(frozenset(prior.requirement_files))
+            self._priors = (projects, files, sets, bool(sets))
+        projects, files, sets, plain = self._priors
+        for step in steps:
+            if step.kind not in (DEPS, SPLIT):
+                continue
+            if step.project:
+                found = step.project in projects
+            else:
+                wanted = set(step.requirement_files)
+                found = plain if not wanted else (wanted <= files and (
+                    len(wanted) == 1 or any(wanted <= one for one in sets)))
+            if not found:
+                return False
+        return True
+
+
 def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], install: Instruction, position: int,
-          suppress: Suppressions) -> Iterator[Fix | Note]:
+          suppress: Suppressions, last_code: tuple[int, CodeCopy | str | None],
+          regions: dict[int, _Region]) -> Iterator[Fix | Note]:
     workdir = workdirs[id(install)]
     steps = command_steps(tree, install, workdir)
     if not any(s.kind in (DEPS, SPLIT) or s.local or classify(s.command) for s in steps):
         return
-    before = stage.instructions[:position]
-    code, code_at = None, -1
-    for index in range(len(before) - 1, -1, -1):
-        found = _code_copy(before[index], context, workdirs[id(before[index])])
-        if isinstance(found, str):
-            yield Note(NAME, f"code copied before the install ({found}): left alone", install.line)
-            return
-        if found:
-            code, code_at = found, index
-            break
+    code_at, code = last_code
+    if isinstance(code, str):
+        yield Note(NAME, f"code copied before the install ({code}): left alone", install.line)
+        return
     if code is None:
         return
     steps = against(steps, code.dest)
@@ -146,11 +255,13 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
         return
     if suppress.blocks(NAME, code.instr.line):
         return
-    between = before[code_at + 1:]
-    if _already_first(tree, before[:code_at], steps, workdirs):
+    region = regions.get(code_at)
+    if region is None:
+        region = regions[code_at] = _Region(tree, stage, workdirs, code, code_at)
+    if region.already_first(steps):
         return
     crossing: list[tuple[Instruction, list[Step]]] = []  # dependency installs between: they move too
-    blocker = _cannot_cross(tree, code, between, workdirs, crossing)
+    blocker = region.cannot_cross(position, crossing)
     if blocker:
         yield Note(NAME, f"install at line {install.line} stays after the code copy: {blocker}", install.line)
         return
@@ -159,15 +270,14 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
     if isinstance(wanted, str):
         yield Note(NAME, f"install at line {install.line} stays after the code copy: {wanted}", install.line)
         return
-    venv_made = any(s.venv for instr in [*between, install] if instr.name == "RUN"
-                    for s in command_steps(tree, instr, workdirs[id(instr)]))
+    venv_made = region.venv_before(position) or any(s.venv for s in command_steps(tree, install, workdir))
     files = _files(context, code, [*(s for _, found in crossing for s in found), *wanted], venv_made)
     if isinstance(files, str):
         yield Note(NAME, f"install at line {install.line} stays after the code copy: {files}", install.line)
         return
     # The manifests go right above the first install that reads them: what comes before stays cached.
     first = crossing[0][0] if crossing else install
-    copies = _manifest_copies(tree, code, files, workdirs[id(first)], before[:code_at], workdirs)
+    copies = _manifest_copies(tree, code, files, workdirs[id(first)], stage.instructions[:code_at], workdirs)
     ahead = [insert_before(tree, first, copies)] if copies and first is not install else []
     own = copies if first is install else []  # copies that go right above the install itself
     if moving:
@@ -179,7 +289,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
         message = f"install dependencies before copying the code ({_names(files)} first)"
     else:
         run = _deps_run(tree, install, wanted)
-        if between:  # the twin needs what comes between (a tool installed, ENV): the code copy moves down
+        if position > code_at + 1:  # the twin needs what comes between (a tool installed, ENV): the code copy moves down
             # Blank lines on both sides of the code copy would meet: one goes with it.
             gap = _blank_after(tree, code.instr.end) if _blank_before(tree, _block_start(code.instr)) else 0
             edits = (Edit(_block_start(code.instr), code.instr.end + gap, ""), *ahead,
@@ -196,23 +306,6 @@ def _maybe(edit: Edit | None) -> tuple[Edit, ...]:
 
 def _names(files: list[tuple[str, str]]) -> str:
     return ", ".join(c for c, _ in files)
-
-
-def _already_first(tree: Tree, earlier: list[Instruction], steps: list[Step], workdirs: dict[int, str]) -> bool:
-    """Every install of the RUN already has a dependencies-only twin before the code copy."""
-    def prior() -> Iterator[Step]:  # lazily: the first match usually comes early (all of them was quadratic)
-        for instr in earlier:
-            if instr.name == "RUN":
-                yield from (p for p in command_steps(tree, instr, workdirs[id(instr)]) if p.kind == DEPS)
-
-    wanted = [s for s in steps if s.kind in (DEPS, SPLIT)]
-    return all(any(_same_install(s, p) for p in prior()) for s in wanted)
-
-
-def _same_install(step: Step, prior: Step) -> bool:
-    if step.project or prior.project:
-        return step.project == prior.project
-    return set(step.requirement_files) <= set(prior.requirement_files)
 
 
 def _cannot_cross(tree: Tree, code: CodeCopy, between: list[Instruction], workdirs: dict[int, str],
@@ -401,11 +494,12 @@ def _block_lines(tree: Tree, instr: Instruction) -> list[str]:
 
 def _blank_before(tree: Tree, pos: int) -> bool:
     """Whether the line above `pos` (a line start) is blank."""
-    text = tree.source[:pos]
-    if not text.endswith("\n"):
+    source = tree.source
+    if pos < 1 or source[pos - 1] != "\n":
         return False
-    text = text[:-1].removesuffix("\r")  # the end of the line above
-    return "\n" in text and not text.rsplit("\n", 1)[-1].strip()
+    end = pos - 2 if pos >= 2 and source[pos - 2] == "\r" else pos - 1  # the end of the line above
+    start = source.rfind("\n", 0, end)  # (not a slice of everything before: a copy per call)
+    return start >= 0 and not source[start + 1:end].strip()
 
 
 def _blank_after(tree: Tree, pos: int) -> int:
