@@ -189,3 +189,21 @@ def test_a_split_hard_link_is_said_on_the_command_line(tmp_path):
     os.link(dockerfile, tmp_path / "Dockerfile.copy")
     result = CliRunner().invoke(cli, ["--write", "--select", "cache-mounts", "Dockerfile"])
     assert "Dockerfile: warning: Dockerfile had 2 hard links" in result.stderr
+
+
+def test_a_symlink_loop_beside_a_dockerfile_is_not_a_crash(tmp_path):
+    dockerfile = app(tmp_path)
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    result = process_file(dockerfile, Options("check"))
+    assert result.status == CHANGED and not result.bug, result.error
+
+
+def test_checklist_of_a_folder_with_an_unreadable_gitignore_is_one_line_not_a_traceback(tmp_path):
+    from dockfix.checklist_report import run_checklists
+
+    (tmp_path / "repo").mkdir()
+    app(tmp_path / "repo")
+    (tmp_path / "repo" / ".gitignore").symlink_to(tmp_path / "repo" / ".gitignore")  # a loop
+    assert run_checklists([tmp_path / "repo"], use_color=False) == 2

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dockfix.checklist import FAIL, NA, PASS, Checklist, checklist
 from dockfix.context import Context
-from dockfix.discover import dockerfiles_under
+from dockfix.discover import DiscoveryError, dockerfiles_under
 from dockfix.fileio import InputError, read_source
 from dockfix.formats import say, show_name, show_text
 from dockfix.syntax import ParseError, parse
@@ -26,7 +26,12 @@ _STYLE = {PASS: "green", FAIL: "bold red", NA: "dim"}
 
 def run_checklists(paths: list[Path], use_color: bool) -> int:
     code = EXIT_CLEAN
-    for path in _files(paths):
+    errors: list[DiscoveryError] = []
+    files = _files(paths, errors)
+    for err in errors:  # a part of a folder that could not be searched: said, and the rest still runs
+        say(f"{show_name(err.path.as_posix())}: error: {show_text(err.message)}", sys.stderr)
+        code = EXIT_ERROR
+    for path in files:
         shown = show_name(path.as_posix())
         try:
             source = read_source(path)
@@ -44,10 +49,16 @@ def run_checklists(paths: list[Path], use_color: bool) -> int:
     return code
 
 
-def _files(paths: list[Path]) -> list[Path]:
+def _files(paths: list[Path], errors: list[DiscoveryError]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
-        out.extend(dockerfiles_under(path) if path.is_dir() else [path])
+        if path.is_dir():
+            try:
+                out.extend(dockerfiles_under(path, errors=errors))
+            except DiscoveryError as err:  # the search's budget ran out: the whole folder fails
+                errors.append(err)
+        else:
+            out.append(path)
     return out
 
 

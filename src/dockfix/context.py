@@ -88,7 +88,7 @@ class Context:
         path = self.root / rel
         try:
             resolved = path.resolve()
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python 3.11)
             return None
         if resolved != self.root and self.root not in resolved.parents:
             return None
