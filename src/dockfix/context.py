@@ -32,6 +32,7 @@ class Context:
         self.overlay: dict[str, str] = {}
         self.unreadable: dict[str, str] = {}  # rel -> why a file that exists could not be read exactly
         self.raw: dict[str, bytes] = {}  # rel -> the exact bytes read from disk
+        self._indexed: tuple[list[str], frozenset[str], frozenset[str]] | None = None
 
     @classmethod
     def for_dockerfile(cls, path: Path) -> Context:
@@ -57,13 +58,27 @@ class Context:
         rel = _norm(rel)
         if rel in self.overlay or self._files.get(rel) is not None:
             return True
-        return rel in self.listing() or self.is_dir(rel)
+        return rel in self._index()[0] or self.is_dir(rel)
 
     def is_dir(self, rel: str) -> bool:
         rel = _norm(rel).rstrip("/")
         if rel in ("", "."):
             return True
-        return any(p.startswith(rel + "/") for p in self.listing())
+        return rel in self._index()[1]
+
+    def _index(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The listing as a set, and every folder above a listed path: constant-time questions
+        (a scan of the listing per question was quadratic over many COPY sources)."""
+        listing = self.listing()
+        if self._indexed is None or self._indexed[0] is not listing:
+            folders = {p.rstrip("/").rsplit("/", 1)[0] for p in listing if "/" in p.rstrip("/")}
+            for folder in list(folders):
+                while "/" in folder:
+                    folder = folder.rsplit("/", 1)[0]
+                    folders.add(folder)
+            folders |= {p.rstrip("/") for p in listing if p.endswith("/")}  # a folder not walked
+            self._indexed = (listing, frozenset(listing), frozenset(folders))
+        return self._indexed[1], self._indexed[2]
 
     def glob(self, pattern: str) -> list[str]:
         """Files matching a glob, relative to the root ("*" does not cross "/")."""
