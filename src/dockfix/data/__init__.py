@@ -1,0 +1,1 @@
+"""Generated tables of facts dockfix relies on (each names the tool that regenerates it)."""
