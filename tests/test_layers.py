@@ -17,7 +17,7 @@ LAYERS = {
               "dockfix.facts", "dockfix.config", "dockfix.discover"],
     "engine": ["dockfix.engine"],
     "analyses": ["dockfix.transforms._installs", "dockfix.transforms._reads", "dockfix.split.classify",
-                 "dockfix.split.dependencies", "dockfix.split.equivalence"],
+                 "dockfix.split.dependencies", "dockfix.split.equivalence", "dockfix.split.programs"],
     "transforms": ["dockfix.transforms"],
     "app": ["dockfix.runner", "dockfix.batch", "dockfix.formats", "dockfix.checklist", "dockfix.checklist_report",
             "dockfix.cli", "dockfix.all_repos", "dockfix.__main__", "dockfix"],

@@ -95,14 +95,6 @@ PYPI_SYSTEM_LIBRARY = {
     "python-snappy": "libsnappy1v5",
 }
 
-# Commands the full python image has (buildpack-deps) and the slim one lacks.
-FULL_ONLY_TOOLS = frozenset({
-    "curl", "wget", "git", "gcc", "g++", "cc", "make", "ssh", "scp", "hg", "svn", "bzr", "unzip",
-    "patch", "convert", "identify", "xz", "bzip2", "file", "ps", "netstat", "sqlite3", "gpg",
-    "dirmngr", "zip",
-})
-
-
 def runtime_package(package: str, distribution: str | None) -> str | None:
     """The runtime library a -dev package stands for on `distribution` ("bookworm", "trixie",
     or None when the tag does not say, e.g. python:3.12, which moves with Debian releases):

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
 from dockfix.context import Context
+from dockfix.data import slim_programs
 from dockfix.edits import Edit, apply_edits, remove_word, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
-from dockfix.split import classify, debian_runtime, dependencies, equivalence, images
+from dockfix.split import classify, debian_runtime, dependencies, equivalence, images, programs
 from dockfix.split.classify import Classifier, Step, resolve
 from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
 from dockfix.views import Copy, Run, global_args, key_values, stages
@@ -258,7 +259,6 @@ def _runtime_words(plan: Plan) -> list[tuple[Step, list[str]]]:
     return out
 
 
-_SCRIPT_TOOL = re.compile(r"(?m)(?:^|[;&|]\s*|\$\(\s*)\s*(curl|wget|git|ssh|scp|gcc|make)\s")
 # The system interpreter's files: its programs and console scripts (the official images keep
 # only Python's in /usr/local/bin) and its site-packages. After a system install moves to the
 # venv, such a path still names a file, but no longer the one the installs wrote.
@@ -313,14 +313,7 @@ def _check_tools(plan: Plan, context: Context) -> None:
     if not plan.runtime.changed:
         return
     installed = _runtime_packages(plan)
-    for step, words in used:
-        for word in words:
-            if word in debian_runtime.FULL_ONLY_TOOLS and word not in installed:
-                raise Skip(f"line {step.instr.line}: `{word}` comes with {_image(plan)} but not with {plan.runtime.image}")
-    for path in _scripts(context):
-        found = _SCRIPT_TOOL.search(context.read(path) or "")
-        if found and found[1] not in installed:
-            raise Skip(f"{path} runs `{found[1]}`, which comes with {_image(plan)} but not with {plan.runtime.image}")
+    _check_programs(plan, context, installed)
     known = dependencies.installed(plan.steps, target, context)
     if isinstance(known, str):
         raise Skip(f"the installed dependencies are not known ({known}), so neither are the system libraries "
@@ -329,6 +322,40 @@ def _check_tools(plan: Plan, context: Context) -> None:
         provided = library in installed or any(debian_runtime.DEV_TO_RUNTIME.get(p) == library for p in installed)
         if dependencies.normalize(package) in known.names and not provided:
             raise Skip(f"{package} links against {library}, which {_image(plan)} has and {plan.runtime.image} lacks")
+
+
+def _check_programs(plan: Plan, context: Context, installed: set[str]) -> None:
+    """Every program the runtime stage runs is on the slim image, or installed there by an apt
+    line the runtime keeps, or the split is refused: knowledge from dockfix's table of the
+    programs in the official images (data/slim_programs.json, made by building them)."""
+    runs = [(step, plan.steps[:i]) for i, step in enumerate(plan.steps) if _runs_in_runtime(plan, i)]
+    uses = programs.executed(runs, context)
+    if isinstance(uses, str):
+        raise Skip(f"what the runtime runs is not known ({uses}), so neither is whether {plan.runtime.image} has it")
+    version = plan.runtime.version
+    suites = [plan.runtime.distribution] if plan.runtime.distribution else list(slim_programs.suites())
+    for use in uses:
+        for suite in suites:
+            slim = slim_programs.slim_has(use.program, suite, version)
+            full = slim_programs.full_has(use.program, suite, version)
+            if slim is True or full is False:
+                continue  # on the slim image, or not on the full one either: the split changes nothing
+            package = slim_programs.full_only_package(use.program, suite, version)
+            if package is not None and package in installed:
+                continue
+            where = f"line {use.line}" + (f" ({use.via})" if use.via else "")
+            if slim is None:
+                raise Skip(f"{where}: whether {plan.runtime.image} has `{use.program}` is not known (dockfix's "
+                           f"table of the images' programs covers {', '.join(slim_programs.suites())})")
+            raise Skip(f"{where}: `{use.program}` comes with {_image(plan)} but not with {plan.runtime.image}"
+                       + (f" (Debian package {package})" if package else ""))
+
+
+def _runs_in_runtime(plan: Plan, index: int) -> bool:
+    step = plan.steps[index]
+    if step.instr.name == "RUN":
+        return step.kind == "other" and not (index >= plan.first and step.kind == "install")
+    return step.instr.name in ("CMD", "ENTRYPOINT", "HEALTHCHECK")
 
 
 def _runtime_packages(plan: Plan) -> set[str]:

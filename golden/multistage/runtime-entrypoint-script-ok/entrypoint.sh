@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+python -c "import app"
+exec "$@"

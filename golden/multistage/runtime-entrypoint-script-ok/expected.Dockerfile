@@ -1,0 +1,14 @@
+FROM python:3.12 AS builder
+WORKDIR /app
+COPY requirements.txt .
+RUN python -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+RUN pip install -r requirements.txt
+
+FROM python:3.12-slim
+WORKDIR /app
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY . .
+ENTRYPOINT ["./entrypoint.sh"]
+CMD ["gunicorn", "app:app"]
