@@ -1,9 +1,9 @@
 FROM python:3.12-alpine AS builder
 RUN apk add --no-cache libpq
 WORKDIR /app
-COPY requirements.txt .
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY requirements.txt .
 RUN apk add --no-cache --virtual .build-deps gcc musl-dev postgresql-dev \
     && pip install -r requirements.txt \
     && apk del .build-deps

@@ -1,9 +1,9 @@
 ARG PYTHON_VERSION=3.12
 FROM python:${PYTHON_VERSION} AS builder
 WORKDIR /app
-COPY requirements.txt .
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 FROM python:${PYTHON_VERSION}-slim

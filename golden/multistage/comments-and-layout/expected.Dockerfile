@@ -5,10 +5,10 @@ RUN apt-get update \
     # compilers
     && apt-get install -y --no-install-recommends gcc libffi-dev \
     && rm -rf /var/lib/apt/lists/*
-# Install the dependencies.
-COPY requirements.txt ./
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+# Install the dependencies.
+COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
 FROM python:3.12-slim-bookworm  AS app

@@ -1,9 +1,9 @@
 FROM python:3.13-slim-trixie AS builder
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libssl-dev libxml2-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /srv
-COPY requirements.txt .
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 FROM python:3.13-slim-trixie

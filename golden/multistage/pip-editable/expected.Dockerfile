@@ -1,9 +1,9 @@
 FROM python:3.11 AS builder
 ENV PYTHONUNBUFFERED=1
 WORKDIR /code
-COPY requirements.txt .
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY requirements.txt .
 RUN python -m pip install -r requirements.txt
 COPY . .
 RUN python -m pip install -e .

@@ -1,8 +1,8 @@
 FROM python:3.12-bookworm AS builder
 WORKDIR /src
-COPY . .
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY . .
 RUN pip install --no-cache-dir .
 
 FROM python:3.12-slim-bookworm

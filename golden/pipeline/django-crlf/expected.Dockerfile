@@ -2,9 +2,9 @@ FROM python:3.12 AS builder
 ENV PYTHONUNBUFFERED 1
 RUN mkdir /code
 WORKDIR /code
-COPY requirements.txt /code/
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY requirements.txt /code/
 RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
 
 FROM python:3.12-slim

@@ -2,9 +2,9 @@ FROM python:3.11 AS builder
 ENV POETRY_VERSION=1.8.3
 RUN --mount=type=cache,target=/root/.cache/pip pip install "poetry==$POETRY_VERSION"
 WORKDIR /srv
-COPY pyproject.toml poetry.lock ./
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY pyproject.toml poetry.lock ./
 RUN --mount=type=cache,target=/root/.cache/pypoetry poetry config virtualenvs.create false \
     && poetry install --no-interaction --no-ansi --no-root
 COPY . .

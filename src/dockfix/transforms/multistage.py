@@ -175,8 +175,19 @@ def _venv_position(plan: Plan) -> int:
         if all(c.tool == "pip" and c.target == "system" and set(_names(c.packages)) <= _TOOLING
                and not set(_names(c.packages)) & used for c in commands):
             continue
-        return index
-    return plan.first
+        return _before_manifests(plan, index)
+    return _before_manifests(plan, plan.first)
+
+
+def _before_manifests(plan: Plan, index: int) -> int:
+    """Move the venv's creation above the COPY lines right before the install: making it reads
+    no project file, so a dependency change then re-runs only the install, not `python -m venv`."""
+    while index > 0:
+        step = plan.steps[index - 1]
+        if step.kind != "copy" or step.instr.name not in ("COPY", "ADD") or Copy(step.instr).from_:
+            break
+        index -= 1
+    return index
 
 
 def _names(packages: tuple[str, ...]) -> list[str]:
