@@ -409,10 +409,10 @@ def _writable_names(path: Path) -> list[str]:
     return [path.name, *(name.format(name=path.name) for name in _CONTEXT_FILES)]
 
 
-def _identities(path: Path) -> tuple:
+def _identities(path: Path) -> tuple[tuple[int, int, int, int] | None, ...]:
     """Which file each name in its folder is, for what processing `path` may write (None: no file)."""
     folder = os.path.dirname(path)  # strings, not Path: this runs for every file of a batch
-    found = []
+    found: list[tuple[int, int, int, int] | None] = []
     for name in _writable_names(path):
         try:
             st = os.lstat(os.path.join(folder, name))

@@ -207,7 +207,8 @@ class Copy:
 
     @property
     def from_(self) -> str | None:
-        return self.instr.flag("from").value if self.instr.flag("from") else None
+        flag = self.instr.flag("from")
+        return flag.value if flag else None
 
     @property
     def chown(self) -> str | None:

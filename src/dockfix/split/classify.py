@@ -153,7 +153,7 @@ class Classifier:
         dest = resolve(copy.destination, self.scope.env, budget=self.budget)
         folder = dest is not None and (dest.endswith("/") or dest in (".", "..") or len(copy.sources) > 1
                                        or copy.sources in (["."], ["./"]))
-        if not folder or (not dest.startswith("/") and self.scope.workdir == "?"):
+        if not folder or dest is None or (not dest.startswith("/") and self.scope.workdir == "?"):
             return None
         return absolute(dest, self.scope.workdir)
 

@@ -10,6 +10,8 @@ and VIRTUAL_ENV); anything else is a difference and the split is refused.
 
 from __future__ import annotations
 
+from typing import Any
+
 import posixpath
 from collections import ChainMap
 from dataclasses import dataclass, field
@@ -29,7 +31,7 @@ class Allowance:
 @dataclass
 class Config:
     env: list[tuple[str, str]] = field(default_factory=list)
-    settings: dict[str, object] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # values of several shapes, compared whole
 
 
 def final_config(tree: Tree) -> Config:

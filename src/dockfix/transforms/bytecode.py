@@ -48,7 +48,7 @@ def _compile_decided(tree: Tree, instr: Instruction, inst: Install) -> bool:
             or any(w in ("--compile-bytecode", "--compile", "--no-compile-bytecode", "--no-compile") for w in words))
 
 
-def _uv_compile(tree: Tree, stage_instrs: list[Instruction]) -> Iterator[Fix]:
+def _uv_compile(tree: Tree, stage_instrs: list[Instruction]) -> Iterator[Fix | Note]:
     for instr in stage_instrs:
         uv = [i for i in installs(tree, instr) if i.tool == "uv"] if instr.name == "RUN" else []
         if not uv or all(_compile_decided(tree, instr, i) for i in uv):
@@ -213,7 +213,7 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         inherits.append(up is not None and (inherits[up.index] or up.index in provided))
         if not inherits[-1]:
             fixes = list(_uv_compile(tree, stage.instructions))
-            provided.update(stage.index for _ in fixes)
+            provided.update(stage.index for f in fixes if isinstance(f, Fix))
             yield from fixes
         for instr in stage.instructions:
             if instr.name != "RUN" or Run(instr).form == "exec":

@@ -371,7 +371,7 @@ def _runs_in_runtime(plan: Plan, index: int) -> bool:
 
 def _runtime_packages(plan: Plan) -> set[str]:
     """Debian packages the runtime stage installs (build-only ones left out, -dev as their library)."""
-    out = set()
+    out: set[str] = set()
     for i, step in enumerate(plan.steps):
         if i > plan.last and step.instr.name == "RUN":
             out.update(w.value for c in step.commands for w in c.words)  # kept as written
@@ -496,8 +496,8 @@ def render(plan: Plan) -> str:
             edits.append(Edit(_block_start(instr), instr.end, _copy_lines(plan, kw, builder_name, instr)))
         elif builder_only:
             edits.append(_removal(tree, instr))
-        elif plan.apt_edits.get(index):
-            edits += plan.apt_edits[index]
+        elif kept := plan.apt_edits.get(index):
+            edits += kept
     builder.append(eol)
     edits.append(Edit(plan.from_.start, plan.from_.start, "".join(builder)))
     s, e = plan.base_word
