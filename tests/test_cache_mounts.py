@@ -118,3 +118,18 @@ def test_never_adds_a_syntax_directive(corpus):
         except ParseError:
             continue  # files dockfix cannot parse are another test's business
         assert out.count("# syntax=") == text.count("# syntax="), path.name
+
+
+def test_a_uid_from_a_build_argument_is_not_written_into_the_mount():
+    """ARG USER_UID=1000 is a default: --build-arg USER_UID=1001 would leave a mount owned by 1000."""
+    from dockfix.context import Context
+    from dockfix.engine import run_pipeline
+    from dockfix.transforms import cache_mounts
+
+    text = ("FROM python:3.12-slim\nARG USER_UID=1000\nRUN useradd -m -u $USER_UID app\nUSER app\n"
+            "RUN pip install --user flask\n")
+    outcome = run_pipeline(text, Context(files={}), [cache_mounts.TRANSFORM])
+    assert outcome.output == text
+    assert any("uid of USER app is unknown" in n.message for n in outcome.notes)
+    literal = text.replace("$USER_UID", "1000")
+    assert "uid=1000" in run_pipeline(literal, Context(files={}), [cache_mounts.TRANSFORM]).output

@@ -536,6 +536,13 @@ def _created(cmd: Command, env: Mapping[str, str], spend: Budget) -> _Made | Non
         i += 1
     name = names[0] if names else None
     uid = opts.get("-u") or opts.get("--uid")
+    # A uid or home read from a variable is only today's default: a build argument can change it
+    # (--build-arg USER_UID=1001), and a mount with it written out would then not be the user's.
+    given = dict(zip(raw[1:], raw[2:]))
+    if any("$" in given.get(flag, "") or f"{flag}=$" in " ".join(raw) for flag in ("-u", "--uid")):
+        uid = None
+    if any("$" in given.get(flag, "") or f"{flag}=$" in " ".join(raw) for flag in ("-d", "--home-dir", "--home", "-h")):
+        return name, None, uid
     if tool == "useradd":
         home = opts.get("-d") or opts.get("--home-dir")
         base = opts.get("-b") or opts.get("--base-dir") or "/home"
