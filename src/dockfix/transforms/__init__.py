@@ -9,7 +9,7 @@ finished single-stage file.
 from __future__ import annotations
 
 from dockfix.engine import Transform
-from dockfix.transforms import apt, bytecode, cache_mounts, dockerignore, lockfile_first, multistage
+from dockfix.transforms import apt, bytecode, cache_mounts, dockerignore, lockfile_first, multistage, pip_to_uv
 
 PIPELINE: tuple[Transform, ...] = (
     lockfile_first.TRANSFORM,
@@ -18,6 +18,7 @@ PIPELINE: tuple[Transform, ...] = (
     bytecode.TRANSFORM,
     dockerignore.TRANSFORM,
     multistage.TRANSFORM,
+    pip_to_uv.TRANSFORM,
 )
 
 BY_NAME = {t.name: t for t in PIPELINE}

@@ -1,0 +1,474 @@
+"""pip-to-uv: a builder stage's pip installs become `uv pip install` into a venv made by `uv venv`.
+
+A builder here is a stage that makes a virtual environment with `python -m venv <path>`
+which a later stage copies (`COPY --from=<stage> <path> ...`), where every pip install
+of the stage goes into that environment. The venv creation becomes uv's binaries copied
+from its pinned image and `uv venv`; each `pip install` becomes `uv pip install` with a
+uv cache mount. Only what dockfix knows uv reads the same way is translated; anything
+else (an unknown option, --user, a pip setting, a requirements file it cannot read, a
+later `pip` command, which a uv venv does not have) leaves the stage alone with a note.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from dockfix.context import Context
+from dockfix.edits import Edit, remove_instruction, replace_instruction, replace_logical
+from dockfix.engine import Fix, Note, Transform
+from dockfix.facts import not_python_reason
+from dockfix.shell import Word
+from dockfix.split import dependencies
+from dockfix.split.classify import Classifier, InstallCommand, Step, absolute
+from dockfix.syntax import Instruction, Tree
+from dockfix.transforms._installs import (
+    Install,
+    add_flag,
+    command_env,
+    installs,
+    keyword_case,
+    parent,
+    remove_word,
+    user_before,
+)
+from dockfix.views import Copy, Run, Stage, key_values, stages
+
+NAME = "pip-to-uv"
+UV_VERSION = "0.13.7"  # the version uv's Docker guide shows (docs.astral.sh/uv/guides/integration/docker)
+UV_IMAGE = f"ghcr.io/astral-sh/uv:{UV_VERSION}"
+UV_CACHE = "/root/.cache/uv"
+
+_OFFICIAL_PYTHON = re.compile(r"^(docker\.io/)?(library/)?python:[^$]+$")
+_PYTHON_PROG = re.compile(r"^python(3(\.\d+)?)?$")
+
+# pip options uv's pip interface reads the same way (uv pip install --help).
+_KEEP_FLAG = {"--no-deps", "--upgrade", "-U", "--require-hashes", "--no-build-isolation", "--force-reinstall",
+              "--no-index", "-q", "--quiet", "-v", "--verbose"}
+_KEEP_VALUE = {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
+               "--extra-index-url", "-f", "--find-links", "--only-binary", "--no-binary"}
+_RENAME_FLAG = {"--pre": "--prerelease=allow"}
+_RENAME_VALUE = {"--trusted-host": "--allow-insecure-host"}
+# pip's own output and cache settings: nothing uv needs (the cache is a mount).
+_DROP_FLAG = {"--no-cache-dir", "--disable-pip-version-check", "--no-warn-script-location", "--no-input",
+              "--no-compile", "--compile"}
+_DROP_VALUE = {"--root-user-action", "--progress-bar"}
+_EXTRA_INDEX = ("--extra-index-url",)
+
+# pip settings from the environment: cosmetic ones uv can ignore, the index ones it has its own names for.
+_PIP_ENV_HARMLESS = {"PIP_NO_CACHE_DIR", "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_ROOT_USER_ACTION",
+                     "PIP_NO_WARN_SCRIPT_LOCATION", "PIP_PROGRESS_BAR", "PIP_NO_INPUT", "PIP_DEFAULT_TIMEOUT"}
+_PIP_ENV_UV = {"PIP_INDEX_URL": "UV_INDEX_URL", "PIP_EXTRA_INDEX_URL": "UV_EXTRA_INDEX_URL"}
+
+# Lines of a requirements file uv reads as pip does.
+_REQ_OPTIONS = {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
+                "--extra-index-url", "-f", "--find-links", "--no-index", "--only-binary", "--no-binary",
+                "--trusted-host"}
+
+# What a uv venv lacks that a `python -m venv` one has: pip (and setuptools before Python 3.12).
+_USES_PIP = re.compile(r"(^|[\s/;&|(`\"'])pip[0-9.]*($|[\s;&|)`\"'])|-m\s+pip\b|ensurepip|easy_install"
+                       r"|pkg_resources|\bsetuptools\b")
+_IMPORTS_PIP = re.compile(r"^\s*(import|from)\s+(pkg_resources|setuptools|pip)\b", re.M)
+
+
+class Refuse(Exception):
+    """Why the stage keeps pip."""
+
+
+@dataclass
+class Plan:
+    edits: list[Edit] = field(default_factory=list)
+    compile: list[bool] = field(default_factory=list)  # per install: pip compiled bytecode
+    extra_index: bool = False  # an extra index anywhere: uv must pick the best match across indexes, as pip does
+    env_renames: list[Edit] = field(default_factory=list)
+    renamed: set[str] = field(default_factory=set)
+    converted: int = 0
+
+
+def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
+    if not_python_reason(tree, context):
+        return
+    every = stages(tree)
+    for stage in every:
+        found = _builder(tree, stage, every)
+        if found is None:
+            continue
+        venv, venv_instr, users = found
+        try:
+            edits = _plan(tree, context, stage, venv, venv_instr, users)
+        except (Refuse, dependencies.Unknown) as why:
+            yield Note(NAME, f"pip not replaced by uv in the builder: {why}", venv_instr.line)
+            continue
+        yield Fix(NAME, f"the builder makes {venv} with uv venv and installs with uv pip install (pinned uv "
+                  f"{UV_VERSION}, cache on a mount)", venv_instr.line, tuple(edits), safe=False)
+
+
+def _venv_command(step: Step) -> InstallCommand | None:
+    for command in step.installs:
+        argv = command.command.argv
+        if command.tool == "venv" and argv and _PYTHON_PROG.match(argv[0]) and argv[1:3] == ["-m", "venv"]:
+            return command
+    return None
+
+
+def _builder(tree: Tree, stage: Stage, every: list[Stage]) -> tuple[str, Instruction, list[Stage]] | None:
+    """(venv path, the RUN that makes it, the stages that copy it) when a later stage copies
+    a venv this stage makes with `python -m venv`."""
+    classifier = Classifier()
+    made: dict[str, Instruction] = {}
+    for instr in stage.instructions:
+        step = classifier.step(instr)
+        command = _venv_command(step)
+        if command is not None and command.target not in ("?", ""):
+            made[command.target] = instr
+    if not made:
+        return None
+    names = {str(stage.index)} | ({stage.name.lower()} if stage.name else set())
+    for path, instr in made.items():
+        users = []
+        for later in every[stage.index + 1 :]:
+            for other in later.instructions:
+                if other.name != "COPY":
+                    continue
+                copy = Copy(other)
+                if (copy.from_ or "").lower() in names and any(
+                        posixpath.normpath("/" + s.strip("/")) == path for s in copy.sources):
+                    users.append(later)
+        if users:
+            return path, instr, users
+    return None
+
+
+def _plan(tree: Tree, context: Context, stage: Stage, venv: str, venv_instr: Instruction,
+          users: list[Stage]) -> list[Edit]:
+    every = stages(tree)
+    if parent(tree, stage) is not None:
+        raise Refuse("the stage is built FROM another stage, whose interpreter dockfix does not know")
+    if not _OFFICIAL_PYTHON.match(stage.base):
+        raise Refuse(f"the base {stage.base} is not an official python image: where its interpreter is "
+                     "is not known")
+    for other in every:
+        if parent(tree, other) is stage:
+            raise Refuse(f"stage {other.index} is built FROM this stage and would lose pip")
+    classifier = Classifier()
+    steps = [classifier.step(i) for i in stage.instructions]
+    at = stage.instructions.index(venv_instr)
+    venv_step = steps[at]
+    venv_cmd = _venv_command(venv_step)
+    assert venv_cmd is not None
+    if len(venv_step.commands) != 1 or Run(venv_instr).form != "shell" or venv_instr.flags:
+        raise Refuse(f"line {venv_instr.line}: the RUN that makes the venv does more than `python -m venv`")
+    venv_argv = venv_cmd.command.argv
+    if any(a.startswith("-") for a in venv_argv[3:]) or venv_cmd.command.assignments:
+        raise Refuse(f"line {venv_instr.line}: `python -m venv` with options")
+    if any(k == "PATH" for s in steps[:at] if s.instr.name == "ENV" for k, _ in key_values(s.instr)):
+        raise Refuse("ENV PATH is set before the venv is made: which python makes it is not known")
+    text = _texts(stage.instructions)
+    for marker in ("pip.conf", "PIP_CONFIG_FILE", "pip config"):
+        if marker in text:
+            raise Refuse(f"a pip configuration ({marker}) is in play; uv does not read it")
+    if any(m in text for m in ("UV_CACHE_DIR", "XDG_CACHE_HOME", "UV_NO_CACHE")):
+        raise Refuse("the stage sets where caches go (UV_CACHE_DIR, XDG_CACHE_HOME or UV_NO_CACHE)")
+    _check_later_pip(tree, context, stage, steps, at, users, every)
+    for instr in stage.instructions:  # a setting with no value (a build argument) is not in any env
+        for key, _ in key_values(instr) if instr.name in ("ARG", "ENV") else ():
+            if key.startswith("PIP_") and key not in _PIP_ENV_HARMLESS:
+                if instr.name == "ARG" or key not in _PIP_ENV_UV:
+                    raise Refuse(f"line {instr.line}: {key} is set for the stage; uv does not read it"
+                                 + (" (renaming a build argument would change how the image is built)"
+                                    if instr.name == "ARG" else ""))
+
+    plan = Plan()
+    for index, step in enumerate(steps):
+        if not step.installs or index == at:
+            continue
+        tools = {c.tool for c in step.installs}
+        if tools <= {"glue"}:
+            raise Refuse(f"line {step.instr.line}: runs pip or uv outside an install")
+        if step.kind != "install":
+            raise Refuse(f"line {step.instr.line}: {step.reason or 'the RUN does more than install'}")
+        for command in step.installs:
+            if command.tool != "pip":
+                raise Refuse(f"line {step.instr.line}: the stage also installs with {command.tool}")
+            if command.problem:
+                raise Refuse(f"line {step.instr.line}: {command.problem}")
+            if command.target != venv:
+                raise Refuse(f"line {step.instr.line}: a pip install into {command.target}, not {venv}")
+        if index < at:
+            raise Refuse(f"line {step.instr.line}: a pip install before the venv is made")
+        _convert_run(tree, context, stage, steps, index, venv, plan)
+    if not plan.converted:
+        raise Refuse("no pip install to convert")
+    plan.edits += _venv_lines(tree, venv_instr, venv_argv, venv, plan)
+    return plan.edits + plan.env_renames
+
+
+def _texts(instrs: list[Instruction]) -> str:
+    return "\n".join(i.logical + "".join(h.body for h in i.heredocs) for i in instrs)
+
+
+def _check_later_pip(tree: Tree, context: Context, stage: Stage, steps: list[Step], at: int,
+                     users: list[Stage], every: list[Stage]) -> None:
+    """pip (and setuptools, pkg_resources) used after the venv is made: a uv venv has none."""
+    for step in steps[at + 1 :]:
+        if step.installs and all(c.tool == "pip" for c in step.installs) and step.kind == "install":
+            continue
+        if step.instr.name in ("RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK") and _USES_PIP.search(_texts([step.instr])):
+            raise Refuse(f"line {step.instr.line}: runs pip or uses setuptools, which a uv venv does not have")
+    runtime = {s.index for s in users}
+    for other in every:  # stages built on a stage that copies the venv get it too
+        up = parent(tree, other)
+        if up is not None and up.index in runtime:
+            runtime.add(other.index)
+    for other in every:
+        if other.index not in runtime:
+            continue
+        for instr in other.instructions:
+            if instr.name in ("RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK") and _USES_PIP.search(_texts([instr])):
+                raise Refuse(f"line {instr.line}: runs pip or uses setuptools, which a uv venv does not have")
+    for path in context.listing():
+        name = path.rsplit("/", 1)[-1]
+        if path.endswith(".py"):
+            found = _IMPORTS_PIP.search(context.read(path) or "")
+            if found:
+                raise Refuse(f"{path} imports {found.group(2)}, which a uv venv does not have")
+        elif path.endswith((".sh", ".bash")) or name in ("entrypoint", "start", "docker-entrypoint"):
+            if _USES_PIP.search(context.read(path) or ""):
+                raise Refuse(f"{path} runs pip, which a uv venv does not have")
+
+
+@dataclass
+class _Option:
+    words: list[Word]  # the option and its value word, if separate
+    name: str
+    value: str | None
+
+
+def _options(words: list[Word]) -> Iterator[_Option | Word]:
+    """The words after `install`: options (with their values) and operands."""
+    i = 0
+    while i < len(words):
+        word = words[i]
+        value = word.value
+        if not value.startswith("-") or value == "-":
+            yield word
+            i += 1
+            continue
+        name, eq, attached = value.partition("=") if value.startswith("--") else (value, "", "")
+        takes = name in _KEEP_VALUE | set(_RENAME_VALUE) | _DROP_VALUE
+        if takes and not eq:
+            if i + 1 >= len(words):
+                raise Refuse(f"`{value}` without its value")
+            yield _Option([word, words[i + 1]], name, words[i + 1].value)
+            i += 2
+            continue
+        yield _Option([word], name, attached if eq else None)
+        i += 1
+
+
+def _find_install(tree: Tree, instr: Instruction, command: InstallCommand) -> Install:
+    for inst in installs(tree, instr):
+        if inst.part.doc is None and inst.command.start == command.command.start:
+            return inst
+    raise Refuse(f"line {instr.line}: the install is not in the RUN's own line (a heredoc)")
+
+
+def _convert_run(tree: Tree, context: Context, stage: Stage, steps: list[Step], index: int, venv: str,
+                 plan: Plan) -> None:
+    step = steps[index]
+    instr = step.instr
+    if Run(instr).form != "shell":
+        raise Refuse(f"line {instr.line}: a pip install in an exec-form or heredoc RUN")
+    user = user_before(tree, instr)
+    if user.uid != "0":
+        raise Refuse(f"line {instr.line}: installs as USER {user.name}; the uv cache mount is set up for root only")
+    pip_commands = [c for c in step.installs if c.tool == "pip"]
+    upgrades = [c for c in pip_commands if [p.split("=")[0].split("<")[0].split(">")[0].lower()
+                                            for p in c.packages] == ["pip"]]
+    if upgrades:
+        if len(step.commands) == 1:  # `RUN pip install --upgrade pip` alone: a uv venv has no pip to upgrade
+            plan.edits.append(remove_instruction(tree, instr))
+            return
+        raise Refuse(f"line {instr.line}: upgrades pip in a RUN that does more (a uv venv has no pip)")
+    for command in pip_commands:
+        if any(p.split("[")[0].split("=")[0].lower() == "pip" for p in command.packages):
+            raise Refuse(f"line {instr.line}: installs pip itself with other packages")
+        inst = _find_install(tree, instr, command)
+        _convert_command(tree, context, stage, steps, index, venv, inst, plan)
+    _mount(tree, instr, plan)
+    plan.converted += 1
+
+
+def _convert_command(tree: Tree, context: Context, stage: Stage, steps: list[Step], index: int, venv: str,
+                     inst: Install, plan: Plan) -> None:
+    instr = steps[index].instr
+    env = command_env(tree, instr, inst)
+    if any(k.startswith("PIP_") for k in inst.command.assignments):
+        raise Refuse(f"line {instr.line}: a PIP_* setting on the command")
+    _pip_env(tree, stage, instr, env, plan)
+    words = inst.words()
+    verb = next(i for i, w in enumerate(words) if w.value == "install")
+    start, _ = inst.part.span(instr, words[0])
+    _, end = inst.part.span(instr, words[verb])
+    if "\n" in tree.source[start:end]:
+        raise Refuse(f"line {instr.line}: the pip command is split across lines")
+    explicit = "/" in words[0].value
+    head = "uv pip install" + (f" --python {venv}" if explicit and env.get("VIRTUAL_ENV") != venv else "")
+    if not explicit and env.get("VIRTUAL_ENV") != venv:
+        raise Refuse(f"line {instr.line}: VIRTUAL_ENV is not {venv} at the install: uv would not find the venv")
+    plan.edits.append(Edit(start, end, head))
+    compiles = True
+    for item in _options(words[verb + 1 :]):
+        if isinstance(item, Word):
+            continue  # a requirement, `.`, a path or a URL: uv reads them as pip does
+        name = item.name
+        if name in ("--no-compile",):
+            compiles = False
+        if name in _KEEP_FLAG and item.value is None:
+            continue
+        if name in _KEEP_VALUE:
+            if name in _EXTRA_INDEX:
+                plan.extra_index = True
+            if name in ("-r", "--requirement", "-c", "--constraint"):
+                _requirements(context, steps, index, item.value or "", plan)
+            continue
+        if name in _RENAME_FLAG and item.value is None:
+            plan.edits.append(_replace(tree, instr, inst, item.words[0], _RENAME_FLAG[name]))
+            continue
+        if name in _RENAME_VALUE:
+            new = _RENAME_VALUE[name]
+            word = item.words[0]
+            plan.edits.append(_replace(tree, instr, inst, word, new if len(item.words) == 2 else f"{new}={item.value}"))
+            continue
+        if (name in _DROP_FLAG and item.value is None) or name in _DROP_VALUE:
+            for word in item.words:
+                edit = remove_word(tree, instr, inst.part, word)
+                if edit is None:
+                    raise Refuse(f"line {instr.line}: cannot remove {word.value} cleanly from this layout")
+                plan.edits.append(edit)
+            continue
+        raise Refuse(f"line {instr.line}: pip option {name} has no known uv equivalent")
+    plan.compile.append(compiles)
+
+
+def _replace(tree: Tree, instr: Instruction, inst: Install, word: Word, text: str) -> Edit:
+    start, end = inst.part.span(instr, word)
+    return Edit(start, end, text)
+
+
+def _pip_env(tree: Tree, stage: Stage, instr: Instruction, env: Mapping[str, str], plan: Plan) -> None:
+    keys = [k for k in env if k.startswith("PIP_")]
+    for key in keys:
+        if key in _PIP_ENV_HARMLESS:
+            continue
+        if key not in _PIP_ENV_UV:
+            raise Refuse(f"{key} is set for the install; uv does not read it")
+        if key == "PIP_EXTRA_INDEX_URL":
+            plan.extra_index = True
+        if key not in plan.renamed:
+            plan.renamed.add(key)
+            plan.env_renames += _rename_env(tree, stage, key)
+
+
+def _rename_env(tree: Tree, stage: Stage, key: str) -> list[Edit]:
+    """ENV PIP_INDEX_URL=... -> ENV UV_INDEX_URL=... in the builder (a build ARG keeps its name: refused)."""
+    found = []
+    for instr in stage.instructions:
+        if instr.name == "ARG" and any(k == key for k, _ in key_values(instr)):
+            raise Refuse(f"{key} is a build argument: uv reads {_PIP_ENV_UV[key]}, and renaming the "
+                         "argument would change how the image is built")
+        if instr.name == "ENV" and any(k == key for k, _ in key_values(instr)):
+            found.append(instr)
+    mentions = sum(i.logical.count(key) for i in tree.instructions)
+    if len(found) != 1 or mentions != 1 or parent(tree, stage) is not None:
+        raise Refuse(f"{key} is set or read in more than one place (or inherited): uv reads {_PIP_ENV_UV[key]}")
+    instr = found[0]
+    pos = instr.logical.find(key, instr.args_start)
+    if instr.logical[pos + len(key): pos + len(key) + 1] not in ("=", " "):
+        raise Refuse(f"line {instr.line}: {key} is written in a way dockfix cannot rename")
+    edits = [replace_logical(instr, pos, pos + len(key), _PIP_ENV_UV[key])]
+    return [e for e in edits if tree.source[e.start:e.end] == key] or _fail(instr, key)
+
+
+def _fail(instr: Instruction, key: str) -> list[Edit]:
+    raise Refuse(f"line {instr.line}: {key} is written in a way dockfix cannot rename")
+
+
+def _requirements(context: Context, steps: list[Step], index: int, path: str, plan: Plan) -> None:
+    step = steps[index]
+    if "$" in path:
+        raise Refuse(f"requirements file `{path}` is a variable")
+    if step.workdir == "?" and not path.startswith("/"):
+        raise Refuse(f"the working folder of `-r {path}` is not known")
+    image_path = absolute(path, step.workdir)
+    source = dependencies.context_source(image_path, steps[:index], context)
+    assert source is not None
+    _read_requirements(context, source, plan, set())
+
+
+def _read_requirements(context: Context, source: str, plan: Plan, seen: set[str]) -> None:
+    if source in seen:
+        return
+    seen.add(source)
+    text = context.read(source)
+    if text is None:
+        why = context.why_unreadable(source)
+        raise Refuse(f"{source} cannot be read ({why})" if why else f"{source} is not in the build context")
+    folder = posixpath.dirname(source)
+    for line in re.sub(r"\\\r?\n", " ", text).splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", line).strip()
+        if not line:
+            continue
+        if line.startswith("-"):
+            option, _, value = re.sub(r"\s+", " ", line.replace("=", " ", 1)).partition(" ")
+            if option not in _REQ_OPTIONS:
+                raise Refuse(f"{source}: `{option}` is a pip option uv does not read the same way")
+            if option in _EXTRA_INDEX:
+                plan.extra_index = True
+            if option in ("-r", "--requirement", "-c", "--constraint"):
+                included = posixpath.normpath(posixpath.join(folder, value.strip()))
+                if included.startswith("../") or "$" in included:
+                    raise Refuse(f"{source} includes {value.strip()}, which dockfix cannot read")
+                _read_requirements(context, included, plan, seen)
+            continue
+        for option in re.findall(r"\s(--?[\w-]+)", " " + line):
+            if option != "--hash":
+                raise Refuse(f"{source}: `{option}` on a requirement line is pip-only")
+
+
+def _mount(tree: Tree, instr: Instruction, plan: Plan) -> None:
+    """The RUN gets uv's cache on a mount; a pip cache mount becomes it."""
+    for flag in instr.flags:
+        if flag.name != "mount" or flag.value is None:
+            continue
+        options = dict(p.partition("=")[::2] for p in flag.value.split(","))
+        target = (options.get("target") or options.get("dst") or options.get("destination") or "").rstrip("/")
+        if options.get("type") == "cache" and target == UV_CACHE:
+            return
+        if options.get("type") == "cache" and target == "/root/.cache/pip":
+            rest = [p for p in flag.value.split(",") if not p.startswith(("type=", "target=", "dst=", "destination="))]
+            value = ",".join([f"type=cache,target={UV_CACHE}", *rest])
+            plan.edits.append(replace_logical(instr, flag.start, flag.end, f"--mount={value}"))
+            return
+    plan.edits.append(add_flag(tree, instr, f"--mount=type=cache,target={UV_CACHE}"))
+
+
+def _venv_lines(tree: Tree, instr: Instruction, argv: list[str], venv: str, plan: Plan) -> list[Edit]:
+    kw = lambda k: keyword_case(tree, k)  # noqa: E731
+    env = ["UV_LINK_MODE=copy"]
+    if plan.compile and all(plan.compile):
+        env.append("UV_COMPILE_BYTECODE=1")  # pip compiles by default; uv only when asked
+    elif any(plan.compile):
+        raise Refuse("some pip installs compile bytecode and some do not (--no-compile)")
+    if plan.extra_index:
+        env.append("UV_INDEX_STRATEGY=unsafe-best-match")  # pip picks the best version across all indexes
+    eol = tree.eol
+    lines = [f"{kw('COPY')} --from={UV_IMAGE} /uv /uvx /bin/",
+             f"{kw('ENV')} {' '.join(env)}",
+             f"{kw('RUN')} uv venv --python /usr/local/bin/{argv[0]} {venv}"]
+    return [replace_instruction(instr, eol.join(lines))]
+
+
+TRANSFORM = Transform(NAME, "a builder's pip installs become uv pip install into a uv venv (unsafe)", find)
