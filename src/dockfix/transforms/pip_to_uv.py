@@ -45,7 +45,7 @@ _OFFICIAL_PYTHON = re.compile(r"^(docker\.io/)?(library/)?python:[^$]+$")
 _PYTHON_PROG = re.compile(r"^python(3(\.\d+)?)?$")
 
 # pip options uv's pip interface reads the same way (uv pip install --help).
-_KEEP_FLAG = {"--no-deps", "--upgrade", "-U", "--require-hashes", "--no-build-isolation", "--force-reinstall",
+_KEEP_FLAG = {"--no-deps", "--upgrade", "-U", "--require-hashes", "--force-reinstall",
               "--no-index", "-q", "--quiet", "-v", "--verbose"}
 _KEEP_VALUE = {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
                "--extra-index-url", "-f", "--find-links", "--only-binary", "--no-binary"}
@@ -213,8 +213,8 @@ def _check_later_pip(tree: Tree, context: Context, stage: Stage, steps: list[Ste
                      users: list[Stage], every: list[Stage]) -> None:
     """pip (and setuptools, pkg_resources) used after the venv is made: a uv venv has none."""
     for step in steps[at + 1 :]:
-        if step.installs and all(c.tool == "pip" for c in step.installs) and step.kind == "install":
-            continue
+        if any(c.tool == "pip" for c in step.installs):
+            continue  # an install: converted, or refused with its own reason below
         if step.instr.name in ("RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK") and _USES_PIP.search(_texts([step.instr])):
             raise Refuse(f"line {step.instr.line}: runs pip or uses setuptools, which a uv venv does not have")
     runtime = {s.index for s in users}
