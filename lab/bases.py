@@ -2,6 +2,12 @@
 
 * ``debian:bookworm-slim``: ``debootstrap --variant=minbase bookworm``, slimmed
   like the official image (no docs/man/locales, dpkg excludes them later too).
+  Like the official image it has no ca-certificates (no CA bundle: ``curl
+  https://...`` fails); the host's CA bundle waits, inert, in
+  ``/usr/local/share/ca-certificates/`` and joins the bundle only when the
+  ca-certificates package is installed (its postinst runs
+  update-ca-certificates), so "trusts PyPI through the proxy" here means what
+  "trusts PyPI" means on the official image: ca-certificates is installed.
 * ``python:3.11-slim``: Debian's python3.11 (bookworm's Python *is* 3.11) with
   pip and venv; ``/usr/local/bin/python{,3,3.11}`` link to ``/usr/bin/python3.11``
   so a venv made in one image finds the same interpreter path in the other,
@@ -165,10 +171,12 @@ def ca_bytes() -> bytes:
         return b""
 
 
+LOCAL_CA = "usr/local/share/ca-certificates/dockfix-lab-host.crt"
 DEBIAN_SLIM = Recipe(
     tags=["debian:bookworm-slim", "debian:12-slim"],
     kind="debootstrap",
-    text=f"debootstrap --variant=minbase bookworm {MIRROR}\n{SOURCES}\n{SLIMIFY}\n{APT_CONF}",
+    text=f"debootstrap --variant=minbase bookworm {MIRROR}\n{SOURCES}\n{SLIMIFY}\n{APT_CONF}\n/{LOCAL_CA}",
+    needs_ca=True,
 )
 PYTHON_SLIM = Recipe(
     tags=["python:3.11-slim", "python:3.11-slim-bookworm"],
@@ -278,6 +286,10 @@ def _debootstrap(engine: Engine, recipe: Recipe, tmp: Path) -> None:
                             shutil.rmtree(f) if f.is_dir() and not f.is_symlink() else f.unlink()
                     continue
                 shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    # The proxy's CA, inert until the ca-certificates package is installed (no bundle before).
+    local_ca = root / LOCAL_CA
+    local_ca.parent.mkdir(parents=True, exist_ok=True)
+    local_ca.write_bytes(ca_bytes())
     for f in (root / "var/cache/apt").glob("*.bin"):
         f.unlink()
     for f in (root / "var/log").rglob("*"):

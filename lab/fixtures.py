@@ -16,6 +16,17 @@ smoke.toml::
     append = { file = "requirements.txt", text = "six==1.17.0\\n" }, or
     none = "why this app has no dependency to change"
 
+    [regression]                         # optional: a rewrite an older dockfix got wrong
+    dockfix = "d6cc797"                  # the git revision whose rewrite broke this fixture
+    stage = "build"                      # where it broke: "build" or "smoke"
+    failure = "curl: (77) ..."           # a line of the build log / smoke output that shows it
+    issue = 12                           # (optional) the issue that fixed it
+
+A fixture with ``[regression]`` is proof that a rewrite is now known or
+refused: ``python -m lab.regression`` builds that revision's output and checks
+it fails as recorded, while the lab proper checks today's output passes.
+Such fixtures may go without an expert.Dockerfile.
+
 Lab-only files (smoke.toml, expert.Dockerfile, expert.dockerignore, changes/)
 are not part of any build context.
 """
@@ -53,6 +64,17 @@ class DependencyChange:
 
 
 @dataclass(frozen=True)
+class Regression:
+    dockfix: str  # a git revision of dockfix
+    stage: str  # "build" or "smoke"
+    failure: str
+    issue: int | None = None
+
+
+REGRESSION_STAGES = ("build", "smoke")
+
+
+@dataclass(frozen=True)
 class Fixture:
     name: str
     path: Path
@@ -62,6 +84,7 @@ class Fixture:
     has_expert: bool = True
     notes: str = ""
     tags: tuple[str, ...] = field(default=())
+    regression: Regression | None = None
 
     @property
     def dockerfile(self) -> Path:
@@ -159,6 +182,31 @@ def parse_smoke_toml(text: str, where: str = "smoke.toml") -> tuple[Smoke, str, 
     return smoke, touch, dep, str(data.get("notes", ""))
 
 
+def parse_regression(text: str, where: str = "smoke.toml") -> Regression | None:
+    """The optional [regression] table; raises FixtureError naming the key at fault."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise FixtureError(f"{where}: not valid TOML: {e}") from None
+    if "regression" not in data:
+        return None
+    t = _need(data, "regression", dict, where)
+    here = f"{where} [regression]"
+    rev = _need(t, "dockfix", str, here)
+    stage = _need(t, "stage", str, here)
+    failure = _need(t, "failure", str, here)
+    if not rev.strip():
+        raise FixtureError(f"{here}: `dockfix` must name a git revision")
+    if stage not in REGRESSION_STAGES:
+        raise FixtureError(f"{here}: `stage` must be one of {', '.join(REGRESSION_STAGES)}")
+    if not failure.strip():
+        raise FixtureError(f"{here}: `failure` must not be empty")
+    issue = t.get("issue")
+    if issue is not None and not isinstance(issue, int):
+        raise FixtureError(f"{here}: `issue` must be int")
+    return Regression(dockfix=rev.strip(), stage=stage, failure=failure, issue=issue)
+
+
 def load(path: Path) -> Fixture:
     path = Path(path).resolve()
     if not (path / "Dockerfile").is_file():
@@ -166,7 +214,9 @@ def load(path: Path) -> Fixture:
     st = path / "smoke.toml"
     if not st.is_file():
         raise FixtureError(f"{path}: no smoke.toml")
-    smoke, touch, dep, notes = parse_smoke_toml(st.read_text(), str(st))
+    text = st.read_text()
+    smoke, touch, dep, notes = parse_smoke_toml(text, str(st))
+    regression = parse_regression(text, str(st))
     if not (path / touch).is_file():
         raise FixtureError(f"{st} [change.code]: {touch} does not exist in the fixture")
     if dep.overlay and not (path / dep.overlay).is_dir():
@@ -174,7 +224,8 @@ def load(path: Path) -> Fixture:
     if dep.append_file and not (path / dep.append_file).is_file():
         raise FixtureError(f"{st} [change.dependency]: {dep.append_file} does not exist")
     return Fixture(name=path.name, path=path, smoke=smoke, code_touch=touch,
-                   dependency=dep, has_expert=(path / "expert.Dockerfile").is_file(), notes=notes)
+                   dependency=dep, has_expert=(path / "expert.Dockerfile").is_file(), notes=notes,
+                   regression=regression)
 
 
 def discover(paths: list[Path] | None = None) -> list[Fixture]:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from lab import bases, fixtures, measure, report
+from lab import bases, fixtures, measure, regression, report
 from lab.measure import VariantResult
 
 GOOD = """
@@ -27,8 +27,76 @@ def test_every_lab_fixture_loads_and_has_an_expert():
     fxs = fixtures.discover()
     assert len(fxs) >= 10
     for fx in fxs:
-        assert fx.has_expert, fx.name
+        # a regression fixture proves a rewrite is known or refused; no expert to compare with
+        assert fx.has_expert or fx.regression is not None, fx.name
         assert fx.dockerfile.is_file()
+
+
+def test_issue_12_classes_each_have_a_regression_fixture():
+    """Know or refuse (issue 12): a fixture per class whose rewrite by the dockfix before that
+    work failed (python -m lab.regression checks it), and which the lab builds today."""
+    regs = {fx.name: fx.regression for fx in fixtures.discover() if fx.regression is not None}
+    for name in ("recommends-ca-certificates", "psycopg2-requirements-include", "entrypoint-ps",
+                 "console-script-path"):
+        reg = regs[name]
+        assert reg.issue == 12 and reg.dockfix and reg.failure and reg.stage in fixtures.REGRESSION_STAGES
+
+
+REGRESSION = GOOD + """
+[regression]
+dockfix = "d6cc797"
+stage = "smoke"
+failure = "ps: not found"
+issue = 12
+"""
+
+
+def test_regression_table_parses_and_is_optional():
+    assert fixtures.parse_regression(GOOD) is None
+    reg = fixtures.parse_regression(REGRESSION)
+    assert reg == fixtures.Regression(dockfix="d6cc797", stage="smoke", failure="ps: not found", issue=12)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('stage = "smoke"', 'stage = "run"', "`stage` must be one of build, smoke"),
+    ('failure = "ps: not found"', 'failure = ""', "`failure` must not be empty"),
+    ('dockfix = "d6cc797"\n', "", "missing `dockfix`"),
+    ("issue = 12", 'issue = "12"', "`issue` must be int"),
+])
+def test_regression_table_errors_name_the_key(old, new, message):
+    with pytest.raises(fixtures.FixtureError, match=message.replace("`", ".")):
+        fixtures.parse_regression(REGRESSION.replace(old, new))
+
+
+def _judged(stage: str, text: str) -> regression.RegressionResult:
+    reg = fixtures.Regression(dockfix="old", stage="smoke", failure="ps: not found")
+    res = regression.RegressionResult(fixture="f", revision="old")
+    regression.judge(res, reg, stage, text)
+    return res
+
+
+def test_regression_counts_only_the_recorded_failure():
+    ok = _judged("smoke", "exit 127: ./docker-entrypoint.sh: 4: ps: not found")
+    assert ok.status == "failed as recorded" and ok.line_found
+    assert "ps: not found" in ok.evidence
+    assert _judged("build", "ps: not found").status == "failed otherwise"  # wrong stage
+    other = _judged("smoke", "exit 1: ImportError")
+    assert other.status == "failed otherwise" and not other.line_found
+    assert _judged("", "entrypoint ok").status == "passed"
+    md = regression.markdown([ok, other], {"engine": "26.1"})
+    assert "| f | old | failed as recorded | smoke | `ps: not found` |" in md
+    assert "failed otherwise" in md
+
+
+def test_regression_source_of_an_unknown_revision_is_unavailable(tmp_path):
+    with pytest.raises(regression.SourceUnavailable):
+        regression.old_source("0" * 40, tmp_path)
+
+
+def test_debian_slim_has_no_ca_bundle_but_the_proxy_ca_waits_for_ca_certificates():
+    # the CA goes where update-ca-certificates (ca-certificates' postinst) picks it up
+    assert bases.DEBIAN_SLIM.needs_ca and bases.LOCAL_CA.startswith("usr/local/share/ca-certificates/")
+    assert bases.LOCAL_CA.endswith(".crt") and bases.LOCAL_CA in bases.DEBIAN_SLIM.text
 
 
 def test_fixtures_cover_the_required_styles():
