@@ -7,6 +7,7 @@ captures output in ways a pool would not see), each with a timeout.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,7 @@ def test_summary_order_and_exit_code_of_a_batch_with_one_bad_file(org):
     assert done.returncode == 2  # a failure outranks changes
     stderr = done.stderr.splitlines()
     assert stderr == ["org/repo05/broken/Dockerfile:2: error: unterminated heredoc 'EOF'",
+                      "15 hidden fixes can be enabled with --unsafe-fixes",  # apt's --no-install-recommends
                       "40 files: 15 changed, 12 unchanged, 12 skipped (12 not a Python image), 1 failed"]
     listed = [line.split(":")[0] for line in done.stdout.splitlines()]
     assert listed == sorted(listed, key=lambda p: Path(p).parts)  # path order
@@ -100,7 +102,7 @@ def test_exit_codes_clean_changes_error(org):
 
 def test_a_single_file_prints_no_summary(org):
     done = dockfix("--check", "--select", "apt", "Dockerfile", cwd=org / "repo01")
-    assert (done.returncode, done.stderr) == (1, "")
+    assert (done.returncode, done.stderr) == (1, "1 hidden fix can be enabled with --unsafe-fixes\n")
 
 
 def test_the_same_file_named_twice_is_processed_once(org):
@@ -138,6 +140,7 @@ def test_a_progress_bar_on_a_terminal_only(org):
     finally:
         os.close(main)
     shown = b"".join(chunks).decode("utf-8", "replace")
+    shown = re.sub("\x1b\\[[0-9;]*m", "", shown)  # the colours of the report lines on a terminal
     assert done.returncode == 2
     assert "0/40" in shown  # the bar counts files
     assert "org/repo05/broken/Dockerfile:2: error: unterminated heredoc" in shown
@@ -172,5 +175,6 @@ def test_a_file_that_kills_its_worker_fails_alone(tmp_path):
     assert done.stderr.splitlines() == [
         "good/07/crash/Dockerfile: error: the worker process died on this file (killed, or out of memory); "
         "file left untouched",
+        "20 hidden fixes can be enabled with --unsafe-fixes",
         "21 files: 20 changed, 0 unchanged, 0 skipped, 1 failed"]
     assert done.stdout.count(": [apt]") == 20

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 import dockfix.runner as runner_module
 from dockfix.cli import EXIT_CHANGES, EXIT_CLEAN, EXIT_ERROR, app
-from dockfix.engine import Fix, Transform
 from dockfix.edits import Edit
+from dockfix.engine import Fix, Transform
 from dockfix.transforms import PIPELINE
 
 from .conftest import ROOT
@@ -215,13 +215,15 @@ def test_unreadable_file(work, monkeypatch):
     assert bad.read_text() == NEEDS_FIX
 
 
-def test_a_folder_without_dockerfiles(work):
+def test_a_folder_without_dockerfiles_is_a_warning(work):
     write(work / "empty" / "README.md", "hi\n")
     good = write(work / "Dockerfile", NEEDS_FIX)
     result = dockfix("--write", "--select", "apt", "empty", "Dockerfile")
-    assert result.exit_code == EXIT_ERROR
-    assert result.stderr.splitlines()[0] == "empty: error: no Dockerfile found in this folder"
+    assert result.exit_code == EXIT_CHANGES  # as ruff: nothing to do there is not an error
+    assert result.stderr.splitlines()[0] == "empty: warning: no Dockerfile found in this folder"
     assert good.read_text() == FIXED
+    alone = dockfix("--check", "empty")
+    assert (alone.exit_code, alone.stdout) == (EXIT_CLEAN, "")
 
 
 def test_read_only_file_is_refused_under_write_even_as_root(work):

@@ -25,15 +25,20 @@ _NOTE = {"type": "object", "required": ["transform", "message", "line"], "additi
 # The schema the README documents (version 1).
 JSON_SCHEMA = {
     "type": "object",
-    "required": ["tool", "version", "schema_version", "mode", "files", "summary"],
+    "required": ["tool", "version", "schema_version", "mode", "files", "summary", "warnings"],
     "properties": {
         "tool": {"const": "dockfix"},
+        "warnings": {"type": "array", "items": {"type": "object", "required": ["path", "message"],
+                                                "additionalProperties": False,
+                                                "properties": {"path": {"type": "string"},
+                                                               "message": {"type": "string"}}}},
         "version": {"type": "string"},
         "schema_version": {"const": 1},
         "mode": {"enum": ["diff", "write", "check"]},
         "files": {"type": "array", "items": {
             "type": "object",
-            "required": ["path", "status", "fixes", "notes", "skip_reason", "error", "written", "warnings", "diff"],
+            "required": ["path", "status", "fixes", "notes", "skip_reason", "error", "written", "warnings",
+                         "hidden_fixes", "diff"],
             "additionalProperties": False,
             "properties": {
                 "path": {"type": "string"},
@@ -47,6 +52,7 @@ JSON_SCHEMA = {
                                    "bug": {"type": "boolean"}}}]},
                 "written": {"type": "array", "items": {"type": "string"}},
                 "warnings": {"type": "array", "items": {"type": "string"}},
+                "hidden_fixes": {"type": "integer", "minimum": 0},
                 "diff": {"type": "string"},
             }}},
         "summary": {"type": "object", "required": ["files", "changed", "unchanged", "skipped", "failed", "skip_reasons"],
@@ -182,7 +188,8 @@ def test_check_prints_file_line_per_pending_change(work):
 
 def test_an_unknown_format_is_a_usage_error(work):
     result = run("--format", "xml", "repo")
-    assert result.exit_code == EXIT_ERROR and result.stderr == "dockfix: error: unknown format: xml (text, json or sarif)\n"
+    assert result.exit_code == EXIT_ERROR and result.stderr == ("dockfix: error: unknown format: xml "
+                                                      "(text, json, sarif, github or gitlab)\n")
 
 
 def test_the_readme_documents_the_json_fields():

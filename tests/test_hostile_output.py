@@ -83,7 +83,7 @@ def test_write_and_verbose_reports_escape_the_name(work, kind):
     result = dockfix("--write", "-v", "--select", "apt", ".")
     assert result.exit_code == EXIT_CHANGES, result.output
     fixed = [line for line in result.stderr.splitlines() if line.startswith("fixed ")]
-    assert fixed == [f"fixed {show_name(os.fsdecode(HOSTILE[kind]) + '/Dockerfile')} (1 fixes)"]
+    assert fixed == [f"fixed {show_name(os.fsdecode(HOSTILE[kind]) + '/Dockerfile')} (1 fix)"]
     assert all(line.isprintable() for line in result.stderr.splitlines())
 
 

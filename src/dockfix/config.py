@@ -1,6 +1,6 @@
-"""`[tool.dockfix]` in the nearest pyproject.toml above a Dockerfile.
+"""The settings of the nearest dockfix.toml, or `[tool.dockfix]` of the nearest pyproject.toml, above a Dockerfile.
 
-    [tool.dockfix]
+    [tool.dockfix]                     # pyproject.toml; in dockfix.toml the same keys at the top level
     select = ["apt", "cache-mounts"]   # only these transforms (default: all)
     ignore = ["dockerignore"]          # never these
     unsafe-fixes = true                # also apply fixes that change meaning a little
@@ -9,16 +9,20 @@ Where the search looks: from the Dockerfile's folder up to the root of the
 repository it is in (the nearest folder holding `.git`), and no further.
 Outside any repository it does not climb above the folder named on the
 command line (`stop`; by default the Dockerfile's own folder), so a stray
-`/tmp/pyproject.toml` never applies to a checkout under /tmp.
+`/tmp/pyproject.toml` never applies to a checkout under /tmp. In each folder
+a dockfix.toml comes first (it always applies, even empty); a pyproject.toml
+applies when it has a [tool.dockfix] table. `load_config` reads one named
+file instead (`--config FILE`).
 
-A value of the wrong type (`select = "apt"`, `unsafe-fixes = "false"`) is a
-one-line error naming the file and line, never a guess. pyproject.toml is
-read through fileio.read_limited: a FIFO, device or oversized file is an
-error, not a hang.
+A value of the wrong type (`select = "apt"`, `unsafe-fixes = "false"`) or an
+unknown key (`unsafe_fixes`: did you mean unsafe-fixes?) is a one-line error
+naming the file and line, never a guess. A config file is read through
+fileio.read_limited: a FIFO, device or oversized file is an error, not a hang.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -29,6 +33,7 @@ from pathlib import Path
 from dockfix.fileio import InputError, read_limited
 
 KEYS = ("select", "ignore", "unsafe-fixes")
+OWN_FILE = "dockfix.toml"  # the same keys at the top level
 
 
 class ConfigError(ValueError):
@@ -56,14 +61,24 @@ def find_config(start: Path, stop: Path | None = None) -> Config:
         limit = Path(stop).resolve() if stop is not None else folder
         root = limit if limit in chain else folder
     for candidate in chain[: chain.index(root) + 1]:
-        found = _read(candidate / "pyproject.toml")
-        if found is not None:
-            return found
+        for name in (OWN_FILE, "pyproject.toml"):
+            found = _read(candidate / name)
+            if found is not None:
+                return found
     return Config()
 
 
+def load_config(path: Path) -> Config:
+    """The settings in one named file (`--config FILE`): a pyproject.toml's [tool.dockfix] table (none: the
+    defaults), any other file's top level, as in dockfix.toml."""
+    path = Path(path).resolve()
+    if not path.exists():
+        raise ConfigError(f"{path}: no such file")
+    return _read(path) or Config(source=path)
+
+
 def _read(path: Path) -> Config | None:
-    """The config in path, or None when there is no such file or it has no [tool.dockfix] table."""
+    """The config in path, or None when there is no such file or (a pyproject.toml) it has no [tool.dockfix] table."""
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -86,35 +101,44 @@ def _load(path: Path, stamp: tuple[int, ...] = ()) -> Config | None:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: {err}") from None
-    tool = data.get("tool", {})
-    if not isinstance(tool, dict):
-        raise ConfigError(f"{_where(path, text, None, 'tool')}: [tool] must be a table")
-    table = tool.get("dockfix")
-    if table is None:
-        return None
-    if not isinstance(table, dict):
-        raise ConfigError(f"{_where(path, text, 'tool', 'dockfix')}: [tool.dockfix] must be a table")
-    unknown = set(table) - set(KEYS)
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{_where(path, text, None, 'tool')}: [tool] must be a table")
+        table = tool.get("dockfix")
+        if table is None:
+            return None
+        if not isinstance(table, dict):
+            raise ConfigError(f"{_where(path, text, 'tool', 'dockfix')}: [tool.dockfix] must be a table")
+        section: str | None = "tool.dockfix"
+    else:  # dockfix.toml, or a file named by --config: the keys at the top level
+        table, section = data, None
+    label = f"[{section}] " if section else ""
+    unknown = sorted(set(table) - set(KEYS))
     if unknown:
-        raise ConfigError(f"{path}: unknown [tool.dockfix] keys: {', '.join(sorted(unknown))}")
+        hints = [f"{k} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(k, KEYS, 1, 0.6)) else k
+                 for k in unknown]
+        raise ConfigError(f"{_where(path, text, section, unknown[0])}: unknown {label or path.name + ' '}keys: "
+                          f"{', '.join(hints)} (dockfix knows {', '.join(KEYS)})")
     select = table.get("select")
     if select is not None:
-        select = _names(path, text, "select", select)
+        select = _names(path, text, section, "select", select)
     unsafe = table.get("unsafe-fixes", False)
     if not isinstance(unsafe, bool):
-        raise ConfigError(f"{_where(path, text, 'tool.dockfix', 'unsafe-fixes')}: [tool.dockfix] unsafe-fixes "
+        raise ConfigError(f"{_where(path, text, section, 'unsafe-fixes')}: {label}unsafe-fixes "
                           f"must be true or false, not {_kind(unsafe)} ({_show(unsafe)})")
-    return Config(select=select, ignore=_names(path, text, "ignore", table.get("ignore", [])),
+    return Config(select=select, ignore=_names(path, text, section, "ignore", table.get("ignore", [])),
                   unsafe_fixes=unsafe, source=path)
 
 
-def _names(path: Path, text: str, key: str, value: object) -> tuple[str, ...]:
+def _names(path: Path, text: str, section: str | None, key: str, value: object) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
         return tuple(v.strip() for v in value)
     example = f'{key} = ["{value}"]' if isinstance(value, str) and value else f'{key} = ["apt"]'
     what = _kind(value) if not isinstance(value, list) else "a list holding " + next(
         _kind(v) for v in value if not (isinstance(v, str) and v.strip()))
-    raise ConfigError(f"{_where(path, text, 'tool.dockfix', key)}: [tool.dockfix] {key} must be a list of "
+    label = f"[{section}] " if section else ""
+    raise ConfigError(f"{_where(path, text, section, key)}: {label}{key} must be a list of "
                       f"transform names, like {example}, not {what} ({_show(value)})")
 
 

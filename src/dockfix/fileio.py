@@ -74,7 +74,13 @@ def read_limited(path: Path, limit: int = MAX_SIZE, kind: str = "files") -> byte
 
 
 def read_source(path: Path) -> Source:
-    raw = read_limited(path, MAX_SIZE, "Dockerfiles")
+    return decode_source(path, read_limited(path, MAX_SIZE, "Dockerfiles"))
+
+
+def decode_source(path: Path, raw: bytes) -> Source:
+    """A Dockerfile's bytes (from a file or standard input) as text, or InputError."""
+    if len(raw) > MAX_SIZE:
+        raise InputError(f"file too large (over {MAX_SIZE} bytes; dockfix reads Dockerfiles up to {MAX_SIZE} bytes)")
     if b"\x00" in raw:
         raise InputError("binary file (contains NUL bytes)")
     try:

@@ -1,17 +1,32 @@
-"""Machine-readable output: `--format json` (dockfix's own, stable schema) and `--format sarif`.
+"""Machine-readable output: `--format json` (dockfix's own, stable schema), `sarif`, `github` and `gitlab`.
 
 JSON (schema version 1; fields are only ever added, never renamed or removed):
 
     {"tool": "dockfix", "version": "0.1.0", "schema_version": 1, "mode": "check",
      "files": [{"path", "status", "fixes": [{"transform", "message", "line", "safe"}],
                 "notes": [{"transform", "message", "line"}], "skip_reason", "error",
-                "written": [...], "diff"}],
-     "summary": {"files", "changed", "unchanged", "skipped", "failed", "skip_reasons": {reason: count}}}
+                "written": [...], "warnings": [...], "hidden_fixes", "diff"}],
+     "summary": {"files", "changed", "unchanged", "skipped", "failed", "skip_reasons": {reason: count}},
+     "warnings": [{"path", "message"}]}
 
 SARIF 2.1.0 (for code-scanning dashboards): one run; the rules are the
 transforms, with their page as help; a result per pending fix at the
 Dockerfile line it is about (level "warning" for a safe fix, "note" for an
-unsafe one); a file that failed is a tool execution notification.
+unsafe one), with a partial fingerprint that does not move with the line; a
+file that failed is a tool execution notification of level "error", a
+folder without a Dockerfile one of level "warning".
+
+GitHub (`--format github`): a workflow command per pending fix,
+`::warning file=PATH,line=N,title=dockfix [TRANSFORM]::MESSAGE` (`notice` for
+an unsafe fix, `error` for a file that failed), which a GitHub Actions job
+shows as annotations on the pull request. Values are escaped as the runner
+reads them back: `%`, CR and LF everywhere, and `:` and `,` in properties.
+
+GitLab (`--format gitlab`): a Code Quality report, the JSON array GitLab's
+`artifacts:reports:codequality` takes: per pending fix (and per file that
+failed) `description`, `check_name`, `fingerprint` (unique, and stable when
+lines move), `severity` (`minor` for a safe fix, `info` for an unsafe one,
+`major` for a failure) and `location` (`path`, `lines.begin`).
 
 Both are JSON, so no file name or message can break a line or reach a
 terminal raw. A file name that is not UTF-8 (held as lone surrogates by
@@ -33,10 +48,16 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from urllib.parse import quote
+from typing import TYPE_CHECKING
 
 from dockfix import __version__
-from dockfix.runner import FAILED, SKIPPED, STATUSES, FileResult
+
+if TYPE_CHECKING:
+    from dockfix.runner import FileResult
+
+# The runner's statuses, spelled here so that printing an error does not import the pipeline.
+CHANGED, UNCHANGED, SKIPPED, FAILED = "changed", "unchanged", "skipped", "failed"
+STATUSES = (CHANGED, UNCHANGED, SKIPPED, FAILED)
 
 SCHEMA_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -102,7 +123,7 @@ def write_text(text: str, stream) -> None:
         stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
 
 
-def _json_text(document: dict) -> str:
+def _json_text(document: dict | list) -> str:
     """JSON with non-ASCII text as is, but lone surrogates (names that are not UTF-8) as \\uXXXX escapes."""
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
@@ -137,37 +158,86 @@ def file_record(result: FileResult) -> dict:
                   if result.error else None),
         "written": list(result.written),
         "warnings": list(result.warnings),
+        "hidden_fixes": result.hidden_fixes,
         "diff": result.diff,
     }
 
 
-def to_json(results: Sequence[FileResult], mode: str) -> str:
+def to_json(results: Sequence[FileResult], mode: str, warnings: Sequence[tuple[str, str]] = ()) -> str:
     document = {"tool": "dockfix", "version": __version__, "schema_version": SCHEMA_VERSION, "mode": mode,
-                "files": [file_record(r) for r in results], "summary": summary(results)}
+                "files": [file_record(r) for r in results], "summary": summary(results),
+                "warnings": [{"path": path, "message": message} for path, message in warnings]}
     return _json_text(document)
 
 
-def to_sarif(results: Sequence[FileResult]) -> str:
+def statistics(results: Iterable[FileResult]) -> list[str]:
+    """`--statistics`: a line per transform with fixes (found, or applied by --write), most first, then
+    the hidden ones; `  12  apt  (2 unsafe)`."""
+    safe: Counter[str] = Counter()
+    unsafe: Counter[str] = Counter()
+    hidden = 0
+    for result in results:
+        for fix in result.fixes:
+            (safe if fix.safe else unsafe)[fix.transform] += 1
+        hidden += result.hidden_fixes
+    totals = safe + unsafe
+    if not totals and not hidden:
+        return []
+    width = len(str(max([*totals.values(), hidden])))
+    name_width = max([len(t) for t in totals] or [0])
+    lines = []
+    for transform, count in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
+        tail = f"  ({unsafe[transform]} unsafe)" if unsafe[transform] else ""
+        lines.append(f"{count:>{width}}  {show_text(transform):<{name_width}}{tail}".rstrip())
+    if hidden:
+        lines.append(f"{hidden:>{width}}  hidden: need --unsafe-fixes")
+    return lines
+
+
+def _fingerprint(*parts: str) -> str:
+    import hashlib
+
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _fingerprints(result: FileResult) -> list[str]:
+    """A fingerprint per fix of one file: its path, transform and message, and which of the fixes
+    alike it is, not its line, so a result keeps its identity when lines above it move."""
+    seen: Counter[tuple[str, str]] = Counter()
+    out = []
+    for fix in result.fixes:
+        seen[(fix.transform, fix.message)] += 1
+        out.append(_fingerprint(result.path, fix.transform, fix.message, str(seen[(fix.transform, fix.message)])))
+    return out
+
+
+def to_sarif(results: Sequence[FileResult], warnings: Sequence[tuple[str, str]] = ()) -> str:
     from dockfix.transforms import PIPELINE
 
     rule_index = {t.name: i for i, t in enumerate(PIPELINE)}
+    help_base = _help_base()
     sarif_results, notifications = [], []
     for result in results:
-        for fix in result.fixes:
-            entry = {"ruleId": fix.transform, "level": "warning" if fix.safe else "note",
-                     "message": {"text": fix.message + ("" if fix.safe else " (unsafe fix: --unsafe-fixes)")},
-                     "locations": [_location(result.path, fix.line)],
-                     "properties": {"safe": fix.safe}}
+        for fix, fingerprint in zip(result.fixes, _fingerprints(result)):
+            entry: dict[str, object] = {"ruleId": fix.transform, "level": "warning" if fix.safe else "note",
+                                        "message": {"text": fix.message + ("" if fix.safe else
+                                                                           " (unsafe fix: --unsafe-fixes)")},
+                                        "locations": [_location(result.path, fix.line)],
+                                        "partialFingerprints": {"dockfixFix/v1": fingerprint},
+                                        "properties": {"safe": fix.safe}}
             if fix.transform in rule_index:
                 entry["ruleIndex"] = rule_index[fix.transform]
             sarif_results.append(entry)
         if result.status == FAILED:
             notifications.append({"level": "error", "message": {"text": result.error or "failed"},
                                   "locations": [_location(result.path, result.error_line)]})
+    failed = bool(notifications)
+    for path, message in warnings:
+        notifications.append({"level": "warning", "message": {"text": message}, "locations": [_location(path, None)]})
     run = {
         "tool": {"driver": {"name": "dockfix", "version": __version__, "semanticVersion": __version__,
-                            "rules": [_rule(t) for t in PIPELINE]}},
-        "invocations": [{"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}],
+                            "rules": [_rule(t, help_base) for t in PIPELINE]}},
+        "invocations": [{"executionSuccessful": not failed, "toolExecutionNotifications": notifications}],
         "results": sarif_results,
         "columnKind": "unicodeCodePoints",
     }
@@ -175,7 +245,73 @@ def to_sarif(results: Sequence[FileResult]) -> str:
     return _json_text(document)
 
 
+def _help_base() -> str | None:
+    """Where the transforms' pages are online: the Documentation (or Repository) URL of the installed
+    package's metadata, if it names one; the pages are `transforms/NAME.md` there. None: no helpUri."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("dockfix").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    found = dict(u.split(", ", 1) for u in urls if ", " in u)
+    for label in ("Documentation", "Repository", "Source"):
+        url = found.get(label, "")
+        if url.startswith("https://"):
+            return url.rstrip("/")
+    return None
+
+
+def to_github(results: Sequence[FileResult], warnings: Sequence[tuple[str, str]] = ()) -> str:
+    """GitHub Actions workflow commands: an annotation per pending fix and per failure."""
+    lines = []
+    for result in results:
+        for fix in result.fixes:
+            level = "warning" if fix.safe else "notice"
+            message = fix.message + ("" if fix.safe else " (unsafe fix: --unsafe-fixes)")
+            lines.append(_command(level, message, file=result.path, line=str(fix.line),
+                                  title=f"dockfix [{fix.transform}]"))
+        if result.status == FAILED:
+            where = {"line": str(result.error_line)} if result.error_line else {}
+            lines.append(_command("error", result.error or "failed", file=result.path, **where, title="dockfix"))
+    for path, message in warnings:
+        lines.append(_command("warning", f"{path}: {message}", title="dockfix"))
+    return "".join(line + "\n" for line in lines)
+
+
+def _command(level: str, message: str, **properties: str) -> str:
+    """`::level key=value,...::message`, escaped as the Actions runner unescapes (toolkit's command.ts)."""
+    def data(text: str) -> str:
+        return show_text(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def prop(text: str) -> str:
+        return data(text).replace(":", "%3A").replace(",", "%2C")
+
+    props = ",".join(f"{key}={prop(value)}" for key, value in properties.items())
+    return f"::{level}{' ' + props if props else ''}::{data(message)}"
+
+
+def to_gitlab(results: Sequence[FileResult]) -> str:
+    """A GitLab Code Quality report (artifacts:reports:codequality)."""
+    issues = []
+    for result in results:
+        for fix, fingerprint in zip(result.fixes, _fingerprints(result)):
+            issues.append({"type": "issue", "check_name": f"dockfix/{fix.transform}",
+                           "description": fix.message + ("" if fix.safe else " (unsafe fix: --unsafe-fixes)"),
+                           "categories": ["Performance"], "severity": "minor" if fix.safe else "info",
+                           "fingerprint": fingerprint,
+                           "location": {"path": result.path, "lines": {"begin": max(1, fix.line)}}})
+        if result.status == FAILED:
+            issues.append({"type": "issue", "check_name": "dockfix/error",
+                           "description": result.error or "failed", "categories": ["Bug Risk"], "severity": "major",
+                           "fingerprint": _fingerprint(result.path, "error", result.error or ""),
+                           "location": {"path": result.path, "lines": {"begin": result.error_line or 1}}})
+    return _json_text(issues)
+
+
 def _location(path: str, line: int | None) -> dict:
+    from urllib.parse import quote
+
     # A URI reference: the name's bytes percent-encoded (spaces, controls, non-UTF-8 bytes).
     physical: dict = {"artifactLocation": {"uri": quote(os.fsencode(path), safe="/")}}
     if not path.startswith("/"):
@@ -185,12 +321,14 @@ def _location(path: str, line: int | None) -> dict:
     return {"physicalLocation": physical}
 
 
-def _rule(transform) -> dict:
+def _rule(transform, help_base: str | None = None) -> dict:
     from dockfix.pages import page
 
     text = page(transform.name) or ""
     rule = {"id": transform.name, "name": transform.name, "shortDescription": {"text": transform.summary},
             "defaultConfiguration": {"level": "warning"}}
+    if help_base:
+        rule["helpUri"] = f"{help_base}/transforms/{transform.name}.md"
     what = _section(text, "What it does")
     if what:
         rule["fullDescription"] = {"text": what}

@@ -2,19 +2,33 @@
 
 `process_file` never raises for a problem with the user's file: it returns a
 FileResult saying what happened, so a batch can count results and go on.
+
+Standard input (`dockfix - < Dockerfile`, or an editor) goes through the same
+function with the text already read: the path then only names the file (its
+folder is the build context and the start of the config search, its name is
+the one reports show), and nothing is ever written, neither the Dockerfile
+(`--write -` gives the fixed text back in the result) nor a context file such
+as a new `.dockerignore` (the result says so in a warning).
+
+With safe fixes only, a file whose transforms proposed an unsafe fix is run a
+second time with unsafe fixes on, to count what `--unsafe-fixes` would add
+(`hidden_fixes`, the "N hidden fixes" hint). Files with no unsafe proposal,
+most of them, are run once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockfix.config import ConfigError, find_config
+from dockfix.config import ConfigError, find_config, load_config
 from dockfix.context import Context
 from dockfix.diff import unified_diff
-from dockfix.engine import EngineBug, run_pipeline
-from dockfix.fileio import Change, InputError, WriteError, read_source, write_together
+from dockfix.engine import EngineBug, Fix, Note, Transform, run_pipeline
+from dockfix.fileio import Change, InputError, Source, WriteError, read_source, write_together
 from dockfix.syntax import ParseError
 from dockfix.transforms import choose
 
@@ -34,6 +48,8 @@ class Options:
     unsafe_fixes: bool | None = None  # None: as the config says
     roots: tuple[Path, ...] = ()  # the folders named on the command line: outside a repository, the
     # config search climbs no higher than the one that holds the file
+    config: Path | None = None  # --config FILE: this file for every Dockerfile, no search
+    count_hidden: bool = True  # with safe fixes only, count what --unsafe-fixes would add
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,8 @@ class FileResult:
     written: tuple[str, ...] = field(default=())
     skip_reason: str | None = None  # status SKIPPED: why the whole file was left alone
     warnings: tuple[str, ...] = ()  # what a user should know about the write (a hard link split)
+    hidden_fixes: int = 0  # unsafe fixes not applied: how many more --unsafe-fixes would apply
+    output: str | None = None  # standard input: the whole text after the fixes (None: not asked for)
 
     def error_text(self) -> str:
         where = f"{self.path}:{self.error_line}" if self.error_line else self.path
@@ -71,29 +89,47 @@ def display_path(path: Path) -> str:
     return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
 
 
-def process_file(path: Path, options: Options) -> FileResult:
-    shown = display_path(path)
+def process_file(path: Path, options: Options, source: Source | None = None, name: str | None = None) -> FileResult:
+    """One Dockerfile through the pipeline; `source` given: its text, from standard input (see the module's
+    docstring), and `name` what reports call it (default: the path)."""
+    shown = name if name is not None else display_path(path)
+    stdin = source is not None
+    hidden = 0
     try:
-        source = read_source(path)
-        config = find_config(path.parent, _config_stop(path, options.roots))
+        if source is None:
+            source = read_source(path)
+        config = load_config(options.config) if options.config else find_config(
+            path.parent, _config_stop(path, options.roots))
         select = options.select if options.select is not None else config.select
         transforms = choose(select, (*options.ignore, *config.ignore))
         unsafe = config.unsafe_fixes if options.unsafe_fixes is None else options.unsafe_fixes
+        proposed: list[bool] = []  # set when a transform proposes an unsafe fix (that this run drops)
+        if not unsafe and options.count_hidden:
+            transforms = tuple(_watched(t, proposed) for t in transforms)
         context = Context.for_dockerfile(path)
+        # Called here, not in a helper: batch's time limit interrupts run_pipeline only when process_file calls it.
         outcome = run_pipeline(source.text, context, transforms, unsafe=unsafe)
+        if proposed:
+            try:
+                with_unsafe = run_pipeline(source.text, Context.for_dockerfile(path), transforms, unsafe=True)
+                hidden = sum(not f.safe for f in with_unsafe.fixes)
+            except Exception:  # noqa: BLE001 - only a hint: a bug on the unsafe path must not fail a safe run
+                hidden = 0
     except (InputError, ParseError) as err:
         return FileResult(shown, FAILED, error=err.message, error_line=err.line)
     except ConfigError as err:
         return FileResult(shown, FAILED, error=f"configuration: {err}")
-    except KeyError as err:
-        return FileResult(shown, FAILED, error=f"unknown transform: {err.args[0]}")
+    except KeyError as err:  # the command line's names are checked before: these are a config file's
+        return FileResult(shown, FAILED, error=f"configuration: unknown transform: {err.args[0]} (see dockfix --list)")
     except (EngineBug, RecursionError) as err:
         return FileResult(shown, FAILED, error=f"dockfix bug, file left untouched: {err}", bug=True)
     fixes = tuple(Applied(f.transform, f.message, f.line, f.safe) for f in outcome.fixes)
     notes = tuple(Applied(n.transform, n.message, n.line or 0, True) for n in outcome.notes)
+    output = outcome.output if stdin and options.mode == "write" else None
     if not outcome.changed:
         reason = _skip_reason(outcome.ignored_file, notes)
-        return FileResult(shown, SKIPPED if reason else UNCHANGED, notes=notes, skip_reason=reason)
+        return FileResult(shown, SKIPPED if reason else UNCHANGED, notes=notes, skip_reason=reason,
+                          hidden_fixes=hidden, output=output)
     folder = Path(shown).parent
     parts = [unified_diff(source.text, outcome.output, shown)] if outcome.output != source.text else []
     changes: list[Change] = [(path, outcome.output, source.raw)] if outcome.output != source.text else []
@@ -112,6 +148,12 @@ def process_file(path: Path, options: Options) -> FileResult:
     diff = "".join(parts)
     written: list[str] = []
     warnings: list[str] = []
+    if stdin:  # nothing is written: the fixed text goes back to the caller, a context file nowhere
+        warnings = [f"{(folder / rel).as_posix()} not written (standard input: dockfix writes no file); "
+                    "run dockfix --write on the Dockerfile itself to create it"
+                    for rel in sorted(outcome.files)] if options.mode == "write" else []
+        return FileResult(shown, CHANGED, fixes, notes, diff, warnings=tuple(warnings), hidden_fixes=hidden,
+                          output=output)
     if options.mode == "write":
         try:
             warnings = write_together(changes)
@@ -120,7 +162,22 @@ def process_file(path: Path, options: Options) -> FileResult:
             tail = "; nothing written" if len(changes) > 1 else ""
             return FileResult(shown, FAILED, fixes, notes, diff, error=f"{what}{err.message}{tail}")
         written = [display_path(target) for target, _, _ in changes]
-    return FileResult(shown, CHANGED, fixes, notes, diff, written=tuple(written), warnings=tuple(warnings))
+    return FileResult(shown, CHANGED, fixes, notes, diff, written=tuple(written), warnings=tuple(warnings),
+                      hidden_fixes=hidden)
+
+
+def _watched(transform: Transform, proposed: list[bool]) -> Transform:
+    """The transform, noting in `proposed` whether it ever proposes an unsafe fix. When none is proposed
+    in a safe run, a run with unsafe fixes on would take the same steps: nothing is hidden."""
+
+    def find(tree, context) -> Iterator[Fix | Note]:
+        items: Iterable[Fix | Note] = transform.find(tree, context)
+        for item in items:
+            if not proposed and isinstance(item, Fix) and not item.safe:
+                proposed.append(True)
+            yield item
+
+    return dataclasses.replace(transform, find=find)
 
 
 def _config_stop(path: Path, roots: tuple[Path, ...]) -> Path | None:
