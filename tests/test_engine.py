@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from dockfix import parse
 import dockfix.config as config_module
+from dockfix import parse
 from dockfix.config import ConfigError, find_config
 from dockfix.context import Context
 from dockfix.edits import Edit, add_flag, replace_instruction
@@ -101,7 +101,11 @@ def _apt(text):
     ("# dockfix: ignore=apt", True),
     ("#dockfix:ignore = cache-mounts, apt", True),
     ("# dockfix: ignore=bytecode", False),  # another transform: apt still applies
-    ("# hadolint ignore=DL3009", False),
+    ("# hadolint ignore=DL3009", True),  # the user told hadolint the lists are meant to stay: DF101 fixes DL3009
+    ("# hadolint ignore=DL3008,DL3015", False),  # DL3015 is DF102's (unsafe, not run here); DL3008 no rule's
+    ("# dockfix: ignore=DF101", True),
+    ("# dockfix: ignore=df1", True),  # a code prefix, in any case
+    ("# dockfix: ignore=DF102", False),  # another rule of the same transform
 ])
 def test_a_comment_suppresses_the_next_instruction(comment, suppressed):
     lines = APT.splitlines(keepends=True)

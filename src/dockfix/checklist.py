@@ -3,8 +3,10 @@ and which transform would fix a failing one (safely or not).
 
 The verdicts reuse the transforms' own analysis: the whole pipeline runs on
 the text (unsafe fixes included) and every fix it would apply marks its item
-as failing and fixable. Static facts of the unchanged file then say why the
-other items pass, fail with no fix, or do not apply. Like a transform, this
+as failing and fixable (the item of a fix is the item of its rule's code).
+Static facts of the unchanged file, and the notes of the rules (by code, and
+by a note's kind, never by its text), then say why the other items pass, fail
+with no fix, or do not apply. Like a transform, this
 module does no I/O of its own: it reads the tree and asks the Context (whose
 overlay receives the files the pipeline would write, as in a dry run).
 """
@@ -16,11 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dockfix.context import Context
+from dockfix.diagnostics import Rule
 from dockfix.engine import EngineBug, Fix, Note, Transform, run_pipeline
 from dockfix.facts import not_python_reason
 from dockfix.manifests import ignore_file_name, toml
 from dockfix.syntax import Tree
-from dockfix.transforms import PIPELINE
+from dockfix.transforms import PIPELINE, apt, bytecode, cache_mounts, dockerignore, lockfile_first, multistage
 from dockfix.transforms._installs import Install, command_env, installs, is_set
 from dockfix.transforms.dockerignore import context_absent
 from dockfix.views import Copy, Run, Stage, mounts, stages
@@ -46,11 +49,26 @@ _DEV_REQUIREMENTS = re.compile(r"(^|/)requirements[-_.]?(dev|test|tests|lint|doc
 _POETRY_PROD = ("--only=main", "--without=dev", "--no-dev", "--only-root")
 
 
+# The item each rule's fixes improve.
+ITEM_OF_RULE: dict[str, str] = {
+    **{r.code: "apt-cleanup" for r in apt.RULES},
+    cache_mounts.CACHE_MOUNT.code: "cache-mounts",
+    bytecode.UV_COMPILE.code: "bytecode",
+    bytecode.PIP_COMPILE.code: "bytecode",
+    bytecode.UV_LOCKED.code: "locked",
+    bytecode.UV_NO_DEV.code: "no-dev",
+    lockfile_first.DEPS_FIRST.code: "deps-first",
+    **{r.code: "dockerignore" for r in dockerignore.RULES},
+    multistage.SPLIT.code: "multi-stage",
+}
+
+
 @dataclass(frozen=True)
 class Fixer:
     transform: str
     message: str
     safe: bool
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,13 +107,8 @@ class Checklist:
 
 
 def item_of(fix: Fix) -> str:
-    """The checklist item a transform's fix improves."""
-    if fix.transform == "bytecode":
-        if "--no-dev" in fix.message:
-            return "no-dev"
-        return "locked" if "--locked" in fix.message else "bytecode"
-    return {"lockfile-first": "deps-first", "apt": "apt-cleanup", "cache-mounts": "cache-mounts",
-            "dockerignore": "dockerignore", "multistage": "multi-stage"}.get(fix.transform, fix.transform)
+    """The checklist item a fix improves: its rule's (a rule of no item: none)."""
+    return ITEM_OF_RULE.get(fix.code, "")
 
 
 def checklist(tree: Tree, context: Context, transforms: Sequence[Transform] = PIPELINE) -> Checklist:
@@ -115,7 +128,7 @@ def checklist(tree: Tree, context: Context, transforms: Sequence[Transform] = PI
         error = f"dockfix bug, verdicts from static facts only ({kind}{err})"
     pending: dict[str, list[Fixer]] = {}
     for fix in fixes:
-        pending.setdefault(item_of(fix), []).append(Fixer(fix.transform, fix.message, fix.safe))
+        pending.setdefault(item_of(fix), []).append(Fixer(fix.transform, fix.message, fix.safe, fix.code))
     items = []
     for key, _ in ITEMS:
         status, detail = getattr(facts, key.replace("-", "_"))(notes)
@@ -128,8 +141,9 @@ def checklist(tree: Tree, context: Context, transforms: Sequence[Transform] = PI
     return Checklist(tuple(items), error)
 
 
-def _notes(notes: list[Note], transform: str, *needles: str) -> list[Note]:
-    return [n for n in notes if n.transform == transform and any(s in n.message for s in needles)]
+def _notes(notes: list[Note], rule: Rule, kind: str | None = None) -> list[Note]:
+    """The notes of a rule (of one kind of them, when given)."""
+    return [n for n in notes if n.code == rule.code and (kind is None or n.kind == kind)]
 
 
 class _Facts:
@@ -176,7 +190,7 @@ class _Facts:
             return PASS, f"{len(self.stages)} stages, the last copies from a build stage"
         if not self.installs and not self.os_installs:
             return NA, "nothing is installed: no build step to leave behind"
-        why = _notes(notes, "multistage", "not split")
+        why = _notes(notes, multistage.SPLIT)
         return FAIL, why[0].message if why else "one stage: build tools stay in the image"
 
     def cache_mounts(self, notes):
@@ -185,13 +199,13 @@ class _Facts:
         bare = [instr for inst, instr in self.installs if not any(m.type == "cache" for m in mounts(instr))]
         if not bare:
             return PASS, f"{len(self.installs)} installs, each with a cache mount"
-        why = _notes(notes, "cache-mounts", "not mounted", "cannot", "left alone")
+        why = _notes(notes, cache_mounts.CACHE_MOUNT)
         return FAIL, why[0].message if why else f"line {bare[0].line}: install without a cache mount"
 
     def bytecode(self, notes):
         if not self.installs:
             return NA, "no pip, uv or poetry install"
-        why = _notes(notes, "bytecode", "PIP_NO_COMPILE", "--no-compile")
+        why = _notes(notes, bytecode.PIP_COMPILE)
         if why:
             return FAIL, why[0].message
         return PASS, "installs compile to bytecode at build time"
@@ -199,7 +213,7 @@ class _Facts:
     def no_dev(self, notes):
         if not self.installs:
             return NA, "no pip, uv or poetry install"
-        kept = _notes(notes, "bytecode", "a later `uv run`")
+        kept = _notes(notes, bytecode.UV_NO_DEV, bytecode.UV_RUN_LATER)
         if kept:
             return FAIL, kept[0].message
         for inst, instr in self.installs:
@@ -214,8 +228,8 @@ class _Facts:
     def deps_first(self, notes):
         if not self.installs:
             return NA, "no pip, uv or poetry install"
-        stuck = _notes(notes, "lockfile-first", "stays after the code copy", "code copied before the install")
-        if stuck and "(the project itself)" in stuck[0].message and self._no_dependencies():
+        stuck = _notes(notes, lockfile_first.DEPS_FIRST)
+        if stuck and stuck[0].kind == lockfile_first.PROJECT_ITSELF and self._no_dependencies():
             return PASS, "the install builds the project, which declares no dependencies"
         if stuck:
             return FAIL, stuck[0].message

@@ -14,25 +14,52 @@ from dataclasses import dataclass, field, replace
 from typing import overload
 
 from dockfix.context import Context
+from dockfix.diagnostics import GENERAL, UNKNOWN_NAME, Catalog, Rule
+from dockfix.diagnostics import FileWrite as FileWrite
+from dockfix.diagnostics import Fix as Fix
+from dockfix.diagnostics import Note as Note
 from dockfix.edits import Edit, apply_edits, overlaps
-from dockfix.pragmas import ALL, Suppressions
+from dockfix.pragmas import ALL, Designated, Suppressions
 from dockfix.shell import forget_scripts
 from dockfix.syntax import ParseError, Tree, parse
 
 MAX_ROUNDS = 8
+_GENERAL_CODES = frozenset(r.code for r in GENERAL)
 
 
-def _suppressed(fix: Fix, tree: Tree, suppress: Suppressions) -> bool:
-    """A suppression on any line the fix is about or its edits touch (the split edits from
-    FROM to the end of the file: an instruction suppressed anywhere in it stops it)."""
-    if suppress.blocks(fix.transform, fix.line):
+def _suppressed(fix: Fix, rule: Designated, tree: Tree, suppress: Suppressions) -> bool:
+    """A suppression of the fix's rule on any line the fix is about or its edits touch (the split
+    edits from FROM to the end of the file: an instruction suppressed anywhere in it stops it)."""
+    if suppress.blocks(rule, fix.line):
         return True
     for edit in fix.edits:
         first = tree.line_at(edit.start)
         last = tree.line_at(max(edit.start, edit.end - 1))
-        if any(suppress.blocks(fix.transform, line) for line in range(first, last + 1)):
+        if any(suppress.blocks(rule, line) for line in range(first, last + 1)):
             return True
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Bare:
+    """What a suppression can name of a transform that declares no rules: its name."""
+
+    transform: str
+
+    def answers_to(self, name: str) -> bool:
+        return name.lower() == self.transform
+
+
+def _unknown_names(suppress: Suppressions, catalog: Catalog) -> list[Note]:
+    """A note for each name of a `# dockfix:` pragma that designates nothing (each once per line)."""
+    out: dict[tuple[int, str], Note] = {}
+    for pragma in suppress.pragmas:
+        for name in pragma.names:
+            if not catalog.knows(name):
+                message = (f"`# dockfix:` pragma names an unknown rule or transform: {catalog.describe_unknown(name)}; "
+                           "it suppresses nothing (see dockfix --list)")
+                out.setdefault((pragma.line, name), UNKNOWN_NAME.note(message, pragma.line, transform="dockfix"))
+    return list(out.values())
 
 
 class _LineMap:
@@ -108,33 +135,6 @@ def _unreadable_target(fix: Fix, context: Context) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class FileWrite:
-    """A whole new text for a file of the build context (a .dockerignore)."""
-
-    path: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Fix:
-    transform: str
-    message: str
-    line: int  # the Dockerfile line the fix is about (suppressions use it)
-    edits: tuple[Edit, ...] = ()
-    safe: bool = True  # False: changes meaning a little, applied only with --unsafe-fixes
-    files: tuple[FileWrite, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
-    """Why a transform left something alone (shown with --verbose)."""
-
-    transform: str
-    message: str
-    line: int | None = None
-
-
 Finder = Callable[[Tree, Context], Iterable["Fix | Note"]]
 
 
@@ -143,6 +143,17 @@ class Transform:
     name: str
     summary: str
     find: Finder = field(repr=False)
+    rules: tuple[Rule, ...] = ()  # what it does, one rule each (its fixes and notes carry their codes)
+    selected: frozenset[str] | None = None  # the codes of its rules to apply (None: all; empty: it does not run)
+
+    def __post_init__(self) -> None:
+        strays = [r.code for r in self.rules if r.transform != self.name]
+        if strays:
+            raise ValueError(f"transform {self.name}: rules {', '.join(strays)} belong to another transform")
+
+    @property
+    def runs(self) -> bool:
+        return self.selected is None or bool(self.selected)
 
 
 class _Taken:
@@ -152,6 +163,7 @@ class _Taken:
     def __init__(self) -> None:
         self.edits: list[Edit] = []
         self._starts: list[int] = []
+        self.paths: set[str] = set()  # context files written (two whole texts for one file clash)
 
     def clashes(self, edit: Edit) -> bool:
         # Chosen edits never overlap, so sorted by (start, end) their ends never decrease: only
@@ -159,8 +171,12 @@ class _Taken:
         i = bisect.bisect_left(self._starts, edit.end) - 1
         return i >= 0 and overlaps(edit, self.edits[i])
 
-    def add(self, edits: tuple[Edit, ...]) -> None:
-        for edit in edits:
+    def fix_clashes(self, fix: Fix) -> bool:
+        return any(w.path in self.paths for w in fix.files) or any(self.clashes(e) for e in fix.edits)
+
+    def add(self, fix: Fix) -> None:
+        self.paths.update(w.path for w in fix.files)
+        for edit in fix.edits:
             i = bisect.bisect_right(self.edits, edit)
             self.edits.insert(i, edit)
             self._starts.insert(i, edit.start)
@@ -179,28 +195,51 @@ class Outcome:
     files: dict[str, str] = field(default_factory=dict)  # context files written: path -> text
     rounds: int = 0
     ignored_file: bool = False  # `# dockfix: ignore-file` (every transform) is in the file
+    warnings: list[Note] = field(default_factory=list)  # what the user should fix in their own file (DF002)
 
     @property
     def changed(self) -> bool:
         return self.output != self.source or bool(self.files)
 
 
+def _rule_of(item: Fix | Note, transform: Transform, rules: dict[str, Rule]) -> Designated:
+    """The rule a fix or note is about; a transform that declares rules must name one of them."""
+    if not transform.rules:
+        return _Bare(transform.name)
+    rule = rules.get(item.code)
+    if rule is None and not (isinstance(item, Note) and item.code in _GENERAL_CODES):
+        what = "fix" if isinstance(item, Fix) else "note"
+        raise EngineBug(f"transform {transform.name} reported a {what} with code {item.code or 'none'!r}, "
+                        f"not one of its rules ({', '.join(rules)}): {item.message}")
+    return rule or _Bare(transform.name)
+
+
 def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
                  unsafe: bool = False) -> Outcome:
-    """Apply the transforms to a fixpoint. Raises ParseError for bad input, EngineBug for ours."""
+    """Apply the transforms to a fixpoint. Raises ParseError for bad input, EngineBug for ours.
+
+    A transform runs when any of its rules is selected (`Transform.selected`); its fixes and notes
+    of the other rules are dropped (the pipeline's own notes, DF0xx, are always kept)."""
     forget_scripts()
     tree = parse(text)
     suppress = Suppressions.of(tree)
     outcome = Outcome(source=text, output=text, ignored_file=ALL in suppress.file)
+    catalog = Catalog([r for t in transforms for r in t.rules], [t.name for t in transforms])
+    outcome.warnings = _unknown_names(suppress, catalog)
+    running = [(t, {r.code: r for r in t.rules}) for t in transforms if t.runs]
     notes: dict[tuple[str, str, int | None], Note] = {}
     lines = _LineMap(text)
     for round_number in range(1, MAX_ROUNDS + 1):
         outcome.rounds = round_number
         changed = False
-        for transform in transforms:
+        for transform, rules in running:
             chosen: list[Fix] = []
             taken = _Taken()
             for item in transform.find(tree, context):
+                rule = _rule_of(item, transform, rules)
+                if transform.selected is not None and item.code not in transform.selected \
+                        and item.code not in _GENERAL_CODES:
+                    continue  # a rule of the transform that is not selected
                 if isinstance(item, Note):
                     # Notes describe the user's file: a later round sees dockfix's own rewrite
                     # ("already multi-stage" after the split), so only the first round's count.
@@ -208,17 +247,17 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
                         note = replace(item, line=lines.original(item.line))
                         notes.setdefault((note.transform, note.message, note.line), note)
                     continue
-                if (not unsafe and not item.safe) or _suppressed(item, tree, suppress):
+                if (not unsafe and not item.safe) or _suppressed(item, rule, tree, suppress):
                     continue
-                if any(taken.clashes(e) for e in item.edits):
+                if taken.fix_clashes(item):
                     continue  # the next round sees it again on the new text
                 lost = _unreadable_target(item, context)
                 if lost:  # writing it would replace content dockfix never saw
                     line = lines.original(item.line)
-                    notes.setdefault((item.transform, lost, line), Note(item.transform, lost, line))
+                    notes.setdefault((item.transform, lost, line), Note(item.transform, lost, line, item.code))
                     continue
                 chosen.append(item)
-                taken.add(item.edits)
+                taken.add(item)
             if not chosen:
                 continue
             new_files = {w.path: w.text for f in chosen for w in f.files if context.read(w.path) != w.text}

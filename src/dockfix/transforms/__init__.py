@@ -4,11 +4,19 @@ Order matters because transforms interact: dependency installs are moved
 before the code is copied first, then the RUNs that install get their cache
 mounts and bytecode settings, and the multi-stage split runs last on the
 finished single-stage file.
+
+Each transform declares its rules (`RULES` in its module); the catalogue of
+codes, `--select`/`--ignore` and `--explain` are derived from them here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
+from dockfix.diagnostics import DISPLAY_ONLY, GENERAL, Catalog, Rule
 from dockfix.engine import Transform
+from dockfix.pages import page
 from dockfix.transforms import apt, bytecode, cache_mounts, dockerignore, lockfile_first, multistage, pip_to_uv
 
 PIPELINE: tuple[Transform, ...] = (
@@ -22,11 +30,58 @@ PIPELINE: tuple[Transform, ...] = (
 )
 
 BY_NAME = {t.name: t for t in PIPELINE}
+CATALOG = Catalog([r for t in PIPELINE for r in t.rules], [t.name for t in PIPELINE])
+RULES: tuple[Rule, ...] = tuple(sorted((r for t in PIPELINE for r in t.rules), key=lambda r: r.code))
 
 
-def choose(select: list[str] | tuple[str, ...] | None, ignore: list[str] | tuple[str, ...] = ()) -> tuple[Transform, ...]:
-    """The pipeline, narrowed; unknown names raise KeyError naming them."""
-    unknown = [n for n in [*(select or ()), *ignore] if n not in BY_NAME]
-    if unknown:
-        raise KeyError(", ".join(unknown))
-    return tuple(t for t in PIPELINE if (select is None or t.name in select) and t.name not in ignore)
+def choose(select: Sequence[str] | None, ignore: Sequence[str] = ()) -> tuple[Transform, ...]:
+    """The pipeline, each transform narrowed to its selected rules (`Transform.selected`; one with
+    none selected is kept, so the engine knows every name a pragma may use, but does not run).
+
+    A name is a code, a code prefix, a rule's or a transform's name, or a hadolint code (see
+    dockfix.diagnostics); `ignore` wins over `select`. Unknown names raise UnknownNames (a
+    KeyError) naming each, with a did-you-mean."""
+    CATALOG.check([*(select or ()), *ignore])
+    if select is None and not ignore:
+        return PIPELINE
+    chosen = CATALOG.codes(select) if select is not None else frozenset(CATALOG.by_code)
+    chosen -= CATALOG.codes(ignore)
+    return tuple(replace(t, selected=frozenset(r.code for r in t.rules if r.code in chosen) if t.rules
+                         else _all_or_none(t, select, ignore)) for t in PIPELINE)
+
+
+def _all_or_none(transform: Transform, select: Sequence[str] | None, ignore: Sequence[str]) -> frozenset[str] | None:
+    """A transform that declares no rules is chosen by its name alone."""
+    named = {n.lower() for n in ignore}
+    wanted = select is None or transform.name in {n.lower() for n in select}
+    return None if wanted and transform.name not in named else frozenset()
+
+
+def rule(name: str) -> Rule | None:
+    """The one rule a code, a rule's name or a hadolint code designates (None: none, or several)."""
+    codes = CATALOG.codes([name])
+    return CATALOG.by_code[next(iter(codes))] if len(codes) == 1 else None
+
+
+def explain(name: str) -> str | None:
+    """The page `--explain NAME` prints: a transform's page; for a rule (code, name, or the one
+    rule fixing a hadolint code), its transform's page after a header pointing at the rule."""
+    if name.lower() in BY_NAME:
+        return page(name.lower())
+    found = rule(name)
+    if found is None:
+        return None
+    if not found.transform:  # the pipeline's own codes have no page
+        return f"{_header(found)}\n"
+    text = page(found.transform) or ""
+    return f"{_header(found)}\nIt is a rule of the {found.transform} transform, whose page follows " \
+           f"(its \"Rules\" table lists every rule).\n\n{text}"
+
+
+def _header(found: Rule) -> str:
+    kind = "notes only" if found.applicability == DISPLAY_ONLY else f"{found.applicability} fix"
+    hadolint = f"; fixes hadolint {', '.join(found.hadolint)}" if found.hadolint else ""
+    return f"{found.code} {found.name} ({kind}{hadolint})\n    {found.summary}\n"
+
+
+__all__ = ["BY_NAME", "CATALOG", "GENERAL", "PIPELINE", "RULES", "choose", "explain", "rule"]

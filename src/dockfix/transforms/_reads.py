@@ -45,8 +45,10 @@ class Step:
     suffix: str = ""  # for SPLIT: the flag that makes it install dependencies only
     project: tuple[str, str] | None = None  # (tool, folder in the image) whose pyproject must be checked
     why: str | None = None  # for CODE: what it reads from the code
-    local: list[tuple[str, str]] = field(default_factory=list)  # (image path, why): reads the code if under the copy
+    # (image path, why, the project itself): reads the code if under the copy
+    local: list[tuple[str, str, bool]] = field(default_factory=list)
     venv: bool = False  # creates a virtualenv (a .venv in the code copy could land on it)
+    itself: bool = False  # for CODE: it installs the project itself (a local path such as `.`)
 
 
 def resolve(base: str, path: str) -> str:
@@ -124,7 +126,7 @@ def _pip_step(cmd: Command, part: Part, workdir: str, sync: bool) -> Step:
             step.requirement_files.append(resolve(workdir, value))
         elif name in ("-e", "--editable", "-f", "--find-links"):
             if is_local_path(value):
-                step.local.append((_local(workdir, value), f"`{name} {value}` installs from a local path"))
+                step.local.append((_local(workdir, value), f"`{name} {value}` installs from a local path", False))
             elif name in ("-e", "--editable"):  # a VCS checkout goes into ./src
                 return Step(CODE, cmd, part, why=f"`{name} {value}` checks out into the working folder")
         elif name in _PIP_WRITES_HERE:
@@ -141,7 +143,7 @@ def _pip_step(cmd: Command, part: Part, workdir: str, sync: bool) -> Step:
             i += 1
             continue
         elif is_local_path(arg):
-            step.local.append((_local(workdir, arg), f"`{arg}` is a local path (the project itself)"))
+            step.local.append((_local(workdir, arg), f"`{arg}` is a local path (the project itself)", True))
         else:
             i += 1
             continue
@@ -156,7 +158,7 @@ def _pip_step(cmd: Command, part: Part, workdir: str, sync: bool) -> Step:
 _REDIRECT = re.compile(r"^(?:\d|&)?>>?(.*)$")
 
 
-def _writes(argv: list[str], workdir: str) -> list[tuple[str, str]]:
+def _writes(argv: list[str], workdir: str) -> list[tuple[str, str, bool]]:
     """Paths a command that reads no code still removes or writes (`rm`, `> file`): moved
     before the code copy it would act on nothing, or be overwritten by the copy."""
     out, targets = [], []
@@ -168,7 +170,7 @@ def _writes(argv: list[str], workdir: str) -> list[tuple[str, str]]:
     if argv and argv[0].rsplit("/", 1)[-1] == "rm":
         targets += [a for a in argv[1:] if not a.startswith("-") and a not in targets and not _REDIRECT.match(a)]
     for target in targets:
-        out.append((_local(workdir, target), f"`{argv[0]}` changes `{target}`, where the code copy puts files"))
+        out.append((_local(workdir, target), f"`{argv[0]}` changes `{target}`, where the code copy puts files", False))
     return out
 
 
@@ -186,8 +188,8 @@ def against(steps: list[Step], dest: str) -> list[Step]:
     (or one we cannot resolve) reads the code; one elsewhere was put in place earlier."""
     out = []
     for step in steps:
-        inside = [why for path, why in step.local if not path or overlap(path, dest)]
-        out.append(Step(CODE, step.command, step.part, why=inside[0]) if inside else step)
+        inside = [(why, itself) for path, why, itself in step.local if not path or overlap(path, dest)]
+        out.append(Step(CODE, step.command, step.part, why=inside[0][0], itself=inside[0][1]) if inside else step)
     return out
 
 

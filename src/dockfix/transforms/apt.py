@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from dockfix.context import Context
 from dockfix.data import debian_recommends as recommends
+from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
 from dockfix.edits import AppendRefused, Edit, append_to_heredoc, append_to_run
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
@@ -23,6 +24,16 @@ APT = ("apt-get", "apt")
 APT_LISTS = "/var/lib/apt/lists"
 CLEAN_APT = "rm -rf /var/lib/apt/lists/*"
 APK_CACHE = ("/var/cache/apk", "/etc/apk/cache")  # /etc/apk/cache is the link apk reads
+
+LISTS = Rule("DF101", NAME, "apt-lists-cleanup", "remove the apt package lists in the RUN that downloaded them",
+             hadolint=("DL3009",))
+NO_RECOMMENDS = Rule("DF102", NAME, "apt-no-recommends", "install without recommended packages "
+                     "(--no-install-recommends), when dockfix knows what they brought", UNSAFE, ("DL3015",))
+APK_NO_CACHE = Rule("DF103", NAME, "apk-no-cache", "apk add --no-cache: no package index left in the layer",
+                    hadolint=("DL3019",))
+DNF_CLEAN = Rule("DF104", NAME, "dnf-clean-all", "end a dnf, yum or microdnf install with `<tool> clean all`",
+                 hadolint=("DL3032", "DL3040"))
+RULES = (LISTS, NO_RECOMMENDS, APK_NO_CACHE, DNF_CLEAN)
 
 
 def _installs(cmd: Command, tools: tuple[str, ...], verb: str) -> bool:
@@ -87,7 +98,7 @@ def _runs_package_manager(parts: list[tuple[Script, int, Heredoc | None]]) -> bo
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     reason = not_python_reason(tree, context)
     if reason:
-        yield Note(NAME, reason)
+        yield NOT_PYTHON.note(reason, transform=NAME)
         return
     known: dict[str, Setting] = {}  # stage name -> what is known at its end
     for stage in stages(tree):
@@ -119,7 +130,7 @@ def _fix_run(tree: Tree, instr: Instruction, later_needs_lists: bool, setting: S
                 if not setting.sources and _adds_source(script.commands, index):
                     setting.sources = instr.line
         if error:  # a RUN without apt, apk or dnf is none of this rule's business: no note
-            yield Note(NAME, f"shell text too complex to edit safely ({error})", instr.line)
+            yield LISTS.note(f"shell text too complex to edit safely ({error})", instr.line)
         return
     for script, base, _ in parts:
         yield from _recommends(tree, instr, script, base, setting)
@@ -133,13 +144,13 @@ def _fix_run(tree: Tree, instr: Instruction, later_needs_lists: bool, setting: S
     if not any(_apt_update(c) for c in commands):
         return  # the lists came from an earlier layer: removing them here saves nothing
     if later_needs_lists:
-        yield Note(NAME, "apt lists kept: a later RUN installs without `apt-get update`", instr.line)
+        yield LISTS.note("apt lists kept: a later RUN installs without `apt-get update`", instr.line)
         return
     edit = _append(tree, instr, CLEAN_APT)
     if isinstance(edit, str):
-        yield Note(NAME, f"apt lists kept: {edit}", instr.line)
+        yield LISTS.note(f"apt lists kept: {edit}", instr.line)
         return
-    yield Fix(NAME, "remove the apt package lists after installing (hadolint DL3009)", instr.line, (edit,))
+    yield LISTS.fix("remove the apt package lists after installing (hadolint DL3009)", instr.line, (edit,))
 
 
 def _needs_lists(tree: Tree, instr: Instruction) -> bool:
@@ -298,7 +309,7 @@ def _no_recommends(tree: Tree, instr: Instruction, cmd: Command, base: int,
     refuse = "--no-install-recommends not added: "
     unknown = [w.raw for w, name in packages if name is None or recommends.unlisted(name)]
     if unknown:
-        yield Note(NAME, f"{refuse}{', '.join(unknown)} not known statically (a variable, a pattern, a file or "
+        yield NO_RECOMMENDS.note(f"{refuse}{', '.join(unknown)} not known statically (a variable, a pattern, a file or "
                          "another release): what their Recommends bring (ca-certificates, compilers) is not known",
                    instr.line)
         return
@@ -306,7 +317,7 @@ def _no_recommends(tree: Tree, instr: Instruction, cmd: Command, base: int,
     table = recommends.table()
     metadata = f"dockfix's table of {table.generated}"
     if setting.sources and names:
-        yield Note(NAME, f"{refuse}line {setting.sources} adds an apt source or runs a downloaded script, and "
+        yield NO_RECOMMENDS.note(f"{refuse}line {setting.sources} adds an apt source or runs a downloaded script, and "
                          f"{metadata} knows only Debian's own packages", instr.line)
         return
     image = setting.base
@@ -314,11 +325,11 @@ def _no_recommends(tree: Tree, instr: Instruction, cmd: Command, base: int,
         hit = {name: sorted(set().union(*(recommends.lost(s, name) for s in table.suites))) for name in names}
         hit = {name: lost for name, lost in hit.items() if lost}
         if hit:
-            yield Note(NAME, f"{refuse}{_brings(hit)} only as Recommends (Debian {'/'.join(table.suites)} package "
+            yield NO_RECOMMENDS.note(f"{refuse}{_brings(hit)} only as Recommends (Debian {'/'.join(table.suites)} package "
                              f"metadata, {metadata}), and {image.reason}",
                        instr.line)
             return
-        yield Fix(NAME, message, instr.line, (flag,), safe=False)
+        yield NO_RECOMMENDS.fix(message, instr.line, (flag,))
         return
     losers: dict[str, list[str]] = {}  # lost package -> the installed packages that brought it
     for suite in image.suites:
@@ -336,18 +347,18 @@ def _no_recommends(tree: Tree, instr: Instruction, cmd: Command, base: int,
             for name in by:
                 by_package.setdefault(name, []).append(what)
         them = "it" if len(losers) == 1 else "them"
-        yield Note(NAME, f"{refuse}{_brings(by_package)} only as Recommends ({where}, {metadata}), and "
+        yield NO_RECOMMENDS.note(f"{refuse}{_brings(by_package)} only as Recommends ({where}, {metadata}), and "
                          f"{image.image} does not ship {them}: a later build step (a compile, a pip install "
                          f"from source) may need {them}; name {them} in the install to allow the fix", instr.line)
         return
     if recommends.TLS not in losers:
-        yield Fix(NAME, message, instr.line, (flag,), safe=False)
+        yield NO_RECOMMENDS.fix(message, instr.line, (flag,))
         return
     needy = next(w for w, name in packages if name in losers[recommends.TLS])
     add = _add_package(tree, instr, base, needy, recommends.TLS)
-    yield Fix(NAME, f"{message}, adding ca-certificates: {', '.join(losers[recommends.TLS])} brought it only as a "
-                    f"Recommends ({where}, {metadata}) and {image.image} does not ship it", instr.line,
-              (flag, add), safe=False)
+    yield NO_RECOMMENDS.fix(f"{message}, adding ca-certificates: {', '.join(losers[recommends.TLS])} brought it "
+                            f"only as a Recommends ({where}, {metadata}) and {image.image} does not ship it",
+                            instr.line, (flag, add))
 
 
 def _brings(by_package: dict[str, list[str]]) -> str:
@@ -377,8 +388,8 @@ def _apk(instr: Instruction, script: Script, base: int) -> Iterator[Fix]:
     for cmd in commands:
         if _installs(cmd, ("apk",), "add") and "--no-cache" not in cmd.argv:
             word = next(w for w in cmd.words if w.value == "add")
-            yield Fix(NAME, "apk add without keeping the index cache (hadolint DL3019)", instr.line,
-                      (_insert_after_word(instr, base, word.end, " --no-cache"),))
+            yield APK_NO_CACHE.fix("apk add without keeping the index cache (hadolint DL3019)", instr.line,
+                                   (_insert_after_word(instr, base, word.end, " --no-cache"),))
 
 
 def _dnf(tree: Tree, instr: Instruction, parts: list[tuple[Script, int, Heredoc | None]]) -> Iterator[Fix | Note]:
@@ -390,9 +401,10 @@ def _dnf(tree: Tree, instr: Instruction, parts: list[tuple[Script, int, Heredoc 
         if installs and not cleans:
             edit = _append(tree, instr, f"{tool} clean all")
             if isinstance(edit, str):
-                yield Note(NAME, f"{tool} cache kept: {edit}", instr.line)
+                yield DNF_CLEAN.note(f"{tool} cache kept: {edit}", instr.line)
                 continue
-            yield Fix(NAME, f"clean the {tool} cache after installing (hadolint DL3032/DL3040)", instr.line, (edit,))
+            yield DNF_CLEAN.fix(f"clean the {tool} cache after installing (hadolint DL3032/DL3040)", instr.line, (edit,))
 
 
-TRANSFORM = Transform(NAME, "apt/apk/dnf installs: no recommends, no package lists or caches left in the layer", find)
+TRANSFORM = Transform(NAME, "apt/apk/dnf installs: no recommends, no package lists or caches left in the layer", find,
+                      RULES)

@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Iterator
 
 from dockfix.context import Context
+from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
 from dockfix.edits import Edit
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
@@ -37,6 +38,16 @@ GROUP_FLAGS = ("--no-dev", "--only-dev", "--dev", "--group", "--only-group", "--
                "--no-default-groups", "--no-group")
 DEV_STAGE_WORDS = ("dev", "test", "ci", "local", "debug", "lint")
 
+UV_COMPILE = Rule("DF301", NAME, "uv-compile-bytecode", "ENV UV_COMPILE_BYTECODE=1 before a stage's first uv install")
+UV_LOCKED = Rule("DF302", NAME, "uv-sync-locked", "uv sync --locked: install exactly uv.lock, fail when it is stale",
+                 UNSAFE)
+UV_NO_DEV = Rule("DF303", NAME, "uv-sync-no-dev", "uv sync --no-dev: leave the dev dependency group out of the image",
+                 UNSAFE)
+PIP_COMPILE = Rule("DF304", NAME, "pip-compile-bytecode", "drop pip's --no-compile: pip compiles what it installs",
+                   UNSAFE)
+RULES = (UV_COMPILE, UV_LOCKED, UV_NO_DEV, PIP_COMPILE)
+UV_RUN_LATER = "uv-run-later"  # the kind of UV_NO_DEV's note when a later `uv run` would sync dev again
+
 
 def _words(inst: Install) -> list[str]:
     return [a.partition("=")[0] for a in inst.args]
@@ -55,11 +66,11 @@ def _uv_compile(tree: Tree, stage_instrs: list[Instruction]) -> Iterator[Fix | N
             continue
         refusal = _bytecode_refused(tree, instr)
         if refusal:
-            yield Note(NAME, f"UV_COMPILE_BYTECODE not added: {refusal}", instr.line)
+            yield UV_COMPILE.note(f"UV_COMPILE_BYTECODE not added: {refusal}", instr.line)
             return
         why = "compile installed packages to bytecode at build time, not at every container start"
-        yield Fix(NAME, why + " (UV_COMPILE_BYTECODE=1)", instr.line,
-                  (ensure_env(tree, instr, "UV_COMPILE_BYTECODE", "1"),))
+        yield UV_COMPILE.fix(why + " (UV_COMPILE_BYTECODE=1)", instr.line,
+                             (ensure_env(tree, instr, "UV_COMPILE_BYTECODE", "1"),))
         return
 
 
@@ -99,15 +110,16 @@ def _uv_run_at_start(tree: Tree) -> int | None:
 def _pip_compile(tree: Tree, instr: Instruction, inst: Install) -> Iterator[Fix | Note]:
     env = command_env(tree, instr, inst)
     if "PIP_NO_COMPILE" in env:
-        yield Note(NAME, "PIP_NO_COMPILE is set: pip leaves bytecode to the first import (left as the author chose)", instr.line)
+        yield PIP_COMPILE.note("PIP_NO_COMPILE is set: pip leaves bytecode to the first import (left as the author chose)",
+                               instr.line)
         return
     for word in inst.words()[1:]:
         if word.value == "--no-compile":
             edit = remove_word(tree, instr, inst.part, word)
             if edit is None:
-                yield Note(NAME, "cannot remove --no-compile cleanly from this layout", instr.line)
+                yield PIP_COMPILE.note("cannot remove --no-compile cleanly from this layout", instr.line)
                 return
-            yield Fix(NAME, "let pip compile bytecode at build time (drop --no-compile)", instr.line, (edit,), safe=False)
+            yield PIP_COMPILE.fix("let pip compile bytecode at build time (drop --no-compile)", instr.line, (edit,))
 
 
 def _lockfile_in_image(tree: Tree, instr: Instruction) -> bool:
@@ -186,25 +198,25 @@ def _uv_sync(tree: Tree, context: Context, instr: Instruction, inst: Install, st
     sync = next(w for w in inst.words() if w.value == "sync")
     _, end = inst.part.span(instr, sync)
     if not ({"--locked", "--frozen"} & set(words)) and not (is_set(env, "UV_LOCKED") or is_set(env, "UV_FROZEN")):
-        yield Fix(NAME, "install exactly what uv.lock says, failing when it is stale (uv sync --locked)",
-                  instr.line, (Edit(end, end, " --locked"),), safe=False)
+        yield UV_LOCKED.fix("install exactly what uv.lock says, failing when it is stale (uv sync --locked)",
+                            instr.line, (Edit(end, end, " --locked"),))
     if set(GROUP_FLAGS) & set(words) or "UV_NO_DEV" in env or "UV_DEV" in env or not _has_dev_group(context):
         return
     if _uv_run_later(tree, instr):
-        yield Note(NAME, "dev dependencies kept: a later `uv run` would sync the dev group again"
-                   " (ENV UV_NO_DEV=1 covers both)", instr.line)
+        yield UV_NO_DEV.note("dev dependencies kept: a later `uv run` would sync the dev group again"
+                             " (ENV UV_NO_DEV=1 covers both)", instr.line, kind=UV_RUN_LATER)
         return
     if stage_name and any(part in DEV_STAGE_WORDS for part in stage_name.lower().replace("_", "-").split("-")):
-        yield Note(NAME, f"dev dependencies kept: stage {stage_name} looks like a development stage", instr.line)
+        yield UV_NO_DEV.note(f"dev dependencies kept: stage {stage_name} looks like a development stage", instr.line)
         return
-    yield Fix(NAME, "leave the dev dependency group out of the image (uv sync --no-dev)", instr.line,
-              (Edit(end, end, " --no-dev"),), safe=False)
+    yield UV_NO_DEV.fix("leave the dev dependency group out of the image (uv sync --no-dev)", instr.line,
+                        (Edit(end, end, " --no-dev"),))
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     reason = not_python_reason(tree, context)
     if reason:
-        yield Note(NAME, reason)
+        yield NOT_PYTHON.note(reason, transform=NAME)
         return
     provided: set[int] = set()  # stages given UV_COMPILE_BYTECODE in this pass (their children inherit it)
     inherits: list[bool] = []  # per stage: a stage it is built FROM was given it (a flag per stage, not a walk up)
@@ -225,4 +237,5 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
                     yield from _uv_sync(tree, context, instr, inst, stage.name)
 
 
-TRANSFORM = Transform(NAME, "bytecode compiled at build time; uv sync from the lockfile without dev dependencies", find)
+TRANSFORM = Transform(NAME, "bytecode compiled at build time; uv sync from the lockfile without dev dependencies", find,
+                      RULES)

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from dockfix.context import Context
+from dockfix.diagnostics import NOT_PYTHON, Rule
 from dockfix.edits import Edit
 from dockfix.engine import Fix, Note, Transform
 from dockfix.expand import expand
@@ -43,6 +44,12 @@ from dockfix.views import Run, stages
 NAME = "cache-mounts"
 CACHE_ENV = {"pip": "PIP_CACHE_DIR", "uv": "UV_CACHE_DIR", "poetry": "POETRY_CACHE_DIR"}
 CACHE_SUBDIR = {"pip": "pip", "uv": "uv", "poetry": "pypoetry"}
+
+# One rule: the mount, the flags that only kept the cache out of the image, and uv's copy link mode
+# (it cannot hardlink from a mount) are one change; any of them alone would be wrong or useless.
+CACHE_MOUNT = Rule("DF201", NAME, "download-cache-mount", "pip/uv/poetry download caches on a BuildKit cache mount "
+                   "(their --no-cache-dir dropped; uv copies from it: UV_LINK_MODE=copy)", hadolint=("DL3042",))
+RULES = (CACHE_MOUNT,)
 
 
 @dataclass
@@ -226,7 +233,7 @@ def plan(tree: Tree, instr: Instruction) -> tuple[list[Edit], list[str], list[No
     for inst in found:
         cache = _cache(tree, instr, inst, user)
         if cache.target is None:
-            notes.append(Note(NAME, f"{inst.tool} cache not mounted: {cache.reason}", instr.line))
+            notes.append(CACHE_MOUNT.note(f"{inst.tool} cache not mounted: {cache.reason}", instr.line))
             continue
         cleaner = cleaners.of(inst.tool, cache.target)
         full = existing.full(cache.target)
@@ -235,7 +242,7 @@ def plan(tree: Tree, instr: Instruction) -> tuple[list[Edit], list[str], list[No
         uv_mounted |= inst.tool == "uv" and bool(full or not cleaner)
         if cleaner:
             if not full:
-                notes.append(Note(NAME, f"{inst.tool} cache not mounted: the RUN cleans it ({cleaner})", instr.line))
+                notes.append(CACHE_MOUNT.note(f"{inst.tool} cache not mounted: the RUN cleans it ({cleaner})", instr.line))
             continue
         if not full and cache.target not in added:
             uid = f",uid={user.uid}" if user.uid != "0" else ""
@@ -245,7 +252,7 @@ def plan(tree: Tree, instr: Instruction) -> tuple[list[Edit], list[str], list[No
         for word in cache.defeating:
             edit = remove_word(tree, instr, inst.part, word)
             if edit is None:
-                return [], [], [Note(NAME, f"cannot remove {word.value} cleanly from this layout", instr.line)], False
+                return [], [], [CACHE_MOUNT.note(f"cannot remove {word.value} cleanly from this layout", instr.line)], False
             edits.append(edit)
             done.append(f"drop {word.value}")
     return edits, done, notes, uv_mounted
@@ -260,7 +267,7 @@ def _links_by_copy(tree: Tree, instr: Instruction) -> bool:
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     reason = not_python_reason(tree, context)
     if reason:
-        yield Note(NAME, reason)
+        yield NOT_PYTHON.note(reason, transform=NAME)
         return
     provided: set[int] = set()  # stages given UV_LINK_MODE in this pass (their children inherit it)
     inherits: list[bool] = []  # per stage: a stage it is built FROM was given it (a flag per stage, not a walk up)
@@ -276,18 +283,18 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
                 continue
             if not posix_shell(tree, instr):
                 if any(w in instr.args for w in ("pip", "uv ", "poetry")):
-                    yield Note(NAME, "not a POSIX shell (Windows or PowerShell): left alone", instr.line)
+                    yield CACHE_MOUNT.note("not a POSIX shell (Windows or PowerShell): left alone", instr.line)
                 continue
             edits, done, notes, uv_mounted = plan(tree, instr)
             yield from notes
             if edits:
-                yield Fix(NAME, "; ".join(done) + " (hadolint DL3042)", instr.line, tuple(edits))
+                yield CACHE_MOUNT.fix("; ".join(done) + " (hadolint DL3042)", instr.line, edits)
             if uv_mounted and needs_link_mode is None and not _links_by_copy(tree, instr):
                 needs_link_mode = instr
         if needs_link_mode is not None and not inherited:
             provided.add(stage.index)
-            yield Fix(NAME, "uv copies from the cache mount (UV_LINK_MODE=copy): it cannot hardlink across it",
-                      needs_link_mode.line, (ensure_env(tree, needs_link_mode, "UV_LINK_MODE", "copy"),))
+            yield CACHE_MOUNT.fix("uv copies from the cache mount (UV_LINK_MODE=copy): it cannot hardlink across it",
+                                  needs_link_mode.line, (ensure_env(tree, needs_link_mode, "UV_LINK_MODE", "copy"),))
 
 
-TRANSFORM = Transform(NAME, "pip/uv/poetry download caches on a BuildKit cache mount, out of the image", find)
+TRANSFORM = Transform(NAME, "pip/uv/poetry download caches on a BuildKit cache mount, out of the image", find, RULES)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
 from dockfix.context import Context
+from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
 from dockfix.discover import is_dockerfile_name
 from dockfix.engine import FileWrite, Fix, Note, Transform
 from dockfix.facts import not_python_reason
@@ -19,6 +20,10 @@ from dockfix.views import Copy, Run, mounts
 
 NAME = "dockerignore"
 MARKER = "# added by dockfix"
+ENTRIES_RULE = Rule("DF501", NAME, "dockerignore-entries", "exclude VCS folders, caches, virtualenvs, build outputs "
+                    "and editor files from the build context")
+DOTENV_RULE = Rule("DF502", NAME, "dockerignore-dotenv", "exclude .env files from the build context", UNSAFE)
+RULES = (ENTRIES_RULE, DOTENV_RULE)
 
 
 @dataclass(frozen=True)
@@ -53,20 +58,21 @@ _MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "requirements.
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     reason = not_python_reason(tree, context)
     if reason:
-        yield Note(NAME, reason)
+        yield NOT_PYTHON.note(reason, transform=NAME)
         return
     first = tree.instructions[0].line if tree.instructions else 1
     absent = context_absent(tree, context)
     if absent:
-        yield Note(NAME, absent, first)
+        yield ENTRIES_RULE.note(absent, first)
         return
     used = _used_paths(tree, context)
     if used is None:
-        yield Note(NAME, "a COPY/ADD/--mount source is a variable: any pattern might exclude it; left alone", first)
+        yield ENTRIES_RULE.note("a COPY/ADD/--mount source is a variable: any pattern might exclude it; left alone",
+                                first)
         return
     name = ignore_file_name(context)
     current = context.read(name)
-    rules = IgnoreRules.parse(current)
+    rules = original = IgnoreRules.parse(current)
     verdicts = _Verdicts(rules)
     said, programs = _said(tree)
     git_needed = needs_git(toml(context, "pyproject.toml")) or "git" in programs
@@ -76,23 +82,28 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
             continue  # already excluded (perhaps by this transform, before a later one edited the file)
         why = _why_not(entry, verdicts, used, context, said, git_needed)
         if why:
-            yield Note(NAME, f"{entry.pattern} not added: {why}", first)
+            yield ENTRIES_RULE.note(f"{entry.pattern} not added: {why}", first)
         else:
             chosen.append(entry.pattern)
             rules = rules.plus(entry.pattern)
             verdicts.chosen.append(IgnoreRules((entry.pattern,)))
+    dotenv = f"exclude .env files from the build context ({name}); the image no longer carries them"
     if chosen:
-        yield Fix(NAME, f"exclude from the build context ({name}): {', '.join(chosen)}", first,
-                  files=(FileWrite(name, extend(current, chosen)),))
+        yield ENTRIES_RULE.fix(f"exclude from the build context ({name}): {', '.join(chosen)}", first,
+                               files=(FileWrite(name, extend(current, chosen)),))
+        # .env decided on the file as it is, for a run that selects DF502 without DF501. With both, it
+        # writes the same file: it waits for the next round, and is decided again with the entries in.
+        if not _covered(DOTENV, original) and not _why_not(DOTENV, _Verdicts(original), used, context, said,
+                                                            git_needed):
+            yield DOTENV_RULE.fix(dotenv, first, files=(FileWrite(name, extend(current, [DOTENV.pattern])),))
         return
     if _covered(DOTENV, rules):
         return
     why = _why_not(DOTENV, verdicts, used, context, said, git_needed)
     if why:
-        yield Note(NAME, f"{DOTENV.pattern} not added: {why}", first)
+        yield DOTENV_RULE.note(f"{DOTENV.pattern} not added: {why}", first)
     else:
-        yield Fix(NAME, f"exclude .env files from the build context ({name}); the image no longer carries them",
-                  first, safe=False, files=(FileWrite(name, extend(current, [DOTENV.pattern])),))
+        yield DOTENV_RULE.fix(dotenv, first, files=(FileWrite(name, extend(current, [DOTENV.pattern])),))
 
 
 def _covered(entry: Entry, rules: IgnoreRules) -> bool:
@@ -275,4 +286,5 @@ def extend(current: str | None, patterns: list[str]) -> str:
     return text + "".join(p + eol for p in patterns)
 
 
-TRANSFORM = Transform(NAME, ".dockerignore: keep VCS, caches, virtualenvs, build outputs and editor files out of the context", find)
+TRANSFORM = Transform(NAME, ".dockerignore: keep VCS, caches, virtualenvs, build outputs and editor files out of the context",
+                      find, RULES)

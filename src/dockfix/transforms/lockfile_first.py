@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dockfix.context import Context
+from dockfix.diagnostics import NOT_PYTHON, Rule
 from dockfix.edits import Edit, insert_after, insert_before
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
@@ -52,6 +53,10 @@ from dockfix.transforms._reads import (
 from dockfix.views import Copy, Stage, key_values, stages
 
 NAME = "lockfile-first"
+DEPS_FIRST = Rule("DF401", NAME, "dependencies-before-code", "copy the manifests first and install the dependencies "
+                  "before the code is copied")
+RULES = (DEPS_FIRST,)
+PROJECT_ITSELF = "project-itself"  # the kind of a note: the install stays because it installs the project itself
 _BLANK_LINE = re.compile(r"[ \t]*\r?\n")
 BASE = "/<workdir of the base image>"  # a symbolic folder: relative paths still compare right
 
@@ -62,7 +67,7 @@ INERT_INSTRUCTIONS = frozenset({"LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHC
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     reason = not_python_reason(tree, context)
     if reason:
-        yield Note(NAME, reason)
+        yield NOT_PYTHON.note(reason, transform=NAME)
         return
     suppress = Suppressions.of(tree)
     ends: dict[int, str] = {}  # stage index -> its working folder at its end (for a stage built FROM it)
@@ -243,7 +248,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
         return
     code_at, code = last_code
     if isinstance(code, str):
-        yield Note(NAME, f"code copied before the install ({code}): left alone", install.line)
+        yield DEPS_FIRST.note(f"code copied before the install ({code}): left alone", install.line)
         return
     if code is None:
         return
@@ -251,9 +256,10 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
     if not any(s.kind in (DEPS, SPLIT) for s in steps):
         builds = next((s for s in steps if s.kind == CODE and classify(s.command)), None)
         if builds:
-            yield Note(NAME, f"install at line {install.line} stays after the code copy: {builds.why}", install.line)
+            yield DEPS_FIRST.note(f"install at line {install.line} stays after the code copy: {builds.why}",
+                                  install.line, PROJECT_ITSELF if builds.itself else "")
         return
-    if suppress.blocks(NAME, code.instr.line):
+    if suppress.blocks(DEPS_FIRST, code.instr.line):
         return
     region = regions.get(code_at)
     if region is None:
@@ -263,17 +269,19 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
     crossing: list[tuple[Instruction, list[Step]]] = []  # dependency installs between: they move too
     blocker = region.cannot_cross(position, crossing)
     if blocker:
-        yield Note(NAME, f"install at line {install.line} stays after the code copy: {blocker}", install.line)
+        yield DEPS_FIRST.note(f"install at line {install.line} stays after the code copy: {blocker}", install.line)
         return
     moving = all(s.kind in (DEPS, NOTHING) for s in steps)
     wanted = steps if moving else _deps_prefix(steps)
-    if isinstance(wanted, str):
-        yield Note(NAME, f"install at line {install.line} stays after the code copy: {wanted}", install.line)
+    if isinstance(wanted, tuple):
+        why, itself = wanted
+        yield DEPS_FIRST.note(f"install at line {install.line} stays after the code copy: {why}", install.line,
+                              PROJECT_ITSELF if itself else "")
         return
     venv_made = region.venv_before(position) or any(s.venv for s in command_steps(tree, install, workdir))
     files = _files(context, code, [*(s for _, found in crossing for s in found), *wanted], venv_made)
     if isinstance(files, str):
-        yield Note(NAME, f"install at line {install.line} stays after the code copy: {files}", install.line)
+        yield DEPS_FIRST.note(f"install at line {install.line} stays after the code copy: {files}", install.line)
         return
     # The manifests go right above the first install that reads them: what comes before stays cached.
     first = crossing[0][0] if crossing else install
@@ -297,7 +305,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
         else:
             edits = (insert_before(tree, code.instr, [*own, run]),)
         message = f"install dependencies from {_names(files)} before copying the code, the project after it"
-    yield Fix(NAME, message, install.line, edits)
+    yield DEPS_FIRST.fix(message, install.line, edits)
 
 
 def _maybe(edit: Edit | None) -> tuple[Edit, ...]:
@@ -341,19 +349,20 @@ def _cannot_cross(tree: Tree, code: CodeCopy, between: list[Instruction], workdi
     return None
 
 
-def _deps_prefix(steps: list[Step]) -> list[Step] | str:
-    """The commands of a dependencies-only RUN: every step up to the last install, code-free."""
+def _deps_prefix(steps: list[Step]) -> list[Step] | tuple[str, bool]:
+    """The commands of a dependencies-only RUN: every step up to the last install, code-free; or why
+    there is none, and whether that is because a step installs the project itself."""
     last = max(i for i, s in enumerate(steps) if s.kind in (DEPS, SPLIT))
     prefix = steps[: last + 1]
     for step in prefix:
         if step.kind == CODE:
-            return f"{step.why} before the dependencies install in the same RUN"
+            return f"{step.why} before the dependencies install in the same RUN", step.itself
         if step.kind == NOTHING and not classify(step.command) and not is_setting(step.command.argv):
-            return f"`{step.command.argv[0]}` runs in the same RUN before the install (split it by hand)"
+            return f"`{step.command.argv[0]}` runs in the same RUN before the install (split it by hand)", False
         if step.command.separator not in ("&&", None) and step is not prefix[-1]:
-            return "its commands are not joined with &&"
+            return "its commands are not joined with &&", False
         if step.part.doc is not None:
-            return "the install is in a heredoc"
+            return "the install is in a heredoc", False
     return prefix
 
 
@@ -508,4 +517,5 @@ def _blank_after(tree: Tree, pos: int) -> int:
     return match.end() - pos if match else 0
 
 
-TRANSFORM = Transform(NAME, "copy manifests and lockfiles first and install dependencies before the code is copied", find)
+TRANSFORM = Transform(NAME, "copy manifests and lockfiles first and install dependencies before the code is copied", find,
+                      RULES)

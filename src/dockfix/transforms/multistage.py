@@ -18,6 +18,7 @@ from weakref import WeakKeyDictionary
 
 from dockfix.context import Context
 from dockfix.data import slim_programs
+from dockfix.diagnostics import UNSAFE, Rule
 from dockfix.edits import Edit, apply_edits, remove_word, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
@@ -27,6 +28,9 @@ from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
 from dockfix.views import Copy, Run, global_args, key_values, stages
 
 NAME = "multistage"
+SPLIT = Rule("DF601", NAME, "multistage-split", "split a single-stage image into a builder and a slim runtime that "
+             "copies the environment", UNSAFE)
+RULES = (SPLIT,)
 SYSTEM_VENV = "/opt/venv"
 _CONDA = re.compile(r"\b(conda|mamba|micromamba)\b")
 _PIPENV = re.compile(r"\bpipenv\b")
@@ -59,17 +63,17 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     try:
         plan = make_plan(tree, context)
     except Skip as why:
-        yield Note(NAME, f"not split: {why}", _from_line(tree))
+        yield SPLIT.note(f"not split: {why}", _from_line(tree))
         return
     text = render(plan)
     problems = check(tree, text, plan)
     if problems:
-        yield Note(NAME, "not split: the split would change the image configuration (a dockfix bug): "
-                   + "; ".join(problems), plan.from_.line)
+        yield SPLIT.note("not split: the split would change the image configuration (a dockfix bug): "
+                         + "; ".join(problems), plan.from_.line)
         return
     start = plan.from_.start
-    yield Fix(NAME, f"split into a builder stage and a {plan.runtime.image} runtime that copies {plan.venv}",
-              plan.from_.line, (Edit(start, len(tree.source), text[start:]),), safe=False)
+    yield SPLIT.fix(f"split into a builder stage and a {plan.runtime.image} runtime that copies {plan.venv}",
+                    plan.from_.line, (Edit(start, len(tree.source), text[start:]),))
 
 
 def _from_line(tree: Tree) -> int | None:
@@ -589,4 +593,5 @@ def _removal(tree: Tree, instr: Instruction) -> Edit:
     return Edit(start, end, "")
 
 
-TRANSFORM = Transform(NAME, "split a single-stage Python image into a builder and a slim runtime (unsafe)", find)
+TRANSFORM = Transform(NAME, "split a single-stage Python image into a builder and a slim runtime (unsafe)", find,
+                      RULES)

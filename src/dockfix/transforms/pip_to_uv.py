@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from dockfix.context import Context
+from dockfix.diagnostics import UNSAFE, Rule
 from dockfix.edits import Edit, remove_instruction, replace_instruction, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
@@ -37,6 +38,9 @@ from dockfix.transforms._installs import (
 from dockfix.views import Copy, Run, Stage, key_values, stages
 
 NAME = "pip-to-uv"
+UV_BUILDER = Rule("DF701", NAME, "pip-to-uv-builder", "a builder stage's pip installs become uv pip install into a "
+                  "venv made by uv venv (pinned uv, cache on a mount)", UNSAFE)
+RULES = (UV_BUILDER,)
 UV_VERSION = "0.13.7"  # the version uv's Docker guide shows (docs.astral.sh/uv/guides/integration/docker)
 UV_IMAGE = f"ghcr.io/astral-sh/uv:{UV_VERSION}"
 UV_CACHE = "/root/.cache/uv"
@@ -99,10 +103,10 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         try:
             edits = _plan(tree, context, stage, venv, venv_instr, users)
         except (Refuse, dependencies.Unknown) as why:
-            yield Note(NAME, f"pip not replaced by uv in the builder: {why}", venv_instr.line)
+            yield UV_BUILDER.note(f"pip not replaced by uv in the builder: {why}", venv_instr.line)
             continue
-        yield Fix(NAME, f"the builder makes {venv} with uv venv and installs with uv pip install (pinned uv "
-                  f"{UV_VERSION}, cache on a mount)", venv_instr.line, tuple(edits), safe=False)
+        yield UV_BUILDER.fix(f"the builder makes {venv} with uv venv and installs with uv pip install (pinned uv "
+                             f"{UV_VERSION}, cache on a mount)", venv_instr.line, edits)
 
 
 def _venv_command(step: Step) -> InstallCommand | None:
@@ -471,4 +475,4 @@ def _venv_lines(tree: Tree, instr: Instruction, argv: list[str], venv: str, plan
     return [replace_instruction(instr, eol.join(lines))]
 
 
-TRANSFORM = Transform(NAME, "a builder's pip installs become uv pip install into a uv venv (unsafe)", find)
+TRANSFORM = Transform(NAME, "a builder's pip installs become uv pip install into a uv venv (unsafe)", find, RULES)
