@@ -252,8 +252,9 @@ def _run(argv: list[str]) -> int:
     from dockfix.transforms import choose
 
     roots = tuple(p.resolve() for p in paths if not stdin and p.is_dir())
+    # `--write -` is an editor's save: its stderr carries no hint about fixes it was not asked for.
     options = Options(mode, _names(args.select), _names(args.ignore) or (), args.unsafe_fixes, roots,
-                      config=config)
+                      config=config, count_hidden=not (stdin and mode == "write"))
     try:
         choose(options.select, options.ignore)
     except KeyError as err:
