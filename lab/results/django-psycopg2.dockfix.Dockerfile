@@ -6,10 +6,12 @@ ENV PYTHONUNBUFFERED 1
 RUN apt-get update \
     && apt-get install --no-install-recommends -y gcc libpq-dev \
     && rm -rf /var/lib/apt/lists/*
-COPY ./requirements.txt .
-RUN python -m venv /opt/venv
+COPY --from=ghcr.io/astral-sh/uv:0.13.7 /uv /uvx /bin/
+ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1
+RUN uv venv --python /usr/local/bin/python /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
-RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+COPY ./requirements.txt .
+RUN --mount=type=cache,target=/root/.cache/uv uv pip install -r requirements.txt
 
 FROM python:3.11-slim
 

@@ -1,9 +1,11 @@
 FROM python:3.11 AS builder
 WORKDIR /app
-COPY requirements.txt /app/
-RUN python -m venv /opt/venv
+COPY --from=ghcr.io/astral-sh/uv:0.13.7 /uv /uvx /bin/
+ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1
+RUN uv venv --python /usr/local/bin/python /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
-RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+COPY requirements.txt /app/
+RUN --mount=type=cache,target=/root/.cache/uv uv pip install -r requirements.txt
 
 FROM python:3.11-slim
 

@@ -2,9 +2,9 @@ FROM python:3.11-slim AS builder
 ENV POETRY_VERSION=1.8.5
 RUN --mount=type=cache,target=/root/.cache/pip pip install "poetry==$POETRY_VERSION"
 WORKDIR /code
-COPY poetry.lock pyproject.toml /code/
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY poetry.lock pyproject.toml /code/
 # Project initialization:
 RUN --mount=type=cache,target=/root/.cache/pypoetry poetry config virtualenvs.create false \
   && poetry install --no-interaction --no-ansi

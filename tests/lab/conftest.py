@@ -20,6 +20,7 @@ import pytest
 from lab import __main__ as lab_main
 from lab import engine as lab_engine
 from lab import fixtures as lab_fixtures
+from lab import regression as lab_regression
 
 _SUMMARY: list[str] = []
 
@@ -74,6 +75,19 @@ def lab_run(lab_engine_session, tmp_path_factory):
     _SUMMARY.append((out / "latest.md").read_text())
     _SUMMARY.append(f"(lab results written to {out})")
     return {(r["fixture"], r["variant"]): r for r in rows}
+
+
+@pytest.fixture(scope="session")
+def lab_regression_run(lab_engine_session, tmp_path_factory):
+    """The older dockfix's rewrite of every selected fixture with a [regression] table,
+    built and smoke-tested (python -m lab.regression): results keyed by fixture."""
+    out = Path(os.environ.get("DOCKFIX_LAB_OUT") or tmp_path_factory.mktemp("lab-regression"))
+    fxs = [f for f in selected_fixtures() if f.regression is not None]
+    if not fxs:
+        return {}
+    results, _ = lab_regression.run([f.path for f in fxs], out=out, eng=lab_engine_session)
+    _SUMMARY.append((out / "regression.md").read_text())
+    return {r.fixture: r for r in results}
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -13,6 +13,7 @@ from .conftest import selected_fixtures
 pytestmark = pytest.mark.lab
 
 FIXTURES = [f.name for f in selected_fixtures()]
+REGRESSIONS = [f.name for f in selected_fixtures() if f.regression is not None]
 
 
 def _row(lab_run, fixture: str, variant: str) -> dict:
@@ -54,3 +55,13 @@ def test_rebuilds_still_pass_smoke_test(lab_run, fixture, variant):
     if not row["smoke_after_changes"]:
         pytest.skip("rebuilds not measured (DOCKFIX_LAB_REBUILDS=0)")
     assert row["smoke_after_changes"] == "ok", f"{fixture} [{variant}]: {row['smoke_after_changes']}"
+
+
+@pytest.mark.parametrize("fixture", REGRESSIONS)
+def test_the_older_rewrite_failed_as_recorded(lab_regression_run, fixture):
+    """Know or refuse: the dockfix revision a regression fixture names broke it (at the
+    recorded stage, with the recorded line), and today's rewrite passes (the tests above)."""
+    res = lab_regression_run[fixture]
+    if res.status == "not run":
+        pytest.skip(res.reason)
+    assert res.status == "failed as recorded", f"{fixture} [dockfix {res.revision}]: {res.status}: {res.reason}"

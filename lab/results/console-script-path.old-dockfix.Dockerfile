@@ -1,0 +1,19 @@
+FROM python:3.11 AS builder
+WORKDIR /app
+COPY requirements.txt .
+RUN python -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+
+FROM python:3.11-slim
+
+WORKDIR /app
+
+COPY requirements.txt .
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+
+COPY app.py .
+
+EXPOSE 8000
+CMD ["/usr/local/bin/waitress-serve", "--listen=0.0.0.0:8000", "app:application"]
