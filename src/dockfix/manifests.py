@@ -16,11 +16,12 @@ import tomllib
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
-
-import pathspec
-import pathspec.patterns
+from typing import TYPE_CHECKING
 
 from dockfix.context import Context
+
+if TYPE_CHECKING:  # imported where an ignore file is matched: most runs never need it (start-up)
+    import pathspec
 
 # --- the ignore file -----------------------------------------------------------
 
@@ -84,6 +85,8 @@ def _pattern(pattern: str) -> pathspec.Pattern:
     """One ignore line, compiled once. gitwildmatch anchored with a leading "/" behaves as
     Docker's matcher does; pathspec 1.x deprecates the name in favour of variants that differ
     on edge cases, so the warning is silenced rather than the semantics changed."""
+    import pathspec.patterns
+
     line = "!/" + pattern[1:] if pattern.startswith("!") else "/" + pattern
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
