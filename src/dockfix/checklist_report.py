@@ -99,4 +99,5 @@ def _print_rich(shown: str, result: Checklist) -> None:
         # Text, not markup: a detail may hold brackets (`--mount=type=cache,...`, `[dev]`).
         table.add_row(Text(_MARK[item.status], style=_STYLE[item.status]), Text(item.title), Text(item.fix or "-"),
                       Text(show_text(item.detail)))
-    Console(highlight=False).print(table)
+    # Colour was decided by the caller (--color always: even into a pipe), not by rich's own guess.
+    Console(highlight=False, force_terminal=True).print(table)
