@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from dockfix import parse
-from dockfix.syntax import ParseError
 from dockfix.context import Context
 from dockfix.engine import Fix, Note, run_pipeline
 from dockfix.shell import parse_script
+from dockfix.syntax import ParseError
 from dockfix.transforms import cache_mounts
 from dockfix.transforms._installs import classify, env_before, user_before
 

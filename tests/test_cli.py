@@ -87,7 +87,7 @@ def test_check_lists_file_and_line_and_writes_nothing(work):
     path = write(work / "Dockerfile", NEEDS_FIX)
     result = dockfix("--check", "--select", "apt", "Dockerfile")
     assert result.exit_code == EXIT_CHANGES
-    assert result.stdout.splitlines() == ["Dockerfile:2: [apt] remove the apt package lists after installing "
+    assert result.stdout.splitlines() == ["Dockerfile:2: [apt] DF101 remove the apt package lists after installing "
                                           "(hadolint DL3009)"]
     assert path.read_text() == NEEDS_FIX
 
@@ -132,13 +132,29 @@ def test_select_and_ignore(work):
     assert dockfix("--check", "--ignore", "apt", "--select", "apt", "Dockerfile").exit_code == EXIT_CLEAN
     assert dockfix("--check", "--select", "apt", "Dockerfile").exit_code == EXIT_CHANGES
     unknown = dockfix("--check", "--select", "apt,nope", "Dockerfile")
-    assert unknown.exit_code == EXIT_ERROR and "unknown transform: nope" in unknown.stderr
+    assert unknown.exit_code == EXIT_ERROR and "unknown rule or transform: nope" in unknown.stderr
+    typo = dockfix("--check", "--ignore", "DF1O1", "Dockerfile")
+    assert typo.exit_code == EXIT_ERROR and "unknown rule or transform: DF1O1 (did you mean DF101?)" in typo.stderr
+    assert dockfix("--check", "--select", "DL3009", "Dockerfile").exit_code == EXIT_CHANGES
+    assert dockfix("--check", "--select", "apt", "--ignore", "DF101", "Dockerfile").exit_code == EXIT_CLEAN
 
 
 def test_list_shows_the_pipeline_in_order():
     result = dockfix("--list")
     assert result.exit_code == EXIT_CLEAN
-    assert [line.split()[0] for line in result.stdout.splitlines()] == [t.name for t in PIPELINE]
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines if not line.startswith(" ")] == [t.name for t in PIPELINE]
+    assert [line.split()[0] for line in lines if line.startswith(" ")] == [r.code for t in PIPELINE for r in t.rules]
+    assert "  DF102  apt-no-recommends         unsafe  DL3015" in lines
+
+
+def test_explain_a_rule_by_its_code_or_hadolint_code():
+    for name in ("DF102", "DL3015"):
+        result = dockfix("--explain", name)
+        assert result.exit_code == EXIT_CLEAN and result.stdout.startswith("DF102 apt-no-recommends (unsafe fix")
+        assert "## Rules" in result.stdout
+    typo = dockfix("--explain", "DF1O2")
+    assert typo.exit_code == EXIT_ERROR and "did you mean DF102?" in typo.stderr
 
 
 def test_explain_prints_a_page_with_the_agreed_headings():

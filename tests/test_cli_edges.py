@@ -52,7 +52,7 @@ def test_stdin_diff_and_check_name_the_text_dash(work):
     assert diffed.exit_code == EXIT_CHANGES
     assert diffed.stdout.startswith("diff --git a/- b/-\n--- a/-\n+++ b/-\n")
     checked = dockfix("--check", "--select", "apt", "-", input=NEEDS_FIX)
-    assert (checked.exit_code, checked.stdout) == (EXIT_CHANGES, "-:2: [apt] remove the apt package lists after "
+    assert (checked.exit_code, checked.stdout) == (EXIT_CHANGES, "-:2: [apt] DF101 remove the apt package lists after "
                                                                  "installing (hadolint DL3009)\n")
     assert dockfix("--check", "-", input=CLEAN).exit_code == EXIT_CLEAN
     assert list(work.iterdir()) == [work / ".git"]  # nothing written
@@ -88,7 +88,7 @@ def test_stdin_filename_gives_the_context_the_config_and_the_name(work):
     write(svc / "dockfix.toml", 'select = ["dockerignore"]\n')
     checked = dockfix("--check", "--stdin-filename", "svc/Dockerfile", input=APP)  # alone, it implies -
     assert checked.exit_code == EXIT_CHANGES
-    assert checked.stdout.startswith("svc/Dockerfile:1: [dockerignore] exclude from the build context"), checked.stdout
+    assert checked.stdout.startswith("svc/Dockerfile:1: [dockerignore] DF501 exclude from the build context"), checked.stdout
     diffed = dockfix("--diff", "--stdin-filename", "svc/Dockerfile", "-", input=APP)
     assert "+++ b/svc/.dockerignore\n" in diffed.stdout  # the context file, shown...
     written = dockfix("--write", "--stdin-filename", "svc/Dockerfile", "-", input=APP)
@@ -171,7 +171,7 @@ def test_show_fixes_lists_what_write_did(work):
     assert result.exit_code == EXIT_CHANGES and path.read_text() == FIXED
     assert result.stderr.splitlines()[:2] == [
         "fixed Dockerfile (1 fix)",
-        "Dockerfile:2: [apt] remove the apt package lists after installing (hadolint DL3009)"]
+        "Dockerfile:2: [apt] DF101 remove the apt package lists after installing (hadolint DL3009)"]
 
 
 def test_help_says_what_jobs_defaults_to_without_a_zero():

@@ -10,18 +10,20 @@ import pytest
 from typer.testing import CliRunner
 
 from dockfix.cli import EXIT_CHANGES, EXIT_CLEAN, EXIT_ERROR, app
-from dockfix.transforms import PIPELINE
+from dockfix.pages import page
+from dockfix.transforms import RULES
 
 NEEDS_FIX = "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y curl\n"
 CLEAN = 'FROM python:3.12-slim\nCMD ["python"]\n'
 NOT_PYTHON = "FROM node:20\nRUN npm ci\n"
 
-_APPLIED = {"type": "object", "required": ["transform", "message", "line", "safe"], "additionalProperties": False,
+_CODE = {"type": "string", "pattern": "^DF[0-9]{3}$"}
+_APPLIED = {"type": "object", "required": ["transform", "message", "line", "safe", "code"], "additionalProperties": False,
             "properties": {"transform": {"type": "string"}, "message": {"type": "string"},
-                           "line": {"type": "integer", "minimum": 1}, "safe": {"type": "boolean"}}}
-_NOTE = {"type": "object", "required": ["transform", "message", "line"], "additionalProperties": False,
+                           "line": {"type": "integer", "minimum": 1}, "safe": {"type": "boolean"}, "code": _CODE}}
+_NOTE = {"type": "object", "required": ["transform", "message", "line", "code"], "additionalProperties": False,
          "properties": {"transform": {"type": "string"}, "message": {"type": "string"},
-                        "line": {"type": ["integer", "null"]}}}
+                        "line": {"type": ["integer", "null"]}, "code": _CODE}}
 # The schema the README documents (version 1).
 JSON_SCHEMA = {
     "type": "object",
@@ -156,10 +158,13 @@ def test_sarif_has_the_required_structure_rules_results_and_notifications(work):
     jsonschema.validate(document, SARIF_SCHEMA)
     (sarif_run,) = document["runs"]
     rules = sarif_run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == [t.name for t in PIPELINE]
-    assert all(r["help"]["text"].startswith(f"# {r['id']}") for r in rules)  # the transform's page
+    assert [r["id"] for r in rules] == [r.code for r in RULES]  # every rule, by its code
+    for rule, found in zip(rules, RULES):
+        assert rule["name"] == found.name and rule["properties"]["transform"] == found.transform
+        assert rule["help"]["text"].startswith(f"{found.code} {found.name} (")  # the rule, then its page
+        assert rule["help"]["text"].endswith(page(found.transform))
     results = sarif_run["results"]
-    assert {(r["ruleId"], r["level"]) for r in results} == {("apt", "warning"), ("apt", "note")}
+    assert {(r["ruleId"], r["level"]) for r in results} == {("DF101", "warning"), ("DF102", "note")}
     for r in results:
         assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
         location = r["locations"][0]["physicalLocation"]

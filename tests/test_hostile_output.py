@@ -155,7 +155,7 @@ def test_usage_errors_escape_what_the_user_typed(work):
     result = dockfix("--check", "--select", f"apt,{ESC}", "Dockerfile")
     assert result.exit_code == EXIT_ERROR
     assert_clean_lines(result.stderr, 1)
-    assert "unknown transform: \\033]0;owned" in result.stderr
+    assert "unknown rule or transform: \\033]0;owned" in result.stderr
 
 
 def test_the_diff_body_is_exact_in_a_pipe_and_escaped_on_a_terminal(work):

@@ -7,8 +7,16 @@ import tomllib
 import pytest
 
 from dockfix.context import Context
-from dockfix.manifests import (IgnoreRules, ignore_file_name, is_local_path, needs_git, pipfile_blockers,
-                               poetry_blockers, requirements, uv_blockers)
+from dockfix.manifests import (
+    IgnoreRules,
+    ignore_file_name,
+    is_local_path,
+    needs_git,
+    pipfile_blockers,
+    poetry_blockers,
+    requirements,
+    uv_blockers,
+)
 
 # --- .dockerignore, as Docker reads it ------------------------------------------------
 

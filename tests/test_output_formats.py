@@ -79,9 +79,9 @@ def test_github_annotations_one_command_per_fix_and_failure(work):
     assert all(COMMAND.fullmatch(line) for line in lines), lines
     assert lines == [
         "::error file=bad/Dockerfile,line=2,title=dockfix::unterminated heredoc 'EOF'",
-        "::notice file=svc/Dockerfile,line=2,title=dockfix [apt]::install without recommended packages "
+        "::notice file=svc/Dockerfile,line=2,title=dockfix DF102 [apt]::install without recommended packages "
         "(hadolint DL3015) (unsafe fix: --unsafe-fixes)",
-        f"::warning file=svc/Dockerfile,line=2,title=dockfix [apt]::{APT_CLEANUP}",
+        f"::warning file=svc/Dockerfile,line=2,title=dockfix DF101 [apt]::{APT_CLEANUP}",
     ]
 
 
@@ -122,7 +122,7 @@ def test_gitlab_code_quality_report_has_the_documented_shape(work):
     (error,) = by_path["bad/Dockerfile"]
     assert (error["severity"], error["check_name"], error["location"]["lines"]["begin"]) == ("major", "dockfix/error", 2)
     severities = sorted((i["severity"], i["check_name"]) for i in by_path["svc/Dockerfile"])
-    assert severities == [("info", "dockfix/apt"), ("minor", "dockfix/apt")]
+    assert severities == [("info", "dockfix/DF102"), ("minor", "dockfix/DF101")]
     assert all(i["location"]["lines"]["begin"] == 2 for i in by_path["svc/Dockerfile"])
 
 

@@ -230,3 +230,22 @@ def test_rules_are_safe_or_not_as_declared():
     assert {r.code: r.applicability for r in RULES if r.applicability != SAFE} == {
         "DF102": "unsafe", "DF302": "unsafe", "DF303": "unsafe", "DF304": "unsafe", "DF502": "unsafe", "DF601": "unsafe",
         "DF701": "unsafe"}
+
+
+# --- what the runner reports -------------------------------------------------------------------------
+
+def test_a_file_result_carries_codes_the_pragma_warning_and_the_skip_reason_by_code(tmp_path):
+    (tmp_path / "Dockerfile").write_text(_above_run("# dockfix: ignore=DF1O2"))
+    result = process_file(tmp_path / "Dockerfile", Options(mode="check"))
+    assert [f.code for f in result.fixes] == ["DF101"]
+    assert result.warnings == ("line 2: `# dockfix:` pragma names an unknown rule or transform: DF1O2 (did you "
+                               "mean DF102?); it suppresses nothing (see dockfix --list)",)
+    (tmp_path / "Dockerfile").write_text("FROM node:20\nRUN npm ci\n")
+    skipped = process_file(tmp_path / "Dockerfile", Options(mode="check", select=("DF102",)))
+    assert skipped.skip_reason == "not a Python image" and {n.code for n in skipped.notes} == {NOT_PYTHON.code}
+
+
+def test_the_readme_lists_every_rule():
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = re.findall(r"^\| (DF\d{3}) \| ([\w-]+) \| ([\w-]+) \| ([\w-]+) \| (.*?) ?\|$", text, re.M)
+    assert rows == [(r.code, r.name, r.transform, r.applicability, ", ".join(r.hadolint)) for r in RULES]

@@ -123,11 +123,13 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--checklist", action="store_true", help="print each Dockerfile's optimisation checklist: "
                       "what passes, what fails, which transform fixes it")
     what.add_argument("--list", dest="list_transforms", action="store_true",
-                      help="list the transforms in pipeline order")
-    what.add_argument("--explain", metavar="NAME", help="print one transform's page")
+                      help="list the transforms in pipeline order, each with its rules' codes")
+    what.add_argument("--explain", metavar="NAME", help="print the page of a transform, or of a rule's transform "
+                      "(a code such as DF102, a rule's name, a hadolint code such as DL3015)")
     fixes = parser.add_argument_group("which fixes")
-    fixes.add_argument("--select", metavar="NAMES", help="only these transforms (comma-separated)")
-    fixes.add_argument("--ignore", metavar="NAMES", help="skip these transforms (comma-separated)")
+    fixes.add_argument("--select", metavar="NAMES", help="only these rules (comma-separated codes such as DF101, "
+                       "code prefixes such as DF1, rule or transform names, or the hadolint codes they fix)")
+    fixes.add_argument("--ignore", metavar="NAMES", help="skip these rules (the same names as --select)")
     fixes.add_argument("--unsafe-fixes", dest="unsafe_fixes", action="store_const", const=True, default=None,
                        help="also apply fixes that change meaning a little")
     fixes.add_argument("--no-unsafe-fixes", dest="unsafe_fixes", action="store_const", const=False,
@@ -258,7 +260,7 @@ def _run(argv: list[str]) -> int:
     try:
         choose(options.select, options.ignore)
     except KeyError as err:
-        raise UsageError(f"unknown transform: {err.args[0]} (see dockfix --list)") from None
+        raise UsageError(f"unknown rule or transform: {err.args[0]} (see dockfix --list)") from None
 
     text = output_format == "text"
     report = _Report(options, out_color, err_color, args.verbose, args.show_fixes, args.statistics)
@@ -410,7 +412,8 @@ class _Report:
         if self.verbose:
             for note in result.notes:
                 where = f"{name}:{note.line}" if note.line else name
-                say(f"{where}: [{show_text(note.transform)}] left alone: {show_text(note.message)}", sys.stderr)
+                code = f" {note.code}" if note.code else ""
+                say(f"{where}: [{show_text(note.transform)}]{code} left alone: {show_text(note.message)}", sys.stderr)
 
     def end(self, results: Sequence[FileResult]) -> None:
         from dockfix.formats import say, statistics, summary_line
@@ -452,11 +455,12 @@ class _Paint:
         return self._style("warning", "1;33")
 
     def fix_line(self, name: str, fix: Applied | Fix) -> str:
-        """`file:line: [transform] message`, the --check line."""
+        """`file:line: [transform] CODE message`, the --check line."""
         from dockfix.formats import show_text
 
+        code = f"{fix.code} " if fix.code else ""
         return (f"{self._style(name, '1')}:{fix.line}: {self._style(f'[{show_text(fix.transform)}]', '36')} "
-                f"{show_text(fix.message)}")
+                f"{code}{show_text(fix.message)}")
 
 
 class _progress:
@@ -546,21 +550,29 @@ def _print_diff(text: str, use_color: bool) -> None:
 
 
 def _list() -> int:
+    """Each transform in pipeline order, then its rules indented: code, name, applicability, hadolint codes."""
     from dockfix.transforms import PIPELINE
 
     width = max(len(t.name) for t in PIPELINE)
+    names = max((len(r.name) for t in PIPELINE for r in t.rules), default=0)
     for t in PIPELINE:
         print(f"{t.name:<{width}}  {t.summary}")
+        for r in t.rules:
+            print(f"  {r.code}  {r.name:<{names}}  {r.applicability:<6}  {' '.join(r.hadolint)}".rstrip())
     return EXIT_CLEAN
 
 
 def _explain(name: str) -> int:
     from dockfix.formats import show_text
-    from dockfix.pages import page
+    from dockfix.transforms import CATALOG, explain
 
-    text = page(name)
+    text = explain(name)
     if text is None:
-        _error(f"unknown transform: {show_text(name)} (see dockfix --list)")
+        if CATALOG.knows(name):  # a prefix: several rules, maybe of several transforms
+            _error(f"{show_text(name)} names several rules: {', '.join(sorted(CATALOG.codes([name])))}; "
+                   "explain one of them, or a transform")
+        else:
+            _error(f"unknown rule or transform: {show_text(CATALOG.describe_unknown(name))} (see dockfix --list)")
         return EXIT_ERROR
     sys.stdout.write(text)
     return EXIT_CLEAN

@@ -3,28 +3,29 @@
 JSON (schema version 1; fields are only ever added, never renamed or removed):
 
     {"tool": "dockfix", "version": "0.1.0", "schema_version": 1, "mode": "check",
-     "files": [{"path", "status", "fixes": [{"transform", "message", "line", "safe"}],
-                "notes": [{"transform", "message", "line"}], "skip_reason", "error",
+     "files": [{"path", "status", "fixes": [{"transform", "message", "line", "safe", "code"}],
+                "notes": [{"transform", "message", "line", "code"}], "skip_reason", "error",
                 "written": [...], "warnings": [...], "hidden_fixes", "diff"}],
      "summary": {"files", "changed", "unchanged", "skipped", "failed", "skip_reasons": {reason: count}},
      "warnings": [{"path", "message"}]}
 
 SARIF 2.1.0 (for code-scanning dashboards): one run; the rules are the
-transforms, with their page as help; a result per pending fix at the
+rules of the transforms (`id` the code, `name`, the page of the transform
+as help); a result per pending fix, `ruleId` its code, at the
 Dockerfile line it is about (level "warning" for a safe fix, "note" for an
 unsafe one), with a partial fingerprint that does not move with the line; a
 file that failed is a tool execution notification of level "error", a
 folder without a Dockerfile one of level "warning".
 
 GitHub (`--format github`): a workflow command per pending fix,
-`::warning file=PATH,line=N,title=dockfix [TRANSFORM]::MESSAGE` (`notice` for
+`::warning file=PATH,line=N,title=dockfix CODE [TRANSFORM]::MESSAGE` (`notice` for
 an unsafe fix, `error` for a file that failed), which a GitHub Actions job
 shows as annotations on the pull request. Values are escaped as the runner
 reads them back: `%`, CR and LF everywhere, and `:` and `,` in properties.
 
 GitLab (`--format gitlab`): a Code Quality report, the JSON array GitLab's
 `artifacts:reports:codequality` takes: per pending fix (and per file that
-failed) `description`, `check_name`, `fingerprint` (unique, and stable when
+failed) `description`, `check_name` (`dockfix/CODE`), `fingerprint` (unique, and stable when
 lines move), `severity` (`minor` for a safe fix, `info` for an unsafe one,
 `major` for a failure) and `location` (`path`, `lines.begin`).
 
@@ -53,6 +54,7 @@ from typing import TYPE_CHECKING
 from dockfix import __version__
 
 if TYPE_CHECKING:
+    from dockfix.diagnostics import Rule
     from dockfix.runner import FileResult
 
 # The runner's statuses, spelled here so that printing an error does not import the pipeline.
@@ -150,9 +152,10 @@ def file_record(result: FileResult) -> dict:
     return {
         "path": result.path,
         "status": result.status,
-        "fixes": [{"transform": f.transform, "message": f.message, "line": f.line, "safe": f.safe}
+        "fixes": [{"transform": f.transform, "message": f.message, "line": f.line, "safe": f.safe, "code": f.code}
                   for f in result.fixes],
-        "notes": [{"transform": n.transform, "message": n.message, "line": n.line or None} for n in result.notes],
+        "notes": [{"transform": n.transform, "message": n.message, "line": n.line or None, "code": n.code}
+                  for n in result.notes],
         "skip_reason": result.skip_reason,
         "error": ({"message": result.error, "line": result.error_line, "bug": result.bug}
                   if result.error else None),
@@ -212,21 +215,21 @@ def _fingerprints(result: FileResult) -> list[str]:
 
 
 def to_sarif(results: Sequence[FileResult], warnings: Sequence[tuple[str, str]] = ()) -> str:
-    from dockfix.transforms import PIPELINE
+    from dockfix.transforms import RULES
 
-    rule_index = {t.name: i for i, t in enumerate(PIPELINE)}
+    rule_index = {r.code: i for i, r in enumerate(RULES)}
     help_base = _help_base()
     sarif_results, notifications = [], []
     for result in results:
         for fix, fingerprint in zip(result.fixes, _fingerprints(result)):
-            entry: dict[str, object] = {"ruleId": fix.transform, "level": "warning" if fix.safe else "note",
+            entry: dict[str, object] = {"ruleId": fix.code or fix.transform, "level": "warning" if fix.safe else "note",
                                         "message": {"text": fix.message + ("" if fix.safe else
                                                                            " (unsafe fix: --unsafe-fixes)")},
                                         "locations": [_location(result.path, fix.line)],
                                         "partialFingerprints": {"dockfixFix/v1": fingerprint},
                                         "properties": {"safe": fix.safe}}
-            if fix.transform in rule_index:
-                entry["ruleIndex"] = rule_index[fix.transform]
+            if fix.code in rule_index:
+                entry["ruleIndex"] = rule_index[fix.code]
             sarif_results.append(entry)
         if result.status == FAILED:
             notifications.append({"level": "error", "message": {"text": result.error or "failed"},
@@ -236,7 +239,7 @@ def to_sarif(results: Sequence[FileResult], warnings: Sequence[tuple[str, str]] 
         notifications.append({"level": "warning", "message": {"text": message}, "locations": [_location(path, None)]})
     run = {
         "tool": {"driver": {"name": "dockfix", "version": __version__, "semanticVersion": __version__,
-                            "rules": [_rule(t, help_base) for t in PIPELINE]}},
+                            "rules": [_rule(r, help_base) for r in RULES]}},
         "invocations": [{"executionSuccessful": not failed, "toolExecutionNotifications": notifications}],
         "results": sarif_results,
         "columnKind": "unicodeCodePoints",
@@ -270,7 +273,8 @@ def to_github(results: Sequence[FileResult], warnings: Sequence[tuple[str, str]]
             level = "warning" if fix.safe else "notice"
             message = fix.message + ("" if fix.safe else " (unsafe fix: --unsafe-fixes)")
             lines.append(_command(level, message, file=result.path, line=str(fix.line),
-                                  title=f"dockfix [{fix.transform}]"))
+                                  title=f"dockfix {fix.code} [{fix.transform}]" if fix.code
+                                  else f"dockfix [{fix.transform}]"))
         if result.status == FAILED:
             where = {"line": str(result.error_line)} if result.error_line else {}
             lines.append(_command("error", result.error or "failed", file=result.path, **where, title="dockfix"))
@@ -296,7 +300,7 @@ def to_gitlab(results: Sequence[FileResult]) -> str:
     issues = []
     for result in results:
         for fix, fingerprint in zip(result.fixes, _fingerprints(result)):
-            issues.append({"type": "issue", "check_name": f"dockfix/{fix.transform}",
+            issues.append({"type": "issue", "check_name": f"dockfix/{fix.code or fix.transform}",
                            "description": fix.message + ("" if fix.safe else " (unsafe fix: --unsafe-fixes)"),
                            "categories": ["Performance"], "severity": "minor" if fix.safe else "info",
                            "fingerprint": fingerprint,
@@ -321,32 +325,21 @@ def _location(path: str, line: int | None) -> dict:
     return {"physicalLocation": physical}
 
 
-def _rule(transform, help_base: str | None = None) -> dict:
-    from dockfix.pages import page
+def _rule(found: Rule, help_base: str | None = None) -> dict:
+    """A SARIF rule for a dockfix rule: its code, name and summary, its transform's page as help (after a
+    header naming the rule, as `dockfix --explain CODE` prints it)."""
+    from dockfix.transforms import explain
 
-    text = page(transform.name) or ""
-    rule = {"id": transform.name, "name": transform.name, "shortDescription": {"text": transform.summary},
-            "defaultConfiguration": {"level": "warning"}}
+    text = explain(found.code) or ""
+    rule = {"id": found.code, "name": found.name, "shortDescription": {"text": found.summary},
+            "fullDescription": {"text": f"{found.summary} (transform {found.transform}, {found.applicability} fix"
+                                        + (f"; fixes hadolint {', '.join(found.hadolint)})" if found.hadolint else ")")},
+            "defaultConfiguration": {"level": "warning" if found.applicability == "safe" else "note"},
+            "properties": {"transform": found.transform, "applicability": found.applicability,
+                           "hadolint": list(found.hadolint), "tags": [found.transform, *found.hadolint]}}
     if help_base:
-        rule["helpUri"] = f"{help_base}/transforms/{transform.name}.md"
-    what = _section(text, "What it does")
-    if what:
-        rule["fullDescription"] = {"text": what}
+        rule["helpUri"] = f"{help_base}/transforms/{found.transform}.md"
     if text:
         rule["help"] = {"text": text, "markdown": text}
     return rule
 
-
-def _section(page_text: str, heading: str) -> str:
-    """The first paragraph under `## heading`, on one line."""
-    lines = page_text.splitlines()
-    try:
-        start = lines.index(f"## {heading}") + 1
-    except ValueError:
-        return ""
-    paragraph = []
-    for line in lines[start:]:
-        if not line.strip() or line.startswith("#"):
-            break
-        paragraph.append(line.strip())
-    return " ".join(paragraph)

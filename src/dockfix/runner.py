@@ -26,6 +26,7 @@ from pathlib import Path
 
 from dockfix.config import ConfigError, find_config, load_config
 from dockfix.context import Context
+from dockfix.diagnostics import NOT_PYTHON as NOT_PYTHON_NOTE
 from dockfix.diff import unified_diff
 from dockfix.engine import EngineBug, Fix, Note, Transform, run_pipeline
 from dockfix.fileio import Change, InputError, Source, WriteError, read_source, write_together
@@ -58,6 +59,7 @@ class Applied:
     message: str
     line: int
     safe: bool
+    code: str = ""  # the rule's code (DF101)
 
 
 @dataclass(frozen=True)
@@ -120,16 +122,18 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
     except ConfigError as err:
         return FileResult(shown, FAILED, error=f"configuration: {err}")
     except KeyError as err:  # the command line's names are checked before: these are a config file's
-        return FileResult(shown, FAILED, error=f"configuration: unknown transform: {err.args[0]} (see dockfix --list)")
+        return FileResult(shown, FAILED, error=f"configuration: unknown rule or transform: {err.args[0]} "
+                          "(see dockfix --list)")
     except (EngineBug, RecursionError) as err:
         return FileResult(shown, FAILED, error=f"dockfix bug, file left untouched: {err}", bug=True)
-    fixes = tuple(Applied(f.transform, f.message, f.line, f.safe) for f in outcome.fixes)
-    notes = tuple(Applied(n.transform, n.message, n.line or 0, True) for n in outcome.notes)
+    fixes = tuple(Applied(f.transform, f.message, f.line, f.safe, f.code) for f in outcome.fixes)
+    notes = tuple(Applied(n.transform, n.message, n.line or 0, True, n.code) for n in outcome.notes)
+    pragmas = tuple(f"line {w.line}: {w.message}" for w in outcome.warnings)  # an unknown name in a pragma
     output = outcome.output if stdin and options.mode == "write" else None
     if not outcome.changed:
         reason = _skip_reason(outcome.ignored_file, notes)
         return FileResult(shown, SKIPPED if reason else UNCHANGED, notes=notes, skip_reason=reason,
-                          hidden_fixes=hidden, output=output)
+                          warnings=pragmas, hidden_fixes=hidden, output=output)
     folder = Path(shown).parent
     parts = [unified_diff(source.text, outcome.output, shown)] if outcome.output != source.text else []
     changes: list[Change] = [(path, outcome.output, source.raw)] if outcome.output != source.text else []
@@ -147,16 +151,16 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
         parts.append(unified_diff(old.decode("utf-8") if old is not None else None, text, (folder / rel).as_posix()))
     diff = "".join(parts)
     written: list[str] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(pragmas)
     if stdin:  # nothing is written: the fixed text goes back to the caller, a context file nowhere
-        warnings = [f"{(folder / rel).as_posix()} not written (standard input: dockfix writes no file); "
-                    "run dockfix --write on the Dockerfile itself to create it"
-                    for rel in sorted(outcome.files)] if options.mode == "write" else []
+        warnings += [f"{(folder / rel).as_posix()} not written (standard input: dockfix writes no file); "
+                     "run dockfix --write on the Dockerfile itself to create it"
+                     for rel in sorted(outcome.files)] if options.mode == "write" else []
         return FileResult(shown, CHANGED, fixes, notes, diff, warnings=tuple(warnings), hidden_fixes=hidden,
                           output=output)
     if options.mode == "write":
         try:
-            warnings = write_together(changes)
+            warnings += write_together(changes)
         except WriteError as err:
             what = "" if err.target == path else f"{display_path(err.target)}: "
             tail = "; nothing written" if len(changes) > 1 else ""
@@ -191,6 +195,6 @@ def _skip_reason(ignored_file: bool, notes: tuple[Applied, ...]) -> str | None:
     """Why dockfix had nothing to look at in this file, if so (not: why it found nothing to fix)."""
     if ignored_file:
         return IGNORE_FILE
-    if any(n.message.startswith(NOT_PYTHON) for n in notes):
+    if any(n.code == NOT_PYTHON_NOTE.code for n in notes):
         return NOT_PYTHON
     return None
