@@ -10,11 +10,10 @@ and VIRTUAL_ENV); anything else is a difference and the split is refused.
 
 from __future__ import annotations
 
-from typing import Any
-
 import posixpath
 from collections import ChainMap
 from dataclasses import dataclass, field
+from typing import Any
 
 from dockfix.expand import Budget, expand
 from dockfix.syntax import Tree
