@@ -272,11 +272,11 @@ def _options(words: list[Word]) -> Iterator[_Option | Word]:
         i += 1
 
 
-def _find_install(tree: Tree, instr: Instruction, command: InstallCommand) -> Install:
-    for inst in installs(tree, instr):
-        if inst.part.doc is None and inst.command.start == command.command.start:
-            return inst
-    raise Refuse(f"line {instr.line}: the install is not in the RUN's own line (a heredoc)")
+def _find_install(by_start: dict[int, Install], instr: Instruction, command: InstallCommand) -> Install:
+    inst = by_start.get(command.command.start)
+    if inst is None:
+        raise Refuse(f"line {instr.line}: the install is not in the RUN's own line (a heredoc)")
+    return inst
 
 
 def _convert_run(tree: Tree, context: Context, stage: Stage, steps: list[Step], index: int, venv: str,
@@ -296,10 +296,12 @@ def _convert_run(tree: Tree, context: Context, stage: Stage, steps: list[Step], 
             plan.edits.append(remove_instruction(tree, instr))
             return
         raise Refuse(f"line {instr.line}: upgrades pip in a RUN that does more (a uv venv has no pip)")
+    # one analysis of the RUN, looked up per command (a scan per command was quadratic)
+    by_start = {i.command.start: i for i in installs(tree, instr) if i.part.doc is None}
     for command in pip_commands:
         if any(p.split("[")[0].split("=")[0].lower() == "pip" for p in command.packages):
             raise Refuse(f"line {instr.line}: installs pip itself with other packages")
-        inst = _find_install(tree, instr, command)
+        inst = _find_install(by_start, instr, command)
         _convert_command(tree, context, stage, steps, index, venv, inst, plan)
     _mount(tree, instr, plan)
     plan.converted += 1
