@@ -197,6 +197,11 @@ def _uv_sync(tree: Tree, context: Context, instr: Instruction, inst: Install, st
     env = command_env(tree, instr, inst)
     sync = next(w for w in inst.words() if w.value == "sync")
     _, end = inst.part.span(instr, sync)
+    hidden = [w.raw for w in inst.words() if "$" in w.raw or "`" in w.raw]
+    if hidden:  # `uv sync $UV_OPTIONS`: it may already say --frozen (uv rejects it with --locked) or a group
+        yield UV_LOCKED.note(f"--locked and --no-dev not added: {hidden[0]} may already choose the lockfile mode "
+                             "or the groups", instr.line)
+        return
     if not ({"--locked", "--frozen"} & set(words)) and not (is_set(env, "UV_LOCKED") or is_set(env, "UV_FROZEN")):
         yield UV_LOCKED.fix("install exactly what uv.lock says, failing when it is stale (uv sync --locked)",
                             instr.line, (Edit(end, end, " --locked"),))
