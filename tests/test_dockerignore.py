@@ -223,3 +223,17 @@ def test_no_note_about_an_entry_it_added_itself_in_an_earlier_round():
     outcome = run_pipeline(text, context, PIPELINE, unsafe=True)
     assert "/opt/venv" in outcome.output and "venv\n" in outcome.files[".dockerignore"]
     assert not [n.message for n in outcome.notes if n.transform == "dockerignore"]
+
+
+def test_dotenv_is_kept_when_the_app_loads_one():
+    """The corpus review's 'unsure' (wagtail bakerydemo, rishat): settings call load_dotenv() and
+    the whole context is copied: the image may rely on the .env the build copies."""
+    text = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n"
+    files = {"requirements.txt": "flask\n", "app.py": "print(1)\n",
+             "config/settings.py": "from dotenv import load_dotenv\nload_dotenv()\n"}
+    outcome = run_pipeline(text, Context(files=files), (dockerignore.TRANSFORM,), unsafe=True)
+    assert "**/.env" not in outcome.files.get(".dockerignore", "")
+    assert any("config/settings.py loads a .env" in n.message for n in outcome.notes)
+    del files["config/settings.py"]
+    outcome = run_pipeline(text, Context(files=files), (dockerignore.TRANSFORM,), unsafe=True)
+    assert "**/.env" in outcome.files[".dockerignore"]

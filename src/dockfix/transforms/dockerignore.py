@@ -146,6 +146,10 @@ def _why_not(entry: Entry, verdicts: _Verdicts, used: list[str], context: Contex
         return "an instruction mentions it"
     if any(context.exists(f"{n}/__init__.py") for n in entry.names):
         return "it is a Python package of the project, not a build output"
+    if entry is DOTENV:
+        reader = _reads_dotenv(context)
+        if reader:
+            return f"{reader} loads a .env at run time: the image may rely on the one the build copies"
     # Appended last, the entry (not a negation) excludes what it matches and changes nothing else:
     # a path changes when the entry matches it and the file did not exclude it already.
     adds = IgnoreRules((entry.pattern,))
@@ -158,6 +162,17 @@ def _why_not(entry: Entry, verdicts: _Verdicts, used: list[str], context: Contex
         for path in probes:
             if adds.excludes(path) and not verdicts.excludes(path) and verdicts.reincluded(path):
                 return f"the ignore file re-includes {path}"
+    return None
+
+
+_LOADS_DOTENV = re.compile(r"load_dotenv|dotenv_values|read_env\(|\benviron\.read_env|['\"]\.env['\"]")
+
+
+def _reads_dotenv(context: Context) -> str | None:
+    """A Python file of the context that loads a .env (python-dotenv, django-environ...)."""
+    for path in context.listing():
+        if path.endswith(".py") and _LOADS_DOTENV.search(context.read(path) or ""):
+            return path
     return None
 
 
