@@ -93,9 +93,12 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
                                files=(FileWrite(name, extend(current, chosen)),))
         # .env decided on the file as it is, for a run that selects DF502 without DF501. With both, it
         # writes the same file: it waits for the next round, and is decided again with the entries in.
-        if not _covered(DOTENV, original) and not _why_not(DOTENV, _Verdicts(original), used, context, said,
-                                                            git_needed):
-            yield DOTENV_RULE.fix(dotenv, first, files=(FileWrite(name, extend(current, [DOTENV.pattern])),))
+        if not _covered(DOTENV, original):
+            why = _why_not(DOTENV, _Verdicts(original), used, context, said, git_needed)
+            if why:
+                yield DOTENV_RULE.note(f"{DOTENV.pattern} not added: {why}", first)
+            else:
+                yield DOTENV_RULE.fix(dotenv, first, files=(FileWrite(name, extend(current, [DOTENV.pattern])),))
         return
     if _covered(DOTENV, rules):
         return
