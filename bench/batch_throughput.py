@@ -41,7 +41,7 @@ def vary(text: str, n: int, rng: random.Random) -> str:
     """The n-th variant of a corpus file: the same kind of Dockerfile, not the same bytes."""
     for name in dict.fromkeys(m.group(2) for m in _STAGE.finditer(text)):
         new = f"{name}{n % 7}"
-        text = re.sub(rf"(?i)(\bAS\s+|--from=|^(\s*FROM\s+)){re.escape(name)}\b", lambda m: m.group(1) + new, text,
+        text = re.sub(rf"(?i)(\bAS\s+|--from=|^(\s*FROM\s+)){re.escape(name)}\b", lambda m, new=new: m.group(1) + new, text,
                       flags=re.M)
     text = _PY_TAG.sub(lambda m: f"{m.group(1)}:3.{rng.choice((9, 10, 11, 12, 13))}", text)
     first = _FIRST_FROM.search(text)
