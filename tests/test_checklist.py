@@ -197,3 +197,16 @@ def test_checklist_option_on_the_command_line(tmp_path, monkeypatch):
     assert result.stdout.startswith("app/Dockerfile: 2 pass, 6 fail (6 fixable by dockfix), 1 n/a\n")
     assert not (tmp_path / "app" / ".dockerignore").exists()  # a report, never a write
     assert CliRunner().invoke(app, ["--checklist"]).exit_code == EXIT_ERROR
+
+
+def test_an_image_with_nothing_to_gain_from_a_split_does_not_fail_multi_stage():
+    """An image a split cannot improve: 'not split: nothing to gain' is n/a, not FAIL (issue 14)."""
+    from dockfix.checklist import NA, checklist
+    from dockfix.context import Context
+    from dockfix.syntax import parse
+
+    text = ("FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
+            "RUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n")
+    result = checklist(parse(text), Context(files={"requirements.txt": "flask\n", "app.py": ""}))
+    item = next(i for i in result.items if i.key == "multi-stage")
+    assert item.status == NA and "nothing to gain" in item.detail, item

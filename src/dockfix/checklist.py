@@ -191,6 +191,8 @@ class _Facts:
         if not self.installs and not self.os_installs:
             return NA, "nothing is installed: no build step to leave behind"
         why = _notes(notes, multistage.SPLIT)
+        if why and why[0].kind == multistage.NOTHING_TO_GAIN:  # already what a split would make
+            return NA, why[0].message
         return FAIL, why[0].message if why else "one stage: build tools stay in the image"
 
     def cache_mounts(self, notes):
@@ -198,7 +200,8 @@ class _Facts:
             return NA, "no pip, uv or poetry install"
         bare = [instr for inst, instr in self.installs if not any(m.type == "cache" for m in mounts(instr))]
         if not bare:
-            return PASS, f"{len(self.installs)} installs, each with a cache mount"
+            n = len(self.installs)
+            return PASS, f"{n} install{'s' if n != 1 else ''}, each with a cache mount"
         why = _notes(notes, cache_mounts.CACHE_MOUNT)
         return FAIL, why[0].message if why else f"line {bare[0].line}: install without a cache mount"
 

@@ -38,7 +38,14 @@ _METADATA = ("CMD", "ENTRYPOINT", "LABEL", "EXPOSE", "HEALTHCHECK", "STOPSIGNAL"
 
 
 class Skip(Exception):
-    """Why the split leaves the file alone."""
+    """Why the split leaves the file alone; `kind` marks the reasons others ask about."""
+
+    def __init__(self, why: str, kind: str = ""):
+        super().__init__(why)
+        self.kind = kind
+
+
+NOTHING_TO_GAIN = "nothing-to-gain"  # the note's kind: the image is already what a split would make
 
 
 @dataclass
@@ -63,7 +70,7 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     try:
         plan = make_plan(tree, context)
     except Skip as why:
-        yield SPLIT.note(f"not split: {why}", _from_line(tree))
+        yield SPLIT.note(f"not split: {why}", _from_line(tree), kind=why.kind)
         return
     text = render(plan)
     problems = check(tree, text, plan)
@@ -158,7 +165,8 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     plan.venv_at = _venv_position(plan) if system else -1
     plan.apt_edits = {i: _runtime_apt(tree, steps[i], runtime) for i in range(last) if steps[i].kind == "apt"}
     if not _gains(plan, classifier):
-        raise Skip("nothing to gain: already on a slim base, with no build-only packages, caches or tools to leave behind")
+        raise Skip("nothing to gain: already on a slim base, with no build-only packages, caches or tools to leave "
+                   "behind", NOTHING_TO_GAIN)
     return plan
 
 
