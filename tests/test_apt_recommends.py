@@ -227,3 +227,20 @@ def test_apk_keeps_its_cache_on_a_cache_mount(target):
 def test_apk_without_a_cache_mount_gets_no_cache():
     out, _ = fix("FROM python:3.12-alpine\nRUN --mount=type=cache,target=/root/.cache/pip apk add gcc\n")
     assert "apk add --no-cache gcc" in out
+
+
+def test_gpg_and_ssh_packages_are_in_the_table_and_matter_only_when_used():
+    """Corpus review (pytorch/serve): add-apt-repository needs gnupg, gpg-agent and dirmngr, which
+    software-properties-common brings only as Recommends; build-essential's dpkg-dev recommends
+    gnupg too, which no Python build needs."""
+    from dockfix.context import Context
+    from dockfix.data import debian_recommends as recommends
+    from dockfix.engine import run_pipeline
+    from dockfix.transforms import apt
+
+    assert {"gnupg", "gpg-agent", "dirmngr"} <= recommends.lost("bookworm", "software-properties-common")
+    ppa = ("FROM python:3.12-slim\nRUN apt-get update && apt-get install -y software-properties-common "
+           "&& add-apt-repository -y ppa:x/y\n")
+    assert "--no-install-recommends" not in run_pipeline(ppa, Context(files={}), [apt.TRANSFORM], unsafe=True).output
+    plain = "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y software-properties-common\n"
+    assert "--no-install-recommends" in run_pipeline(plain, Context(files={}), [apt.TRANSFORM], unsafe=True).output

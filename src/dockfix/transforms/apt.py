@@ -6,7 +6,7 @@ Also alpine's `apk add --no-cache` and dnf/yum/microdnf `clean all`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from dockfix.context import Context
@@ -321,8 +321,10 @@ def _no_recommends(tree: Tree, instr: Instruction, cmd: Command, base: int,
                          f"{metadata} knows only Debian's own packages", instr.line)
         return
     image = setting.base
+    matters = _what_matters(tree, instr, table.consequential)
     if image.kind is None:
-        hit = {name: sorted(set().union(*(recommends.lost(s, name) for s in table.suites))) for name in names}
+        hit = {name: sorted(w for w in set().union(*(recommends.lost(s, name) for s in table.suites)) if matters(w))
+               for name in names}
         hit = {name: lost for name, lost in hit.items() if lost}
         if hit:
             yield NO_RECOMMENDS.note(f"{refuse}{_brings(hit)} only as Recommends (Debian {'/'.join(table.suites)} package "
@@ -337,6 +339,8 @@ def _no_recommends(tree: Tree, instr: Instruction, cmd: Command, base: int,
         for name in names:
             lost = recommends.really_lost(suite, set(recommends.lost(suite, name)) - present, present)
             for what in sorted(lost):
+                if not matters(what):
+                    continue
                 if name not in losers.setdefault(what, []):
                     losers[what].append(name)
     where = f"Debian {'/'.join(image.suites)} package metadata"
@@ -348,8 +352,8 @@ def _no_recommends(tree: Tree, instr: Instruction, cmd: Command, base: int,
                 by_package.setdefault(name, []).append(what)
         them = "it" if len(losers) == 1 else "them"
         yield NO_RECOMMENDS.note(f"{refuse}{_brings(by_package)} only as Recommends ({where}, {metadata}), and "
-                         f"{image.image} does not ship {them}: a later build step (a compile, a pip install "
-                         f"from source) may need {them}; name {them} in the install to allow the fix", instr.line)
+                         f"{image.image} does not ship {them}: a later step ({_uses(losers, table.consequential)}) may "
+                         f"need {them}; name {them} in the install to allow the fix", instr.line)
         return
     if recommends.TLS not in losers:
         yield NO_RECOMMENDS.fix(message, instr.line, (flag,))
@@ -359,6 +363,32 @@ def _no_recommends(tree: Tree, instr: Instruction, cmd: Command, base: int,
     yield NO_RECOMMENDS.fix(f"{message}, adding ca-certificates: {', '.join(losers[recommends.TLS])} brought it "
                             f"only as a Recommends ({where}, {metadata}) and {image.image} does not ship it",
                             instr.line, (flag, add))
+
+
+# What each kind of consequential package is for (the table's categories). TLS and the toolchain
+# always matter (any download, any source build); keys and ssh only when a later command uses them.
+_USES = {"tls": "TLS downloads", "toolchain": "a compile, a pip install from source",
+         "keys": "importing apt keys with gpg", "ssh": "ssh, git over ssh"}
+_NEEDS = {"keys": re.compile(r"\b(gpg2?|apt-key|add-apt-repository|gpg-agent|dirmngr)\b"),
+          "ssh": re.compile(r"\b(ssh|scp|sftp|ssh-keyscan)\b|git@|ssh://|git\+ssh")}
+
+
+def _what_matters(tree: Tree, instr: Instruction, categories: dict[str, str]) -> Callable[[str], bool]:
+    """Whether losing a consequential package matters: TLS and the toolchain always; gpg's and ssh's
+    packages only when this RUN or a later instruction uses them (build-essential's dpkg-dev
+    recommends gnupg, which no Python build needs)."""
+    later = tree.source[instr.start:]
+
+    def matters(package: str) -> bool:
+        need = _NEEDS.get(categories.get(package, ""))
+        return need is None or need.search(later) is not None
+
+    return matters
+
+
+def _uses(losers: dict[str, list[str]], categories: dict[str, str]) -> str:
+    kinds = dict.fromkeys(categories.get(what, "toolchain") for what in sorted(losers) if what != recommends.TLS)
+    return "; ".join(_USES.get(k, k) for k in kinds)
 
 
 def _brings(by_package: dict[str, list[str]]) -> str:
