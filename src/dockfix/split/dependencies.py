@@ -14,7 +14,7 @@ from __future__ import annotations
 import posixpath
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from dockfix.context import Context
@@ -131,20 +131,43 @@ def _spec(spec: str, step: Step, before: list[Step], context: Context, out: Depe
     out.names.add(normalize(name[1]))
 
 
-def _requirements_file(path: str, step: Step, before: list[Step], context: Context, out: Dependencies,
-                       seen: set[str] | None = None) -> None:
+def _requirements_file(path: str, step: Step, before: list[Step], context: Context, out: Dependencies) -> None:
+    for source, line in requirement_lines(path, step, before, context):
+        if source not in out.read:
+            out.read.append(source)
+        option = split_option(line)[0]
+        if option in INCLUDES:
+            continue  # the included file's lines follow; constraints narrow versions, they install nothing
+        if option in _EDITABLE:
+            raise Unknown(f"{source} installs `{line}`: a local project's dependencies are not read from a "
+                          "requirements file")
+        if line.startswith("-"):
+            continue  # an index or an option: installs nothing
+        spec = line.split(";")[0].strip()
+        if is_local_path(spec.split()[0] if "@" not in spec else spec):
+            raise Unknown(f"{source} installs from a local path (`{line}`)")
+        _spec(spec.split()[0] if "@" not in spec else spec, step, before, context, out)
+
+
+INCLUDES = ("-r", "--requirement", "-c", "--constraint")
+
+
+def requirement_lines(path: str, step: Step, before: list[Step], context: Context,
+                      follow: tuple[str, ...] = _REQUIREMENT_FILE) -> Iterator[tuple[str, str]]:
+    """(context file, line) of the requirements file `path` an install at `step` names, found through
+    the COPY that brought it, and of the files it includes with an option in `follow`: pip's logical
+    lines (a trailing backslash joins), comments and blanks left out, include lines kept. Unknown
+    when a file is a variable, outside the context or cannot be read."""
     if "$" in path:
         raise Unknown(f"requirements file `{path}` is a variable")
-    image_path = absolute(path, step.workdir) if not path.startswith("/") else path
     if step.workdir == "?" and not path.startswith("/"):
         raise Unknown(f"the working folder of `-r {path}` is not known")
-    source = context_source(image_path, before, context)
+    source = context_source(path if path.startswith("/") else absolute(path, step.workdir), before, context)
     assert source is not None  # without missing_ok, a missing file raises
-    _read_requirements(source, step, before, context, out, seen or set())
+    yield from _file_lines(source, context, follow, set())
 
 
-def _read_requirements(source: str, step: Step, before: list[Step], context: Context, out: Dependencies,
-                       seen: set[str]) -> None:
+def _file_lines(source: str, context: Context, follow: tuple[str, ...], seen: set[str]) -> Iterator[tuple[str, str]]:
     if source in seen:
         return
     seen.add(source)
@@ -152,35 +175,26 @@ def _read_requirements(source: str, step: Step, before: list[Step], context: Con
     if text is None:
         why = context.why_unreadable(source)
         raise Unknown(f"{source} cannot be read ({why})" if why else f"{source} is not in the build context")
-    out.read.append(source)
     folder = posixpath.dirname(source)
-    for line in _logical_lines(text):
+    for line in re.sub(r"\\\r?\n", " ", text).splitlines():
         line = re.sub(r"(^|\s)#.*$", "", line).strip()
         if not line:
             continue
-        option, _, value = re.sub(r"\s+", " ", line.replace("=", " ", 1) if line.startswith("-") else line) \
-            .partition(" ")
-        if option in _REQUIREMENT_FILE:
-            included = posixpath.normpath(posixpath.join(folder, value.strip()))
-            if included.startswith("../"):
-                raise Unknown(f"{source} includes {value.strip()}, outside the build context")
-            _read_requirements(included, step, before, context, out, seen)
-        elif option in ("-c", "--constraint"):
-            continue  # constraints narrow versions; they install nothing
-        elif option in _EDITABLE:
-            raise Unknown(f"{source} installs `{line}`: a local project's dependencies are not read from a "
-                          "requirements file")
-        elif line.startswith("-"):
-            continue  # an index or an option: installs nothing
-        else:
-            spec = line.split(";")[0].strip()
-            if is_local_path(spec.split()[0] if "@" not in spec else spec):
-                raise Unknown(f"{source} installs from a local path (`{line}`)")
-            _spec(spec.split()[0] if "@" not in spec else spec, step, before, context, out)
+        yield source, line
+        option, value = split_option(line)
+        if option in follow:
+            included = posixpath.normpath(posixpath.join(folder, value))
+            if included.startswith("../") or "$" in included:
+                raise Unknown(f"{source} includes {value}, outside the build context")
+            yield from _file_lines(included, context, follow, seen)
 
 
-def _logical_lines(text: str) -> list[str]:
-    return re.sub(r"\\\r?\n", " ", text).splitlines()
+def split_option(line: str) -> tuple[str, str]:
+    """A requirements line's option and its value (`-r x`, `-r=x`, `--requirement x`); ("", "") for a requirement."""
+    if not line.startswith("-"):
+        return "", ""
+    option, _, value = re.sub(r"\s+", " ", line.replace("=", " ", 1)).partition(" ")
+    return option, value.strip()
 
 
 def _project(image_folder: str, lockfile: str | None, step: Step, before: list[Step], context: Context,

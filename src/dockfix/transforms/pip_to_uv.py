@@ -23,7 +23,7 @@ from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
 from dockfix.shell import Word
 from dockfix.split import dependencies
-from dockfix.split.classify import Classifier, InstallCommand, Step, absolute
+from dockfix.split.classify import Classifier, InstallCommand, Step
 from dockfix.syntax import Instruction, Tree
 from dockfix.transforms._installs import (
     Install,
@@ -403,41 +403,15 @@ def _fail(instr: Instruction, key: str) -> list[Edit]:
 
 
 def _requirements(context: Context, steps: list[Step], index: int, path: str, plan: Plan) -> None:
-    step = steps[index]
-    if "$" in path:
-        raise Refuse(f"requirements file `{path}` is a variable")
-    if step.workdir == "?" and not path.startswith("/"):
-        raise Refuse(f"the working folder of `-r {path}` is not known")
-    image_path = absolute(path, step.workdir)
-    source = dependencies.context_source(image_path, steps[:index], context)
-    assert source is not None
-    _read_requirements(context, source, plan, set())
-
-
-def _read_requirements(context: Context, source: str, plan: Plan, seen: set[str]) -> None:
-    if source in seen:
-        return
-    seen.add(source)
-    text = context.read(source)
-    if text is None:
-        why = context.why_unreadable(source)
-        raise Refuse(f"{source} cannot be read ({why})" if why else f"{source} is not in the build context")
-    folder = posixpath.dirname(source)
-    for line in re.sub(r"\\\r?\n", " ", text).splitlines():
-        line = re.sub(r"(^|\s)#.*$", "", line).strip()
-        if not line:
-            continue
+    """Every line of the requirements files the install reads is one uv's pip interface reads alike."""
+    for source, line in dependencies.requirement_lines(path, steps[index], steps[:index], context,
+                                                       follow=dependencies.INCLUDES):
         if line.startswith("-"):
-            option, _, value = re.sub(r"\s+", " ", line.replace("=", " ", 1)).partition(" ")
+            option = dependencies.split_option(line)[0]
             if option not in _REQ_OPTIONS:
                 raise Refuse(f"{source}: `{option}` is a pip option uv does not read the same way")
             if option in _EXTRA_INDEX:
                 plan.extra_index = True
-            if option in ("-r", "--requirement", "-c", "--constraint"):
-                included = posixpath.normpath(posixpath.join(folder, value.strip()))
-                if included.startswith("../") or "$" in included:
-                    raise Refuse(f"{source} includes {value.strip()}, which dockfix cannot read")
-                _read_requirements(context, included, plan, seen)
             continue
         for option in re.findall(r"\s(--?[\w-]+)", " " + line):
             if option != "--hash":
