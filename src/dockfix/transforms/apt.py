@@ -17,6 +17,7 @@ from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
 from dockfix.shell import Command, Script, Word, parse_script, parse_structure
 from dockfix.syntax import Heredoc, Instruction, Tree
+from dockfix.transforms._installs import per_tree
 from dockfix.views import Copy, Run, Stage, global_args, heredoc_roles, key_values, stages
 
 NAME = "apt"
@@ -377,13 +378,21 @@ def _what_matters(tree: Tree, instr: Instruction, categories: dict[str, str]) ->
     """Whether losing a consequential package matters: TLS and the toolchain always; gpg's and ssh's
     packages only when this RUN or a later instruction uses them (build-essential's dpkg-dev
     recommends gnupg, which no Python build needs)."""
-    later = tree.source[instr.start:]
-
     def matters(package: str) -> bool:
-        need = _NEEDS.get(categories.get(package, ""))
-        return need is None or need.search(later) is not None
+        category = categories.get(package, "")
+        if category not in _NEEDS:
+            return True
+        return per_tree(tree, (NAME, "last-use", category), lambda: _last_use(tree, category)) >= instr.start
 
     return matters
+
+
+def _last_use(tree: Tree, category: str) -> int:
+    """Offset of the file's last use of a category's programs (-1: none): one scan per tree."""
+    last = -1
+    for found in _NEEDS[category].finditer(tree.source):
+        last = found.start()
+    return last
 
 
 def _uses(losers: dict[str, list[str]], categories: dict[str, str]) -> str:
