@@ -99,12 +99,19 @@ def _uv_run_at_start(tree: Tree) -> int | None:
     for other in tree.instructions:
         if other.name not in ("CMD", "ENTRYPOINT"):
             continue
-        words = other.exec_form or other.args.split()
-        names = [w.rsplit("/", 1)[-1] for w in words]
-        runs = any(a == "uv" and b == "run" for a, b in zip(names, names[1:]))
-        if runs and "--no-sync" not in words and not is_set(env_before(tree, other), "UV_NO_SYNC"):
+        words = _words_of(other)
+        if _runs_uv_run(words) and "--no-sync" not in words and not is_set(env_before(tree, other), "UV_NO_SYNC"):
             return other.line
     return None
+
+
+def _words_of(instr: Instruction) -> list[str]:
+    return instr.exec_form or instr.args.split()
+
+
+def _runs_uv_run(words: list[str]) -> bool:
+    names = [w.rsplit("/", 1)[-1] for w in words]
+    return any(a == "uv" and b == "run" for a, b in zip(names, names[1:]))
 
 
 def _pip_compile(tree: Tree, instr: Instruction, inst: Install) -> Iterator[Fix | Note]:
@@ -166,9 +173,7 @@ def _last_uv_run(tree: Tree) -> int | None:
     for other in reversed(tree.instructions):
         if other.name not in ("RUN", "CMD", "ENTRYPOINT"):
             continue
-        words = other.exec_form or other.args.split()
-        names = [w.rsplit("/", 1)[-1] for w in words]
-        if any(a == "uv" and b == "run" for a, b in zip(names, names[1:])):
+        if _runs_uv_run(_words_of(other)):
             return other.start
     return None
 
