@@ -377,7 +377,7 @@ def _check_programs(plan: Plan, context: Context, installed: set[str]) -> None:
 def _runs_in_runtime(plan: Plan, index: int) -> bool:
     step = plan.steps[index]
     if step.instr.name == "RUN":
-        return step.kind == "other" and not (index >= plan.first and step.kind == "install")
+        return step.kind == "other"  # installs move to the builder; apt lines run apt-get
     return step.instr.name in ("CMD", "ENTRYPOINT", "HEALTHCHECK")
 
 
