@@ -53,7 +53,8 @@ def _apt_update(cmd: Command) -> bool:
 def _removes_apt_lists(cmd: Command) -> bool:
     argv = cmd.argv
     return bool(argv) and argv[0] == "rm" and any(a.rstrip("/*").startswith(APT_LISTS.rstrip("/")) or a.startswith("/var/lib/apt/lists") for a in argv[1:]) \
-        or (len(argv) > 1 and argv[0] == "find" and argv[1].startswith(APT_LISTS))
+        or (len(argv) > 1 and argv[0] == "find" and argv[1].startswith(APT_LISTS)) \
+        or (argv[:1] in (["apt-get"], ["apt"]) and "distclean" in argv[1:])  # apt >= 2.7 removes the lists too
 
 
 def _keeps_recommends_off(cmd: Command) -> bool:
