@@ -88,3 +88,51 @@ def test_bytecode_left_alone_where_the_author_or_the_start_says_no(body, why):
                                   "ENV PYTHONDONTWRITEBYTECODE=0\nRUN uv pip install --system flask\n"])
 def test_bytecode_added_when_the_start_does_not_sync(body):
     assert "ENV UV_COMPILE_BYTECODE=1" in _run(UV + body)
+
+
+def _notes(text: str, files: dict[str, str]) -> list[str]:
+    return [n.message for n in run_pipeline(text, Context(files=files), [bytecode.TRANSFORM], unsafe=True).notes]
+
+
+OUTSIDE = {  # a file of the repository that runs the image -> is --no-dev refused?
+    "compose-uv-run": ("docker-compose.yml", "services:\n  web:\n    build: .\n    command: uv run python manage.py runserver\n", True),
+    "compose-no-sync": ("compose.yaml", "services:\n  web:\n    build: .\n    command: uv run --no-sync gunicorn app\n", False),
+    "makefile-compose-run": ("Makefile", "test:\n\tdocker compose run --rm web uv run python manage.py test\n", True),
+    "makefile-local-only": ("Makefile", "test:\n\tuv run pytest\n", False),
+    "commented-out": ("docker-compose.yml", "services:\n  web:\n    build: .\n#    command: uv run x\n", False),
+}
+
+
+@pytest.mark.parametrize("name,text,refused", OUTSIDE.values(), ids=OUTSIDE.keys())
+def test_no_dev_refused_when_the_repository_runs_uv_run_in_a_container(name, text, refused):
+    out = _run(UV + "COPY . .\nRUN uv sync\n", {**LOCKED, name: text})
+    assert out.endswith("RUN uv sync --locked\n" if refused else "RUN uv sync --locked --no-dev\n")
+    if refused:
+        assert any(name in n and "runs `uv run` in a container" in n for n in _notes(UV + "COPY . .\nRUN uv sync\n",
+                                                                                     {**LOCKED, name: text}))
+
+
+def test_compose_starting_with_uv_run_refuses_bytecode_too():
+    files = {**LOCKED, "compose.yml": "services:\n  api:\n    build: .\n    command: uv run fastapi run\n"}
+    out = _run(UV + "COPY . .\nRUN uv sync --locked\n", files)
+    assert "UV_COMPILE_BYTECODE" not in out
+    assert any("compose.yml line 4 starts a container with `uv run`" in n
+               for n in _notes(UV + "COPY . .\nRUN uv sync --locked\n", files))
+
+
+APP_CODE = {  # a file of the context -> is --no-dev refused?
+    "settings-string": ("shop/settings.py", "INSTALLED_APPS.append('django_extensions')\n", True),
+    "prefix-dropped": ("site/settings/local.py", "import debug_toolbar\n", True),
+    "only-in-tests": ("tests/test_views.py", "import django_extensions\n", False),
+    "conftest": ("conftest.py", "import pytest\n", False),
+    "unrelated-word": ("app/models.py", "coverage_area = 1\n", False),
+}
+
+
+@pytest.mark.parametrize("path,text,refused", APP_CODE.values(), ids=APP_CODE.keys())
+def test_no_dev_refused_when_the_app_names_a_dev_package(path, text, refused):
+    files = {"uv.lock": "version = 1\n",
+             "pyproject.toml": "[dependency-groups]\ndev = ['pytest>=8', 'django-extensions', 'django-debug-toolbar==4.4', 'coverage']\n",
+             path: text}
+    out = _run(UV + "COPY . .\nRUN uv sync\n", files)
+    assert out.endswith("RUN uv sync --locked\n" if refused else "RUN uv sync --locked --no-dev\n")

@@ -9,6 +9,7 @@ hadolint reads before must stay readable: a DL1000 after would count as a new fi
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -36,7 +37,7 @@ def test_files_hadolint_cannot_read_are_few_and_stay_so(comparisons):
     assert all(c.after.total["DL1000"] for c in unreadable)
 
 
-def test_the_findings_dockfix_addresses_are_cleared(comparisons):
+def test_the_findings_dockfix_addresses_are_cleared(comparisons, corpus):
     """In aggregate: what is left is what the transforms leave alone on purpose (an
     `apt-get update` in a RUN of its own, cache mounts elsewhere than pip's cache, a
     non-root user without a known uid, files that do not build a Python image)."""
@@ -47,7 +48,11 @@ def test_the_findings_dockfix_addresses_are_cleared(comparisons):
     # (transforms/apt.md); every install left without it is a refusal with a note (measured 29 -> 19).
     assert before["DL3015"] >= 20 and after["DL3015"] < before["DL3015"]
     assert before["DL3019"] >= 1 and after["DL3019"] == 0  # apk add --no-cache
-    assert after["DL3009"] <= before["DL3009"] // 2  # apt lists removed (measured 16 -> 7)
+    # apt lists removed (measured 16 -> 9): hadolint does not know that `apt-get distclean` (apt >= 2.7)
+    # removes them, so the RUNs that end with it stay counted; dockfix appends nothing there.
+    distclean = sum(len(re.findall(r"apt-get\s+distclean", path.read_text(encoding="utf-8", errors="replace")))
+                    for path in corpus if any(c.name == path.name and not c.unreadable for c in comparisons))
+    assert after["DL3009"] - distclean <= before["DL3009"] // 2
     assert after["DL3042"] <= before["DL3042"] // 4  # a cache mount instead of --no-cache-dir (45 -> 6)
 
 

@@ -195,3 +195,15 @@ def test_the_page_example_is_what_the_transform_does() -> None:
     page = (Path(__file__).resolve().parents[1] / "transforms" / "multistage.md").read_text()
     before, after = re.findall(r"```dockerfile\n(.*?)```", page, re.DOTALL)[:2]
     assert _split(before) == after
+
+
+def test_runtime_keeps_uv_when_the_repository_runs_uv_run_in_the_container() -> None:
+    """compose or a Makefile starting `uv run` in the image needs uv there: the runtime keeps it."""
+    text = ("FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/uv\nWORKDIR /app\n"
+            "COPY pyproject.toml uv.lock ./\nRUN uv sync --locked --no-install-project\nCOPY . .\n"
+            "RUN uv sync --locked\nCMD [\"python\", \"-m\", \"app\"]\n")
+    files = {"pyproject.toml": "[project]\nname = 'app'\nversion = '1'\n", "uv.lock": "version = 1\n", "app.py": ""}
+    runtime = _split(text, files).split("\n\n")[1]
+    assert "uv" not in runtime  # the file alone: uv stays in the builder
+    makefile = {**files, "Makefile": "test:\n\tdocker compose run --rm web uv run pytest\n"}
+    assert "COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/uv" in _split(text, makefile).split("\n\n")[1]

@@ -17,7 +17,7 @@ from dockfix.context import Context
 from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
 from dockfix.edits import Edit
 from dockfix.engine import Fix, Note, Transform
-from dockfix.facts import not_python_reason
+from dockfix.facts import app_code_naming, not_python_reason, uv_run_outside
 from dockfix.syntax import Comment, Instruction, Tree
 from dockfix.transforms._installs import (
     Install,
@@ -59,12 +59,12 @@ def _compile_decided(tree: Tree, instr: Instruction, inst: Install) -> bool:
             or any(w in ("--compile-bytecode", "--compile", "--no-compile-bytecode", "--no-compile") for w in words))
 
 
-def _uv_compile(tree: Tree, stage_instrs: list[Instruction]) -> Iterator[Fix | Note]:
+def _uv_compile(tree: Tree, context: Context, stage_instrs: list[Instruction]) -> Iterator[Fix | Note]:
     for instr in stage_instrs:
         uv = [i for i in installs(tree, instr) if i.tool == "uv"] if instr.name == "RUN" else []
         if not uv or all(_compile_decided(tree, instr, i) for i in uv):
             continue
-        refusal = _bytecode_refused(tree, instr)
+        refusal = _bytecode_refused(tree, context, instr)
         if refusal:
             yield UV_COMPILE.note(f"UV_COMPILE_BYTECODE not added: {refusal}", instr.line)
             return
@@ -77,7 +77,7 @@ def _uv_compile(tree: Tree, stage_instrs: list[Instruction]) -> Iterator[Fix | N
 _SAYS_BYTECODE = re.compile(r"bytecode|\.pyc\b|\bpyc\b|__pycache__", re.IGNORECASE)
 
 
-def _bytecode_refused(tree: Tree, instr: Instruction) -> str | None:
+def _bytecode_refused(tree: Tree, context: Context, instr: Instruction) -> str | None:
     """Why compiling bytecode would go against what the author or the runtime says (None: it does not)."""
     env = env_before(tree, instr)
     if is_set(env, "PYTHONDONTWRITEBYTECODE"):
@@ -91,6 +91,10 @@ def _bytecode_refused(tree: Tree, instr: Instruction) -> str | None:
     if starts is not None:
         return (f"the container starts with `uv run` (line {starts}), which syncs again at every start and would "
                 "then recompile every package each time (--no-sync or UV_NO_SYNC=1 avoids that)")
+    outside = uv_run_outside(context)
+    if outside:
+        return (f"{outside[0]} line {outside[1]} starts a container with `uv run`, which syncs again at every "
+                "start and would then recompile every package each time (--no-sync or UV_NO_SYNC=1 avoids that)")
     return None
 
 
@@ -178,17 +182,33 @@ def _last_uv_run(tree: Tree) -> int | None:
     return None
 
 
-def _has_dev_group(context: Context) -> bool:
+def _dev_group(context: Context) -> list[object]:
+    """The requirements of pyproject.toml's dev group (uv's legacy dev-dependencies included)."""
     text = context.read("pyproject.toml")
     if not text:
-        return False
+        return []
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
-        return False
+        return []
     groups = data.get("dependency-groups", {})
+    dev = groups.get("dev") if isinstance(groups, dict) else None
     legacy = data.get("tool", {}).get("uv", {}).get("dev-dependencies")
-    return bool(groups.get("dev") or legacy)
+    # Strings, or {include-group = "..."} tables: any entry means there is a group to leave out.
+    return [*(dev if isinstance(dev, list) else []), *(legacy if isinstance(legacy, list) else [])]
+
+
+def _dev_used_elsewhere(context: Context, dev: list[object]) -> str | None:
+    """Why the image may still need its dev group: the repository runs `uv run` in a container
+    (compose, Makefile), or the app's own code names a dev package."""
+    outside = uv_run_outside(context)
+    if outside:
+        return (f"{outside[0]} line {outside[1]} runs `uv run` in a container: the image may be used for "
+                "development or tests")
+    named = app_code_naming(context, [d for d in dev if isinstance(d, str)])
+    if named:
+        return f"{named[0]} names {named[1]}, of the dev group"
+    return None
 
 
 def _uv_sync(tree: Tree, context: Context, instr: Instruction, inst: Install, stage_name: str | None) -> Iterator[Fix | Note]:
@@ -210,7 +230,8 @@ def _uv_sync(tree: Tree, context: Context, instr: Instruction, inst: Install, st
     if not ({"--locked", "--frozen"} & set(words)) and not (is_set(env, "UV_LOCKED") or is_set(env, "UV_FROZEN")):
         yield UV_LOCKED.fix("install exactly what uv.lock says, failing when it is stale (uv sync --locked)",
                             instr.line, (Edit(end, end, " --locked"),))
-    if set(GROUP_FLAGS) & set(words) or "UV_NO_DEV" in env or "UV_DEV" in env or not _has_dev_group(context):
+    dev = _dev_group(context)
+    if set(GROUP_FLAGS) & set(words) or "UV_NO_DEV" in env or "UV_DEV" in env or not dev:
         return
     if _uv_run_later(tree, instr):
         yield UV_NO_DEV.note("dev dependencies kept: a later `uv run` would sync the dev group again"
@@ -218,6 +239,10 @@ def _uv_sync(tree: Tree, context: Context, instr: Instruction, inst: Install, st
         return
     if stage_name and any(part in DEV_STAGE_WORDS for part in stage_name.lower().replace("_", "-").split("-")):
         yield UV_NO_DEV.note(f"dev dependencies kept: stage {stage_name} looks like a development stage", instr.line)
+        return
+    elsewhere = _dev_used_elsewhere(context, dev)
+    if elsewhere:
+        yield UV_NO_DEV.note(f"dev dependencies kept: {elsewhere}", instr.line)
         return
     yield UV_NO_DEV.fix("leave the dev dependency group out of the image (uv sync --no-dev)", instr.line,
                         (Edit(end, end, " --no-dev"),))
@@ -234,7 +259,7 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         up = parent(tree, stage)
         inherits.append(up is not None and (inherits[up.index] or up.index in provided))
         if not inherits[-1]:
-            fixes = list(_uv_compile(tree, stage.instructions))
+            fixes = list(_uv_compile(tree, context, stage.instructions))
             provided.update(stage.index for f in fixes if isinstance(f, Fix))
             yield from fixes
         for instr in stage.instructions:

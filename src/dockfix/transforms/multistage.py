@@ -21,7 +21,7 @@ from dockfix.data import slim_programs
 from dockfix.diagnostics import UNSAFE, Rule
 from dockfix.edits import Edit, apply_edits, remove_word, replace_logical
 from dockfix.engine import Fix, Note, Transform
-from dockfix.facts import not_python_reason
+from dockfix.facts import not_python_reason, uv_run_outside
 from dockfix.split import classify, debian_runtime, dependencies, equivalence, images, programs
 from dockfix.split.classify import Classifier, Step, resolve
 from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
@@ -321,12 +321,15 @@ def _check_tools(plan: Plan, context: Context) -> None:
     # venv stays in the builder).
     target = "system" if plan.system else plan.venv
     pip_packages = " ".join(p for s in plan.steps for c in s.installs if c.target == target for p in c.packages)
-    uv_used = any(w in ("uv", "uvx") for _, words in used for w in words)
+    outside = uv_run_outside(context)  # compose `command:`, `docker compose run` in a Makefile
+    uv_used = any(w in ("uv", "uvx") for _, words in used for w in words) or outside is not None
     if uv_used:
         in_base = "astral-sh/uv" in plan.runtime.image
         copied = any(s.kind == "uv-binary" for s in plan.steps)
         if not (in_base or copied or re.search(r"(^|\s)uv([=<>~\s]|$)", pip_packages)):
-            raise Skip("uv runs in the runtime (CMD, ENTRYPOINT or a later RUN) but the runtime would not have it")
+            where = f"{outside[0]} line {outside[1]} runs `uv run` in a container" if outside else \
+                "uv runs in the runtime (CMD, ENTRYPOINT or a later RUN)"
+            raise Skip(f"{where} but the runtime would not have uv")
         plan.keep_uv_binary = copied and not in_base
     if any("poetry" in words for _, words in used):
         if not re.search(r"(^|\s)poetry([=<>~\s]|$)", pip_packages):

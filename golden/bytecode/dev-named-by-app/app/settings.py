@@ -1,0 +1,3 @@
+INSTALLED_APPS = ["django.contrib.admin"]
+if DEBUG:
+    INSTALLED_APPS.append("django_extensions")
