@@ -143,6 +143,8 @@ def _parser() -> argparse.ArgumentParser:
                             "search starts; reports name it (implies -)")
     files.add_argument("--include-hidden", action="store_true", help="also search hidden and vendored folders")
     files.add_argument("--no-ignore", action="store_true", help="do not honour .gitignore files")
+    files.add_argument("--ci", action="store_true", help="also the CI files (GitHub workflows, .gitlab-ci.yml) "
+                       "of the repository of each Dockerfile named (a folder run always includes them)")
     output = parser.add_argument_group("output")
     output.add_argument("--format", dest="output_format", default="text", metavar="FORMAT",
                         help="text (the default), json, sarif, github (workflow annotations) or gitlab "
@@ -257,6 +259,8 @@ def _run(argv: list[str]) -> int:
     # `--write -` is an editor's save: its stderr carries no hint about fixes it was not asked for.
     options = Options(mode, _names(args.select), _names(args.ignore) or (), args.unsafe_fixes, roots,
                       config=config, count_hidden=not (stdin and mode == "write"))
+    if args.ci and stdin:
+        raise UsageError("--ci reads the CI files beside Dockerfiles on disk: it does not go with -")
     try:
         choose(options.select, options.ignore)
     except KeyError as err:
@@ -274,7 +278,8 @@ def _run(argv: list[str]) -> int:
         results = [result]
     else:
         this = _this()
-        files, results, warnings = expand_paths(paths, args.include_hidden, not args.no_ignore)
+        files, results, warnings = expand_paths(paths, args.include_hidden, not args.no_ignore, args.ci)
+        options = _with_dockerfiles(options, files)
         if text:
             for path, message in warnings:
                 report.warning(path, message)
@@ -317,14 +322,17 @@ def _names(value: str | None) -> tuple[str, ...] | None:
     return tuple(n.strip() for n in value.split(",") if n.strip())
 
 
-def expand_paths(paths: list[Path], include_hidden: bool = False,
-                 use_ignore: bool = True) -> tuple[list[Path], list[FileResult], list[tuple[str, str]]]:
+def expand_paths(paths: list[Path], include_hidden: bool = False, use_ignore: bool = True,
+                 ci: bool = False) -> tuple[list[Path], list[FileResult], list[tuple[str, str]]]:
     """Files to process (each once, sorted by path), a failure for each part that could not be searched,
-    and a warning for each folder holding no Dockerfile."""
+    and a warning for each folder holding no Dockerfile. The CI files of the repositories of the
+    Dockerfiles found in a folder (or named, with `ci`) come with them (dockfix.ci_files)."""
+    from dockfix.ci_files import ci_files_of, ci_kind, repository_of
     from dockfix.runner import FAILED, FileResult, display_path
 
     this = _this()
     files: dict[str, Path] = {}
+    repositories: set[Path] = set()  # the roots whose CI files come along
     problems: list[FileResult] = []
     warnings: list[tuple[str, str]] = []
     for path in paths:
@@ -336,9 +344,26 @@ def expand_paths(paths: list[Path], include_hidden: bool = False,
                 warnings.append((display_path(path), "no Dockerfile found in this folder"))
             for file in found:
                 files.setdefault(os.path.normpath(file), file)
+            repositories.update(repository_of(f, [path]) for f in found)
         else:  # named on the command line: always processed, ignored or not
             files.setdefault(os.path.normpath(path), path)
+            if ci and not ci_kind(path):
+                repositories.add(repository_of(path))
+    for root in sorted(repositories):
+        for file in ci_files_of(root):
+            shown = Path(display_path(file))
+            files.setdefault(os.path.normpath(shown), shown)
     return sorted(files.values(), key=lambda p: Path(display_path(p)).parts), problems, warnings
+
+
+def _with_dockerfiles(options: Options, files: list[Path]) -> Options:
+    """The options, knowing this run's Dockerfiles: the only builds a CI file may have rewritten."""
+    import dataclasses
+
+    from dockfix.ci_files import ci_kind
+
+    named = frozenset(str(p.resolve()) for p in files if not ci_kind(p))
+    return dataclasses.replace(options, dockerfiles=named or None)
 
 
 def _from_stdin(filename: Path | None, options: Options, show_traceback: bool) -> tuple[FileResult, bytes]:

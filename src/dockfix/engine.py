@@ -145,6 +145,8 @@ class Transform:
     find: Finder = field(repr=False)
     rules: tuple[Rule, ...] = ()  # what it does, one rule each (its fixes and notes carry their codes)
     selected: frozenset[str] | None = None  # the codes of its rules to apply (None: all; empty: it does not run)
+    # A transform that rewrites CI files too: find_ci(text, kind, CiContext) -> fixes and notes (dockfix.ci_engine).
+    find_ci: Callable[..., Iterable[Fix | Note]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         strays = [r.code for r in self.rules if r.transform != self.name]

@@ -104,3 +104,8 @@ def _split(group: str | None) -> list[str]:
     if not group:
         return []
     return [n.strip() for n in group.split(",") if n.strip()]
+
+
+# The same reading for comments outside a Dockerfile (a CI file's YAML comments: dockfix.ci_engine).
+comment_pragma = _read
+pragma_names = _written

@@ -51,6 +51,7 @@ class Options:
     # config search climbs no higher than the one that holds the file
     config: Path | None = None  # --config FILE: this file for every Dockerfile, no search
     count_hidden: bool = True  # with safe fixes only, count what --unsafe-fixes would add
+    dockerfiles: frozenset[str] | None = None  # this run's Dockerfiles (resolved): the builds a CI file may rewrite
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,11 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
     docstring), and `name` what reports call it (default: the path)."""
     shown = name if name is not None else display_path(path)
     stdin = source is not None
+    if not stdin:
+        from dockfix.ci_files import ci_kind, process_ci_file
+
+        if ci_kind(path):  # a GitHub workflow or a GitLab CI file: the transforms' CI rewrites
+            return process_ci_file(path, options, shown)
     hidden = 0
     try:
         if source is None:

@@ -17,7 +17,16 @@ from dataclasses import replace
 from dockfix.diagnostics import DISPLAY_ONLY, GENERAL, Catalog, Rule
 from dockfix.engine import Transform
 from dockfix.pages import page
-from dockfix.transforms import apt, bytecode, cache_mounts, dockerignore, lockfile_first, multistage, pip_to_uv
+from dockfix.transforms import (
+    apt,
+    bytecode,
+    cache_mounts,
+    ci_cache,
+    dockerignore,
+    lockfile_first,
+    multistage,
+    pip_to_uv,
+)
 
 PIPELINE: tuple[Transform, ...] = (
     lockfile_first.TRANSFORM,
@@ -27,6 +36,7 @@ PIPELINE: tuple[Transform, ...] = (
     dockerignore.TRANSFORM,
     multistage.TRANSFORM,
     pip_to_uv.TRANSFORM,
+    ci_cache.TRANSFORM,  # CI files only (find_ci): nothing to do on a Dockerfile
 )
 
 BY_NAME = {t.name: t for t in PIPELINE}

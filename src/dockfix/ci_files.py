@@ -1,0 +1,175 @@
+"""CI files through dockfix: which files are CI files, which belong to a Dockerfile's repository, and
+one CI file read, rewritten by the transforms that rewrite CI files (ci-cache), diffed, maybe written.
+
+A CI file is `.github/workflows/*.yml|yaml` or `.gitlab-ci.yml`, at the root
+of a repository: the nearest folder above a Dockerfile holding `.git`
+(outside a repository: the folder named on the command line that holds it).
+Nothing in a repository runs: its CI files are read as text (bounded, regular
+files only, never through a symbolic link) and parsed as YAML data.
+
+A CI file is only rewritten where it builds a Dockerfile of this run: the
+repository answers `dockerfile(rel)` by looking at the disk (a regular file
+inside the root, not through a link, that dockfix parses) and, when the run
+named Dockerfiles, by whether it is one of them.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+from dockfix.fileio import MAX_SIZE, InputError, WriteError, read_limited, write_together
+
+GITHUB, GITLAB = "github", "gitlab"
+WORKFLOW_SUFFIXES = (".yml", ".yaml")
+
+
+def ci_kind(path: Path) -> str | None:
+    """"github" for a workflow, "gitlab" for a GitLab CI file, None for anything else (by where it is)."""
+    if path.name == ".gitlab-ci.yml":
+        return GITLAB
+    if path.suffix in WORKFLOW_SUFFIXES and path.parent.name == "workflows" and path.parent.parent.name == ".github":
+        return GITHUB
+    return None
+
+
+def ci_root(path: Path, kind: str) -> Path:
+    """The repository root of a CI file: the folder holding .github (or .gitlab-ci.yml)."""
+    return path.parent if kind == GITLAB else path.parent.parent.parent
+
+
+def repository_of(dockerfile: Path, roots: Iterable[Path] = ()) -> Path:
+    """The root of a Dockerfile's repository: the nearest folder holding `.git`, else the highest named
+    folder holding it, else its own folder."""
+    folder = dockerfile.parent.resolve()
+    for candidate in (folder, *folder.parents):
+        if os.path.lexists(candidate / ".git"):
+            return candidate
+    holding = [r.resolve() for r in roots if r.resolve() == folder or r.resolve() in folder.parents]
+    return min(holding, key=lambda r: len(r.parts)) if holding else folder
+
+
+def ci_files_of(root: Path) -> list[Path]:
+    """The CI files at a repository root: regular files, not links, in a .github/workflows that is no link."""
+    found: list[Path] = []
+    gitlab = root / ".gitlab-ci.yml"
+    if _regular(gitlab):
+        found.append(gitlab)
+    workflows = root / ".github" / "workflows"
+    if _real_dir(root / ".github") and _real_dir(workflows):
+        try:
+            with os.scandir(workflows) as entries:
+                names = sorted(e.name for e in entries if e.name.endswith(WORKFLOW_SUFFIXES))
+        except OSError:
+            names = []
+        found.extend(workflows / n for n in names if _regular(workflows / n))
+    return found
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _real_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+class DiskRepository:
+    """The Dockerfiles of a repository, as a CI file's builds name them (paths relative to its root)."""
+
+    def __init__(self, root: Path, run: frozenset[str] | None):
+        self.root = root.resolve()
+        self.run = run  # the resolved paths of this run's Dockerfiles (None: any Dockerfile of the repository)
+
+    def dockerfile(self, rel: str) -> str | None:
+        from dockfix.syntax import ParseError, parse
+
+        path = self.root / rel
+        here = self.root
+        for part in Path(rel).parts:  # never through a link: it may lead anywhere
+            here = here / part
+            if here.is_symlink():
+                return "is reached through a symbolic link"
+        try:
+            raw = read_limited(path, MAX_SIZE, "Dockerfiles")
+            parse(raw.decode("utf-8"))
+        except InputError as err:
+            return "does not exist" if err.message == "no such file" else f"could not be read ({err.message})"
+        except (UnicodeDecodeError, ParseError):
+            return "is not a Dockerfile dockfix can parse"
+        if self.run is not None and str(path.resolve()) not in self.run:
+            return "is not one of the Dockerfiles of this run"
+        return None
+
+
+def decode_ci(raw: bytes) -> str:
+    if b"\x00" in raw:
+        raise InputError("binary file (contains NUL bytes)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError("not UTF-8 text", raw[: err.start].count(b"\n") + 1) from None
+
+
+def yaml_check(text: str) -> None:
+    """Raises when the text is not one YAML document (the engine's guard on a rewrite)."""
+    import yaml
+
+    yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+def process_ci_file(path: Path, options, shown: str):  # -> FileResult (runner's types: imported lazily)
+    """One CI file through the transforms that rewrite CI files; a FileResult as for a Dockerfile."""
+    from dockfix.ci_engine import run_ci
+    from dockfix.config import ConfigError, find_config, load_config
+    from dockfix.diff import unified_diff
+    from dockfix.engine import EngineBug
+    from dockfix.runner import CHANGED, FAILED, SKIPPED, UNCHANGED, Applied, FileResult, _config_stop
+    from dockfix.transforms import choose
+    from dockfix.transforms._ci import CiParseError
+
+    kind = ci_kind(path) or GITHUB
+    try:
+        raw = read_limited(path, MAX_SIZE, "CI files")
+        text = decode_ci(raw)
+        config = load_config(options.config) if options.config else find_config(
+            path.parent, _config_stop(path, options.roots))
+        select = options.select if options.select is not None else config.select
+        transforms = choose(select, (*options.ignore, *config.ignore))
+        unsafe = config.unsafe_fixes if options.unsafe_fixes is None else options.unsafe_fixes
+        repository = DiskRepository(ci_root(path, kind), options.dockerfiles)
+        outcome = run_ci(text, kind, repository, transforms, unsafe, check=yaml_check)
+    except (InputError, CiParseError) as err:
+        return FileResult(shown, FAILED, error=err.message, error_line=err.line)
+    except ConfigError as err:
+        return FileResult(shown, FAILED, error=f"configuration: {err}")
+    except KeyError as err:
+        return FileResult(shown, FAILED, error=f"configuration: unknown rule or transform: {err.args[0]} "
+                          "(see dockfix --list)")
+    except (EngineBug, RecursionError) as err:
+        return FileResult(shown, FAILED, error=f"dockfix bug, file left untouched: {err}", bug=True)
+    fixes = tuple(Applied(f.transform, f.message, f.line, f.safe, f.code) for f in outcome.fixes)
+    notes = tuple(Applied(n.transform, n.message, n.line or 0, True, n.code) for n in outcome.notes)
+    warnings = tuple(f"line {w.line}: {w.message}" for w in outcome.warnings)
+    if outcome.output == text:
+        status = SKIPPED if outcome.ignored_file else UNCHANGED
+        return FileResult(shown, status, notes=notes, warnings=warnings,
+                          skip_reason="dockfix: ignore-file" if outcome.ignored_file else None)
+    diff = unified_diff(text, outcome.output, shown)
+    written: tuple[str, ...] = ()
+    if options.mode == "write":
+        try:
+            extra = write_together([(path, outcome.output, raw)])
+        except WriteError as err:
+            return FileResult(shown, FAILED, fixes, notes, diff, error=err.message)
+        warnings += tuple(extra)
+        written = (shown,)
+    return FileResult(shown, CHANGED, fixes, notes, diff, written=written, warnings=warnings)
