@@ -15,11 +15,12 @@ LAYERS = {
              "dockfix.data", "dockfix.split.images", "dockfix.split.debian_runtime", "dockfix.split"],
     "model": ["dockfix.views", "dockfix.edits", "dockfix.diagnostics", "dockfix.pragmas", "dockfix.context",
               "dockfix.manifests", "dockfix.facts", "dockfix.config", "dockfix.discover"],
-    "engine": ["dockfix.engine"],
-    "analyses": ["dockfix.transforms._installs", "dockfix.transforms._reads", "dockfix.split.classify",
+    "engine": ["dockfix.engine", "dockfix.ci_engine"],
+    "analyses": ["dockfix.transforms._installs", "dockfix.transforms._reads", "dockfix.transforms._ci", "dockfix.split.classify",
                  "dockfix.split.dependencies", "dockfix.split.equivalence", "dockfix.split.programs"],
     "transforms": ["dockfix.transforms"],
     "app": ["dockfix.runner", "dockfix.batch", "dockfix.formats", "dockfix.checklist", "dockfix.checklist_report",
+            "dockfix.ci_files",
             "dockfix.cli", "dockfix.all_repos", "dockfix.__main__", "dockfix"],
 }
 ORDER = list(LAYERS)

@@ -74,7 +74,9 @@ def test_the_golden_cases_report_every_fix_and_note_with_a_code_of_its_transform
             found = rules[item.code]
             assert item.applicability == (found.applicability if isinstance(item, Fix) else DISPLAY_ONLY), (case_id, item)
             seen.add(item.code)
-    assert seen >= {r.code for r in RULES} - {"DF104"}, sorted({r.code for r in RULES} - seen)
+    # ci-cache's rules are about CI files: their goldens are golden/ci-cache (tests/test_golden_ci.py)
+    dockerfile_rules = {r.code for r in RULES if not r.code.startswith("DF8")}
+    assert seen >= dockerfile_rules - {"DF104"}, sorted(dockerfile_rules - seen)
 
 
 def test_a_fix_without_one_of_its_transforms_codes_is_dockfix_bug():

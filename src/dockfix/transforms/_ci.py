@@ -19,9 +19,10 @@ import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeGuard
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+if TYPE_CHECKING:  # yaml is imported when a CI file is read, not when the pipeline is (start-up)
+    from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 GITHUB, GITLAB = "github", "gitlab"
 
@@ -35,8 +36,28 @@ class CiParseError(Exception):
         self.line = line
 
 
+def _nodes() -> Any:
+    import yaml.nodes
+
+    return yaml.nodes
+
+
+def is_mapping(node: object) -> TypeGuard[MappingNode]:
+    return isinstance(node, _nodes().MappingNode)
+
+
+def is_sequence(node: object) -> TypeGuard[SequenceNode]:
+    return isinstance(node, _nodes().SequenceNode)
+
+
+def is_scalar(node: object) -> TypeGuard[ScalarNode]:
+    return isinstance(node, _nodes().ScalarNode)
+
+
 def compose(text: str) -> Node | None:
     """The node tree of a one-document YAML text (None: empty). Raises CiParseError."""
+    import yaml
+
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
@@ -51,9 +72,9 @@ def line_of(node: Node) -> int:
 
 def items(node: Node | None) -> list[tuple[ScalarNode, Node]]:
     """A block or flow mapping's entries whose key is a scalar (merge keys and complex keys left out)."""
-    if not isinstance(node, MappingNode):
+    if not is_mapping(node):
         return []
-    return [(k, v) for k, v in node.value if isinstance(k, ScalarNode) and k.tag != "tag:yaml.org,2002:merge"]
+    return [(k, v) for k, v in node.value if is_scalar(k) and k.tag != "tag:yaml.org,2002:merge"]
 
 
 def entry(node: Node | None, key: str) -> tuple[ScalarNode, Node] | None:
@@ -70,12 +91,12 @@ def value(node: Node | None, key: str) -> Node | None:
 
 def text_of(node: Node | None) -> str | None:
     """A scalar's value (None: absent, or not a scalar)."""
-    return node.value if isinstance(node, ScalarNode) else None
+    return node.value if is_scalar(node) else None
 
 
 def merges(node: Node | None) -> bool:
     """The mapping takes keys from elsewhere (`<<: *anchor`): what it holds is not all written here."""
-    return isinstance(node, MappingNode) and any(isinstance(k, ScalarNode) and k.tag == "tag:yaml.org,2002:merge"
+    return is_mapping(node) and any(is_scalar(k) and k.tag == "tag:yaml.org,2002:merge"
                                                  for k, _ in node.value)
 
 
@@ -111,12 +132,12 @@ class Job:
 
 def github_jobs(root: Node | None) -> Iterator[Job]:
     for key, job in items(value(root, "jobs")):
-        if not isinstance(job, MappingNode):
+        if not is_mapping(job):
             continue
         steps = []
         seq = value(job, "steps")
-        for node in seq.value if isinstance(seq, SequenceNode) else []:
-            if isinstance(node, MappingNode):
+        for node in seq.value if is_sequence(seq) else []:
+            if is_mapping(node):
                 steps.append(Step(node, text_of(value(node, "uses")) or "", text_of(value(node, "run")) or ""))
         matrix = value(value(job, "strategy"), "matrix") is not None
         yield Job(key.value, key, job, steps, matrix, text_of(value(job, "uses")) or "")
@@ -160,7 +181,7 @@ def gitlab_jobs(root: Node | None) -> Iterator[GitlabJob]:
     default_image = _image(value(default, "image")) or _image(value(root, "image"))
     default_before = value(default, "before_script") or value(root, "before_script")
     for key, job in items(root):
-        if key.value in GITLAB_KEYWORDS or not isinstance(job, MappingNode):
+        if key.value in GITLAB_KEYWORDS or not is_mapping(job):
             continue
         script = value(job, "script")
         if script is None:
@@ -178,7 +199,7 @@ def _image(node: Node | None) -> str:
 def _variables(node: Node | None) -> dict[str, str]:
     out = {}
     for key, val in items(node):
-        found = text_of(val) if isinstance(val, ScalarNode) else text_of(value(val, "value"))
+        found = text_of(val) if is_scalar(val) else text_of(value(val, "value"))
         if found is not None:
             out[key.value] = found
     return out
@@ -187,9 +208,9 @@ def _variables(node: Node | None) -> dict[str, str]:
 def _lines(node: Node | None) -> list[Line]:
     """A script's items in order (nested lists, as anchors make them, flattened)."""
     out: list[Line] = []
-    if isinstance(node, ScalarNode):
+    if is_scalar(node):
         out.append(Line(node, shell_commands(node.value)))
-    elif isinstance(node, SequenceNode):
+    elif is_sequence(node):
         for item in node.value:
             out.extend(_lines(item))
     return out

@@ -27,8 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from typing import TYPE_CHECKING
 
 from dockfix.ci_engine import CiContext
 from dockfix.diagnostics import SAFE, Fix, Note, Rule
@@ -44,6 +43,9 @@ from dockfix.transforms._ci import (
     compose,
     docker_verb,
     entry,
+    is_mapping,
+    is_scalar,
+    is_sequence,
     items,
     line_of,
     login_registry,
@@ -54,6 +56,9 @@ from dockfix.transforms._ci import (
     text_of,
     value,
 )
+
+if TYPE_CHECKING:  # yaml is imported when a CI file is read, not when the pipeline is (start-up)
+    from yaml.nodes import MappingNode, Node
 
 NAME = "ci-cache"
 
@@ -213,7 +218,7 @@ def _build(job: Job, step: Step, context: CiContext) -> _Build:
     why = None
     dockerfile = None
     written = [v for v in (context_value, file_value, target) if v is not None]
-    if with_node is not None and not isinstance(with_node, MappingNode):
+    if with_node is not None and not is_mapping(with_node):
         why = "its `with:` is not a mapping dockfix can edit; left alone"
     elif merges(with_node):
         why = "its `with:` takes keys from an anchor (<<:): what it builds is not all written here; left alone"
@@ -260,7 +265,7 @@ def _cache_edits(text: str, build: _Build, scoped: bool, eol: str) -> list[Edit]
     key, node = found
     if node.start_mark.index < key.end_mark.index:
         return "its `with:` is an alias (*name) of a mapping written elsewhere; left alone"
-    if not isinstance(node, MappingNode) or node.flow_style or not node.value:
+    if not is_mapping(node) or node.flow_style or not node.value:
         return "its `with:` is empty or a flow mapping ({...}); left alone"
     indent = _key_column(node)
     return _append(text, node, [f"{' ' * indent}{k}: {v}" for k, v in pairs], eol)
@@ -274,9 +279,9 @@ def _append(text: str, node: MappingNode, lines: list[str], eol: str) -> list[Ed
     """Lines inserted after the last entry of a block mapping, or why that place is not certain."""
     leaf: Node = node
     while True:
-        if isinstance(leaf, MappingNode) and not leaf.flow_style and leaf.value:
+        if is_mapping(leaf) and not leaf.flow_style and leaf.value:
             below: Node = leaf.value[-1][1]
-        elif isinstance(leaf, SequenceNode) and not leaf.flow_style and leaf.value:
+        elif is_sequence(leaf) and not leaf.flow_style and leaf.value:
             below = leaf.value[-1]
         else:
             break
@@ -284,7 +289,7 @@ def _append(text: str, node: MappingNode, lines: list[str], eol: str) -> list[Ed
             return "the mapping ends with an alias (*name): where its text ends is elsewhere; left alone"
         leaf = below
     start, end = int(leaf.start_mark.index), int(leaf.end_mark.index)
-    if isinstance(leaf, ScalarNode) and leaf.style in ("|", ">"):
+    if is_scalar(leaf) and leaf.style in ("|", ">"):
         if "+" in text[start:].split("\n", 1)[0]:
             return "the mapping ends with a block scalar that keeps its trailing lines (|+); left alone"
         end = start + len(text[start:end].rstrip())  # its end takes in the blank lines after it
