@@ -27,6 +27,10 @@ main()
 """
 
 NEVER = ("typer", "click", "pydantic", "pydantic_core", "rich", "multiprocessing", "concurrent.futures")
+# Needed by some runs only, each imported where it is used: a config or manifest file (tomllib), a
+# write (tempfile), --explain (importlib.resources), a pool (pickle). (difflib is too, but a check
+# that finds changes computes their diff, for the JSON report.)
+WHEN_USED = ("tomllib", "tempfile", "importlib.resources", "pickle")
 NEEDS_FIX = "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y curl\n"
 
 
@@ -55,6 +59,19 @@ def test_a_one_file_check_imports_no_typer_pydantic_or_pathspec(tmp_path):
     assert done.returncode == 1 and "Dockerfile:2: [apt]" in done.stdout, done.stderr  # the pipeline ran
     assert "dockfix.transforms" in modules
     assert not _top(modules) & {*NEVER, "pathspec"}, sorted(_top(modules) & {*NEVER, "pathspec"})
+    assert not modules & set(WHEN_USED), sorted(modules & set(WHEN_USED))
+
+
+def test_what_a_run_needs_is_still_imported_when_it_needs_it(tmp_path):
+    """The lazy imports are real imports: a config file is read, a write writes, a diff is shown."""
+    (tmp_path / "Dockerfile").write_text(NEEDS_FIX)
+    (tmp_path / "dockfix.toml").write_text('select = ["apt"]\n')
+    done, modules = imported_by("--diff", "Dockerfile", cwd=tmp_path)
+    assert done.returncode == 1 and "+++ b/Dockerfile" in done.stdout, done.stderr
+    assert {"tomllib", "difflib"} <= modules
+    done, modules = imported_by("--write", "Dockerfile", cwd=tmp_path)
+    assert done.returncode == 1 and "rm -rf /var/lib/apt/lists/*" in (tmp_path / "Dockerfile").read_text(), done.stderr
+    assert "tempfile" in modules
 
 
 def test_an_editors_save_imports_no_batch_machinery(tmp_path):

@@ -40,7 +40,6 @@ in-process ends the run: it is the pool that survives those.
 from __future__ import annotations
 
 import os
-import pickle
 import re
 import signal
 import stat
@@ -175,6 +174,8 @@ def _serve(conn, inherited, options: Options, timeout: float | None) -> None:
     ends, so past twice the limit and 10 s more the worker ends itself: SIGALRM's default action, no
     handler, nothing to escape or swallow (the parent, if there, reports it as the time limit).
     """
+    import pickle  # a pool's messages only: a one-file run has no pool
+
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         switch = 2 * timeout + 10 if timeout and hasattr(signal, "setitimer") else None
@@ -330,6 +331,8 @@ class _Pool:
 
     def _receive(self, worker: _Worker) -> bool:
         """Take every message waiting from a worker; False if it is gone or sent nonsense."""
+        import pickle
+
         try:
             while worker.conn.poll():
                 message = worker.conn.recv()

@@ -22,10 +22,8 @@ fileio.read_limited: a FIFO, device or oversized file is an error, not a hang.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -92,6 +90,8 @@ def _read(path: Path) -> Config | None:
 
 @lru_cache(maxsize=256)
 def _load(path: Path, stamp: tuple[int, ...] = ()) -> Config | None:
+    import tomllib  # only when a config file exists: most one-file runs have none
+
     try:
         text = read_limited(path).decode("utf-8")
         data = tomllib.loads(text)
@@ -116,6 +116,8 @@ def _load(path: Path, stamp: tuple[int, ...] = ()) -> Config | None:
     label = f"[{section}] " if section else ""
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
+        import difflib
+
         hints = [f"{k} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(k, KEYS, 1, 0.6)) else k
                  for k in unknown]
         raise ConfigError(f"{_where(path, text, section, unknown[0])}: unknown {label or path.name + ' '}keys: "

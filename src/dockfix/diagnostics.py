@@ -29,7 +29,6 @@ This module is below the engine (the model layer): it knows no transform;
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -161,6 +160,8 @@ class Catalog:
         """`DF1O2 (did you mean DF102?)`: an unknown name, with the closest known one if any is close."""
         if _HADOLINT.fullmatch(name.upper()):
             return f"{name} (a hadolint code no dockfix rule fixes)"
+        import difflib  # only for a name that is not known: most runs never spell one wrong
+
         close = difflib.get_close_matches(name, self._spellings, n=1, cutoff=0.6)
         if not close:
             close = difflib.get_close_matches(name.upper(), self._spellings, n=1, cutoff=0.6)

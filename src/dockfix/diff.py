@@ -11,7 +11,6 @@ back to the same bytes. A name with a space gets git's trailing tab on the
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 
@@ -41,6 +40,8 @@ def unified_diff(old: str | None, new: str, path: str) -> str:
     # Split on "\n" only: str.splitlines would also split on "\r", "\f" and others.
     a_lines = _LINE.findall(old or "")
     b_lines = _LINE.findall(new)
+    import difflib  # only when a diff is shown (--diff, a report with diffs)
+
     body = list(difflib.unified_diff(a_lines, b_lines, n=3))
     if not body:
         return ""

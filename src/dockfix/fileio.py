@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -172,6 +171,8 @@ def _stage(path: Path, text: str, expected: bytes | None) -> tuple[str, str | No
     elif path.exists():
         raise InputError(f"{path.name} appeared while dockfix ran; not overwritten")
     clean_stale_temps(path)
+    import tempfile  # a write only (it imports shutil, random and the compressors)
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

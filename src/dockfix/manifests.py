@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import tomllib
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -172,6 +171,8 @@ def toml(context: Context, path: str) -> dict | None:
     text = context.read(path)
     if text is None:
         return None
+    import tomllib  # only when a TOML file is read: its import costs more than most runs' work
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError:

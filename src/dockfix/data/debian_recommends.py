@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -31,45 +32,58 @@ class Table:
     suites: tuple[str, ...]
     consequential: dict[str, str]  # package -> "tls" | "toolchain"
     metapackages: frozenset[str]
-    loses: dict[str, dict[str, frozenset[str]]]  # suite -> package -> consequential packages lost
-    keeps: dict[str, dict[str, frozenset[str]]]  # suite -> package -> the consequential packages its Depends bring
     ships: dict[str, dict[str, frozenset[str]]]  # base kind -> suite -> consequential packages shipped
     sources: dict[str, str]  # base kind -> where its package list was read
     unlisted_virtuals: re.Pattern[str]  # generated virtual names the table leaves out
+    # The groups of packages that lose the same things, looked up by name on demand: a one-file run
+    # asks about a handful of names, and building a dict of all ~28,000 per suite cost more than
+    # the rest of its start-up. `_names` is every group's names as " a b c ", one after the other;
+    # `_starts[i]` is where group i's text begins in it.
+    _groups: list[dict[str, dict[str, list[str]]]]
+    _names: str
+    _starts: list[int]
+    _keeps: dict[str, dict[str, list[str]]]  # suite -> package -> what its Depends bring, outside groups
+
+    def group(self, package: str) -> dict[str, dict[str, list[str]]] | None:
+        """The group that lists `package` (its "lost" and "keeps" per suite), or None."""
+        if not package or " " in package:
+            return None
+        at = self._names.find(f" {package} ")
+        return self._groups[bisect_right(self._starts, at) - 1] if at >= 0 else None
+
+    def keeps(self, suite: str, package: str) -> frozenset[str]:
+        """The consequential packages that `package`'s hard dependencies bring on `suite`."""
+        group = self.group(package)
+        if group is not None and suite in group.get("keeps", {}):
+            return frozenset(group["keeps"][suite])
+        return frozenset(self._keeps.get(suite, {}).get(package, ()))
 
 
 @cache
 def table() -> Table:
     data = json.loads(TABLE.read_text(encoding="utf-8"))
-    suites = tuple(data["suites"])
-    loses: dict[str, dict[str, frozenset[str]]] = {s: {} for s in suites}
-    for group in data["loses"]:
-        lost = {s: frozenset(names) for s, names in group["lost"].items()}
-        for line in group["packages"]:
-            for name in line.split():
-                for suite, what in lost.items():
-                    loses[suite][name] = what
-    keeps = {s: {k: frozenset(v) for k, v in data["keeps"].get(s, {}).items()} for s in suites}
-    for group in data["loses"]:
-        kept = {s: frozenset(names) for s, names in group.get("keeps", {}).items()}
-        for line in group["packages"]:
-            for name in line.split():
-                for suite, what in kept.items():
-                    keeps[suite][name] = what
+    groups = data["loses"]
+    chunks = [" " + " ".join(group["packages"]) + " " for group in groups]
+    starts = [0]
+    for chunk in chunks[:-1]:
+        starts.append(starts[-1] + len(chunk))
     ships = {kind: {s: frozenset(v) for s, v in base["ships"].items()} for kind, base in data["bases"].items()}
-    return Table(data["generated"], suites, dict(data["consequential"]), frozenset(data["metapackages"]),
-                 loses, keeps, ships, {kind: base["source"] for kind, base in data["bases"].items()},
-                 re.compile(data["unlisted_virtuals"]))
+    return Table(data["generated"], tuple(data["suites"]), dict(data["consequential"]), frozenset(data["metapackages"]),
+                 ships, {kind: base["source"] for kind, base in data["bases"].items()},
+                 re.compile(data["unlisted_virtuals"]), groups, "".join(chunks), starts, data["keeps"])
 
 
+@cache
 def lost(suite: str, package: str) -> frozenset[str]:
     """What `package` brings only through Recommends on `suite` (empty: nothing consequential)."""
-    return table().loses[suite].get(package, frozenset())
+    group = table().group(package)
+    return frozenset(group["lost"].get(suite, ())) if group is not None else frozenset()
 
 
 def in_table(package: str) -> bool:
     """Does `package` lose something consequential on any suite of the table?"""
-    return any(package in per for per in table().loses.values())
+    group = table().group(package)
+    return group is not None and bool(group["lost"])
 
 
 def unlisted(package: str) -> bool:
@@ -80,18 +94,17 @@ def unlisted(package: str) -> bool:
 
 def kept(suite: str, names: set[str]) -> set[str]:
     """`names` and the consequential packages their hard dependencies bring."""
-    keeps = table().keeps.get(suite, {})
     out = set(names)
     for name in names:
-        out |= keeps.get(name, frozenset())
+        out |= table().keeps(suite, name)
     return out
 
 
 def really_lost(suite: str, lost_now: set[str], present: set[str]) -> set[str]:
     """Drop a metapackage (build-essential) whose dependencies are all present anyway."""
-    keeps = table().keeps.get(suite, {})
+    keeps = table().keeps
     return {k for k in lost_now
-            if not (k in table().metapackages and keeps.get(k) and keeps[k] <= present)}
+            if not (k in table().metapackages and keeps(suite, k) and keeps(suite, k) <= present)}
 
 
 # ---- base images ----------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -248,6 +247,8 @@ def _toml(source: str, context: Context) -> dict:
     text = context.read(source)
     if text is None:
         raise Unknown(f"{source} cannot be read")
+    import tomllib  # only when a TOML file is read: its import costs more than most runs' work
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

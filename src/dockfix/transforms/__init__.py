@@ -16,7 +16,6 @@ from dataclasses import replace
 
 from dockfix.diagnostics import DISPLAY_ONLY, GENERAL, Catalog, Rule
 from dockfix.engine import Transform
-from dockfix.pages import page
 from dockfix.transforms import (
     apt,
     bytecode,
@@ -76,6 +75,8 @@ def rule(name: str) -> Rule | None:
 def explain(name: str) -> str | None:
     """The page `--explain NAME` prints: a transform's page; for a rule (code, name, or the one
     rule fixing a hadolint code), its transform's page after a header pointing at the rule."""
+    from dockfix.pages import page  # importlib.resources: only for --explain
+
     if name.lower() in BY_NAME:
         return page(name.lower())
     found = rule(name)

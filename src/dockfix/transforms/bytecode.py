@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
 from collections.abc import Iterator
 
 from dockfix.context import Context
@@ -187,6 +186,8 @@ def _dev_group(context: Context) -> list[object]:
     text = context.read("pyproject.toml")
     if not text:
         return []
+    import tomllib  # only when a TOML file is read: its import costs more than most runs' work
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:

@@ -11,7 +11,6 @@ check or the file is left alone.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
@@ -252,6 +251,8 @@ def _check_uv_python(runtime: images.Runtime, context: Context, env: dict[str, s
     text = context.read("pyproject.toml")
     if not text:
         return
+    import tomllib  # only when a TOML file is read: its import costs more than most runs' work
+
     try:
         requires = tomllib.loads(text).get("project", {}).get("requires-python")
     except tomllib.TOMLDecodeError:
