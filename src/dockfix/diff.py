@@ -59,3 +59,23 @@ def unified_diff(old: str | None, new: str, path: str) -> str:
         else:  # the last line of a file without a final newline
             out.append(line + "\n" + NO_EOL)
     return "".join(out)
+
+
+Replacement = tuple[int, int, str]  # (offset, length, new text): characters of the old text replaced
+
+
+def replacements(old: str | None, new: str) -> tuple[Replacement, ...]:
+    """The changed spans from `old` to `new`, whole lines each, in offsets of the old text (code
+    points, as Python indexes a str). Applied from the last to the first, they turn old into new:
+    what SARIF's fixes carry (`deletedRegion` charOffset/charLength, `insertedContent`)."""
+    import difflib
+
+    a_lines, b_lines = _LINE.findall(old or ""), _LINE.findall(new)
+    starts = [0]
+    for line in a_lines:
+        starts.append(starts[-1] + len(line))
+    out = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a_lines, b_lines, autojunk=False).get_opcodes():
+        if tag != "equal":
+            out.append((starts[i1], starts[i2] - starts[i1], "".join(b_lines[j1:j2])))
+    return tuple(out)

@@ -13,9 +13,15 @@ SARIF 2.1.0 (for code-scanning dashboards): one run; the rules are the
 rules of the transforms (`id` the code, `name`, the page of the transform
 as help); a result per pending fix, `ruleId` its code, at the
 Dockerfile line it is about (level "warning" for a safe fix, "note" for an
-unsafe one), with a partial fingerprint that does not move with the line; a
-file that failed is a tool execution notification of level "error", a
-folder without a Dockerfile one of level "warning".
+unsafe one), with a partial fingerprint that does not move with the line.
+A file's first result carries the file's whole change as a SARIF `fix`
+(`artifactChanges` with character-offset replacements, the .dockerignore it
+creates included): the fixes are found round after round, each on the text
+the ones before left, so only their sum is known in the user's offsets. Each
+rule has a `helpUri` (its transform's page, transforms/NAME.md) when the
+installed package's metadata names its home (Documentation or Repository URL);
+none is guessed. A file that failed is a tool execution notification of level
+"error", a folder without a Dockerfile one of level "warning".
 
 GitHub (`--format github`): a workflow command per pending fix,
 `::warning file=PATH,line=N,title=dockfix CODE [TRANSFORM]::MESSAGE` (`notice` for
@@ -230,6 +236,8 @@ def to_sarif(results: Sequence[FileResult], warnings: Sequence[tuple[str, str]] 
                                         "properties": {"safe": fix.safe}}
             if fix.code in rule_index:
                 entry["ruleIndex"] = rule_index[fix.code]
+            if fix is result.fixes[0] and result.replacements:
+                entry["fixes"] = [_sarif_fix(result)]
             sarif_results.append(entry)
         if result.status == FAILED:
             notifications.append({"level": "error", "message": {"text": result.error or "failed"},
@@ -246,6 +254,20 @@ def to_sarif(results: Sequence[FileResult], warnings: Sequence[tuple[str, str]] 
     }
     document = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return _json_text(document)
+
+
+def _sarif_fix(result: FileResult) -> dict:
+    """The file's whole change as one SARIF fix, on its first result. The fixes of a file are found
+    round after round, each on the text the ones before it left, so only their sum is known in the
+    user's own offsets: it is offered once, not split among results (applying several results' fixes
+    would apply it twice)."""
+    count = len(result.fixes)
+    what = "this fix" if count == 1 else f"all {count} fixes dockfix makes to {show_text(result.path)}"
+    changes = [{"artifactLocation": _location(path, None)["physicalLocation"]["artifactLocation"],
+                "replacements": [{"deletedRegion": {"charOffset": offset, "charLength": length},
+                                  "insertedContent": {"text": text}} for offset, length, text in spans]}
+               for path, spans in result.replacements]
+    return {"description": {"text": f"{what}, as dockfix --write applies them"}, "artifactChanges": changes}
 
 
 def _help_base() -> str | None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from dockfix.config import ConfigError, find_config, load_config
 from dockfix.context import Context
 from dockfix.diagnostics import NOT_PYTHON as NOT_PYTHON_NOTE
-from dockfix.diff import unified_diff
+from dockfix.diff import Replacement, replacements, unified_diff
 from dockfix.engine import EngineBug, Fix, Note, Transform, run_pipeline
 from dockfix.fileio import Change, InputError, Source, WriteError, read_source, write_together
 from dockfix.syntax import ParseError
@@ -78,6 +78,9 @@ class FileResult:
     warnings: tuple[str, ...] = ()  # what a user should know about the write (a hard link split)
     hidden_fixes: int = 0  # unsafe fixes not applied: how many more --unsafe-fixes would apply
     output: str | None = None  # standard input: the whole text after the fixes (None: not asked for)
+    # per changed file (its path as the diff names it): the spans of its old text the fixes replace
+    # (SARIF's fixes); the same change as `diff`, in offsets rather than hunks
+    replacements: tuple[tuple[str, tuple[Replacement, ...]], ...] = ()
 
     def error_text(self) -> str:
         where = f"{self.path}:{self.error_line}" if self.error_line else self.path
@@ -142,6 +145,7 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
                           warnings=pragmas, hidden_fixes=hidden, output=output)
     folder = Path(shown).parent
     parts = [unified_diff(source.text, outcome.output, shown)] if outcome.output != source.text else []
+    spans = [(shown, replacements(source.text, outcome.output))] if outcome.output != source.text else []
     changes: list[Change] = [(path, outcome.output, source.raw)] if outcome.output != source.text else []
     for rel, text in sorted(outcome.files.items()):
         target = path.parent / rel
@@ -154,7 +158,9 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
             return FileResult(shown, FAILED, fixes, notes, error=f"{display_path(target)} could not be read "
                               "exactly; nothing written", bug=True)
         changes.append((target, text, old))
-        parts.append(unified_diff(old.decode("utf-8") if old is not None else None, text, (folder / rel).as_posix()))
+        old_text = old.decode("utf-8") if old is not None else None
+        parts.append(unified_diff(old_text, text, (folder / rel).as_posix()))
+        spans.append(((folder / rel).as_posix(), replacements(old_text, text)))
     diff = "".join(parts)
     written: list[str] = []
     warnings: list[str] = list(pragmas)
@@ -163,17 +169,18 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
                      "run dockfix --write on the Dockerfile itself to create it"
                      for rel in sorted(outcome.files)] if options.mode == "write" else []
         return FileResult(shown, CHANGED, fixes, notes, diff, warnings=tuple(warnings), hidden_fixes=hidden,
-                          output=output)
+                          output=output, replacements=tuple(spans))
     if options.mode == "write":
         try:
             warnings += write_together(changes)
         except WriteError as err:
             what = "" if err.target == path else f"{display_path(err.target)}: "
             tail = "; nothing written" if len(changes) > 1 else ""
-            return FileResult(shown, FAILED, fixes, notes, diff, error=f"{what}{err.message}{tail}")
+            return FileResult(shown, FAILED, fixes, notes, diff, error=f"{what}{err.message}{tail}",
+                              replacements=tuple(spans))
         written = [display_path(target) for target, _, _ in changes]
     return FileResult(shown, CHANGED, fixes, notes, diff, written=tuple(written), warnings=tuple(warnings),
-                      hidden_fixes=hidden)
+                      hidden_fixes=hidden, replacements=tuple(spans))
 
 
 def _watched(transform: Transform, proposed: list[bool]) -> Transform:
