@@ -9,8 +9,8 @@
 - Memory is the peak of the SUM of the resident sets of the process and all its descendants,
   sampled from /proc while it runs: a pool of workers uses the sum of their memory, where
   getrusage's ru_maxrss gives only the largest single process. Linux only; elsewhere None.
-- Corpus files are the ones MANIFEST.tsv names (its README.md and the manifest itself are not
-  Dockerfiles); a folder without a manifest gives its regular files but *.md and *.tsv.
+- Corpus files are the ones MANIFEST.tsv names (tests/conftest.py's corpus_files): its README.md
+  and the manifest itself are not Dockerfiles.
 """
 
 from __future__ import annotations
@@ -36,15 +36,6 @@ class Run:
     peak_kib: int | None  # peak of the summed RSS of the process tree (None: not sampled)
     returncode: int
     stderr: str
-
-
-def corpus_files(folder: Path) -> list[Path]:
-    """The Dockerfiles of a corpus folder: those its MANIFEST.tsv names, else every file but notes."""
-    manifest = folder / "MANIFEST.tsv"
-    if manifest.is_file():
-        lines = manifest.read_text(encoding="utf-8").splitlines()[1:]
-        return sorted(folder / line.split("\t", 1)[0] for line in lines if line.strip())
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix not in (".md", ".tsv"))
 
 
 def _children() -> dict[int, list[int]]:

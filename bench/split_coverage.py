@@ -15,14 +15,16 @@ import re
 import sys
 from pathlib import Path
 
-from dockfix.runner import Options, process_file
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dockfix.runner import Options, process_file  # noqa: E402
+from tests.conftest import corpus_files  # noqa: E402
 
 
 def main() -> None:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "corpus"
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != "MANIFEST.tsv")
+    files = corpus_files(folder)  # the Dockerfiles MANIFEST.tsv names: not its README.md
     if not files:
         sys.exit(f"no Dockerfiles in {folder}")
     reasons: collections.Counter[str] = collections.Counter()

@@ -12,8 +12,16 @@ SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
 
 
-def corpus_files() -> list[Path]:
-    return sorted(p for p in CORPUS.glob("*") if p.is_file() and p.name != "MANIFEST.tsv") if CORPUS.is_dir() else []
+def corpus_files(folder: Path = CORPUS) -> list[Path]:
+    """The Dockerfiles of a corpus folder: the files its MANIFEST.tsv names (its README.md and the
+    manifest are not Dockerfiles); a folder without a manifest gives its files but *.md and *.tsv."""
+    if not folder.is_dir():
+        return []
+    manifest = folder / "MANIFEST.tsv"
+    if manifest.is_file():
+        rows = manifest.read_text(encoding="utf-8").splitlines()[1:]
+        return sorted(folder / row.split("\t", 1)[0] for row in rows if row.strip())
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix not in (".md", ".tsv"))
 
 
 @pytest.fixture(scope="session")
