@@ -24,7 +24,7 @@ _APPLIED = {"type": "object", "required": ["transform", "message", "line", "safe
 _NOTE = {"type": "object", "required": ["transform", "message", "line", "code"], "additionalProperties": False,
          "properties": {"transform": {"type": "string"}, "message": {"type": "string"},
                         "line": {"type": ["integer", "null"]}, "code": _CODE}}
-# The schema the README documents (version 1).
+# The schema docs/formats.md documents (version 1).
 JSON_SCHEMA = {
     "type": "object",
     "required": ["tool", "version", "schema_version", "mode", "files", "summary", "warnings"],
@@ -197,8 +197,8 @@ def test_an_unknown_format_is_a_usage_error(work):
                                                       "(text, json, sarif, github or gitlab)\n")
 
 
-def test_the_readme_documents_the_json_fields():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme[readme.index("## Batch runs"):]
+def test_the_formats_page_documents_the_json_fields():
+    page = (Path(__file__).resolve().parents[1] / "docs" / "formats.md").read_text()
+    section = page[page.index("## `--format json`"):]
     for field in JSON_SCHEMA["properties"]["files"]["items"]["required"]:
         assert f"`{field}`" in section, field

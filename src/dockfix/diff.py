@@ -75,7 +75,8 @@ def replacements(old: str | None, new: str) -> tuple[Replacement, ...]:
     for line in a_lines:
         starts.append(starts[-1] + len(line))
     out = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a_lines, b_lines, autojunk=False).get_opcodes():
+    # autojunk on, as unified_diff has it: off, many alike lines (a long continuation) made it quadratic
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a_lines, b_lines).get_opcodes():
         if tag != "equal":
             out.append((starts[i1], starts[i2] - starts[i1], "".join(b_lines[j1:j2])))
     return tuple(out)
