@@ -18,7 +18,7 @@ from pathlib import Path
 
 # Larger files are refused before they are read: no real Dockerfile comes near (the largest
 # of 126 real ones is 20 KB), and a bound keeps a batch over unvetted repositories
-# from spending minutes on one generated or hostile file. Documented in the README.
+# from spending minutes on one generated or hostile file. Documented in docs/usage.md (Limits).
 MAX_SIZE = 1024 * 1024
 
 
