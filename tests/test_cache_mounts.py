@@ -8,10 +8,10 @@ import pytest
 from dockfix import parse
 from dockfix.context import Context
 from dockfix.engine import Fix, Note, run_pipeline
+from dockfix.model import classify, env_before, user_before
 from dockfix.shell import parse_script
 from dockfix.syntax import ParseError
 from dockfix.transforms import cache_mounts
-from dockfix.transforms._installs import classify, env_before, user_before
 
 COMMANDS = {
     "pip": ("pip install -r r.txt", ("pip", "install")),

@@ -18,10 +18,10 @@ import sys
 import pytest
 
 from dockfix.expand import MAX_DEPTH, MAX_VALUE, Budget, expand
+from dockfix.model import command_env, env_before, installs
 from dockfix.split.classify import Classifier, resolve
 from dockfix.split.equivalence import final_config
 from dockfix.syntax import parse
-from dockfix.transforms._installs import command_env, env_before, installs
 
 from .test_safety import assert_linear, measure_work
 

@@ -13,8 +13,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS = {
     "base": ["dockfix.syntax", "dockfix.shell", "dockfix.expand", "dockfix.fileio", "dockfix.diff", "dockfix.pages",
              "dockfix.data", "dockfix.split.images", "dockfix.split.debian_runtime", "dockfix.split"],
-    "model": ["dockfix.views", "dockfix.edits", "dockfix.diagnostics", "dockfix.pragmas", "dockfix.context",
-              "dockfix.manifests", "dockfix.facts", "dockfix.config", "dockfix.discover"],
+    "model": ["dockfix.commands", "dockfix.model", "dockfix.views", "dockfix.edits", "dockfix.diagnostics",
+              "dockfix.pragmas", "dockfix.context", "dockfix.manifests", "dockfix.facts", "dockfix.config", "dockfix.discover"],
     "engine": ["dockfix.engine", "dockfix.ci_engine"],
     "analyses": ["dockfix.transforms._installs", "dockfix.transforms._reads", "dockfix.transforms._ci", "dockfix.split.classify",
                  "dockfix.split.dependencies", "dockfix.split.equivalence", "dockfix.split.programs"],

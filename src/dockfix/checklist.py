@@ -22,9 +22,10 @@ from dockfix.diagnostics import Rule
 from dockfix.engine import EngineBug, Fix, Note, Transform, run_pipeline
 from dockfix.facts import not_python_reason
 from dockfix.manifests import ignore_file_name, toml
+from dockfix.model import Install, command_env, installs
 from dockfix.syntax import Tree
 from dockfix.transforms import PIPELINE, apt, bytecode, cache_mounts, dockerignore, lockfile_first, multistage
-from dockfix.transforms._installs import Install, command_env, installs, is_set
+from dockfix.transforms._installs import is_set
 from dockfix.transforms.dockerignore import context_absent
 from dockfix.views import Copy, Run, Stage, mounts, stages
 

@@ -66,6 +66,11 @@ class Context:
             return True
         return rel in self._index()[1]
 
+    def listed(self, rel: str) -> bool:
+        """Whether a path, as written (no normalising), is a listed file or a folder holding one."""
+        files, folders = self._index()
+        return rel in files or rel in folders
+
     def _index(self) -> tuple[frozenset[str], frozenset[str]]:
         """The listing as a set, and every folder above a listed path: constant-time questions
         (a scan of the listing per question was quadratic over many COPY sources)."""

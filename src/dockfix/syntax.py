@@ -201,6 +201,10 @@ class Tree:
     nodes: list[Node]
     lines: list[Line]
     escape: str = "\\"
+    # What the layers above compute from this tree (dockfix.model.Model, the stages), kept with
+    # it: a tree is never edited in place (an edit makes a new tree), so it stays true, and it
+    # goes when the tree goes (no module-level cache holds one file's meaning).
+    derived: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def render(self) -> str:
         return "".join(self.source[n.start : n.end] for n in self.nodes)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from weakref import WeakKeyDictionary
 
 from dockfix.shell import Script, Word, heredoc_marker, operands, parse_script
 from dockfix.syntax import Heredoc, Instruction, Tree, shell_words, unquote
@@ -300,8 +299,8 @@ class Stage:
 
 def stages(tree: Tree) -> list[Stage]:
     # Transforms ask for the stages of the same tree thousands of times a file: build them once
-    # per tree (a tree is never edited in place: an edit makes a new tree). A new list each call.
-    found = _STAGES.get(tree)
+    # per tree, kept with it (Tree.derived). A new list each call.
+    found = tree.derived.get(Stage)
     if found is None:
         out: list[Stage] = []
         for instr in tree.instructions:
@@ -309,11 +308,8 @@ def stages(tree: Tree) -> list[Stage]:
                 out.append(Stage(len(out), instr))
             elif out:
                 out[-1].instructions.append(instr)
-        found = _STAGES[tree] = tuple(out)
+        found = tree.derived[Stage] = tuple(out)
     return list(found)
-
-
-_STAGES: WeakKeyDictionary[Tree, tuple[Stage, ...]] = WeakKeyDictionary()
 
 
 def global_args(tree: Tree) -> list[Instruction]:

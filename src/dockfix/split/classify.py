@@ -21,14 +21,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from dockfix.commands import SYSTEM_MANAGERS, recognise
 from dockfix.expand import Budget, expand
 from dockfix.shell import Command, Script
 from dockfix.split.debian_runtime import is_build_only
 from dockfix.syntax import Instruction
 from dockfix.views import Copy, Run, key_values
 
-_PIP = re.compile(r"^pip(3(\.\d+)?)?$")
-_PYTHON = re.compile(r"^python(3(\.\d+)?)?$")
 _PIP_TARGET_FLAGS = ("--user", "--target", "-t", "--prefix", "--root")
 _CACHE_DIRS = ("/root/.cache", "~/.cache", "$HOME/.cache", "${HOME}/.cache", "/tmp", "/var/lib/apt/lists",
                "/var/cache/apt", "/var/cache/debconf")
@@ -36,8 +35,7 @@ _APT_VERBS = {"update", "install", "clean", "autoclean", "distclean", "autoremov
 # Commands that touch only the system (users, folders, permissions): their place
 # relative to the environment copy does not matter.
 _SYSTEM = frozenset({"mkdir", "chmod", "chown", "chgrp", "useradd", "groupadd", "adduser", "addgroup", "ln",
-                     "touch", "echo", "true", ":", "set", "export", "cd", "usermod", "install", "printf",
-                     "apk", "apt-get", "apt", "rm"})
+                     "touch", "echo", "true", ":", "set", "export", "cd", "usermod", "install", "printf", "rm"})
 
 
 @dataclass(frozen=True)
@@ -184,11 +182,11 @@ class Classifier:
             if install is not None:
                 step.installs.append(install)
                 continue
-            if argv[0] in ("apt-get", "apt") and len(argv) > 1:
-                verbs = [a for a in argv[1:] if not a.startswith("-")]
-                if verbs and verbs[0] in _APT_VERBS:
+            manager = recognise(argv)
+            if manager is not None and manager.manager == "apt":
+                if manager.verb in _APT_VERBS:
                     apt_seen = True
-                    if verbs[0] == "install":
+                    if manager.verb == "install":
                         words = [w for w in cmd.words if w.value == "install"]
                         after = cmd.words[cmd.words.index(words[0]) + 1 :] if words else ()
                         step.apt_packages += [(w.value, cmd) for w in after if not w.value.startswith("-")]
@@ -213,20 +211,15 @@ class Classifier:
 
     def _install(self, cmd: Command, argv: list[str], activated: str | None) -> InstallCommand | None:
         scope = self.scope
-        tool = posixpath.basename(argv[0])
-        rest = argv[1:]
+        found = recognise(argv)
+        if found is None or found.manager in SYSTEM_MANAGERS or found.python2:
+            return None  # (Python 2's pip installs where no environment of the split is: app setup)
+        rest = list(found.args)
         explicit = _bin_parent(argv[0]) if "/" in argv[0] else None
-        if _PYTHON.match(tool) and rest[:1] == ["-m"] and len(rest) > 1:
-            module, rest = rest[1], rest[2:]
-            if module in ("venv", "virtualenv"):
-                return self._venv(cmd, rest, "venv")
-            if module != "pip":
-                return None
-            tool = "pip"
-        if tool == "virtualenv":
+        if found.manager == "venv":
             return self._venv(cmd, rest, "venv")
-        if _PIP.match(tool):
-            verb = next((a for a in rest if not a.startswith("-")), "")
+        if found.manager == "pip":
+            verb = found.verb
             if verb not in ("install", "uninstall"):
                 if verb in ("list", "show", "check", "debug", "--version", "-V") and not any(
                         ">" in w.raw for w in cmd.words):
@@ -241,10 +234,10 @@ class Classifier:
             elif target == "?":
                 problem = f"pip at {argv[0]} is not an environment dockfix knows"
             return InstallCommand("pip", cmd, target, problem, packages)
-        if tool == "uv":
+        if found.manager == "uv":
             return self._uv(cmd, rest, activated)
-        if tool == "poetry":
-            verb = next((a for a in rest if not a.startswith("-")), "")
+        if found.manager == "poetry":
+            verb = found.verb
             if verb == "config":
                 values = [a for a in rest[rest.index("config") + 1 :] if not a.startswith("-")]
                 if len(values) >= 2:
@@ -259,9 +252,7 @@ class Classifier:
             if verb in ("run", "export", "build", "--version", "self", "check", "lock", "show"):
                 return None
             return InstallCommand("poetry", cmd, "?", f"`poetry {verb}` is not handled")
-        if tool in ("pipenv", "conda", "mamba", "micromamba", "pdm", "hatch", "pipx"):
-            return InstallCommand(tool, cmd, "?", f"{tool} is not handled by the split")
-        return None
+        return InstallCommand(found.program, cmd, "?", f"{found.program} is not handled by the split")
 
     def _pip_target(self, explicit: str | None, program: str, activated: str | None) -> str:
         if "/" in program:
@@ -369,12 +360,17 @@ def _apk_build_deps(cmd: Command, deleted: set[str]) -> bool:
     """`apk add --virtual NAME ...` whose NAME the same RUN deletes (`deleted`: the words of
     its `apk del` commands), and that `apk del`."""
     argv = cmd.argv
-    if argv[:1] != ["apk"] or len(argv) < 3:
+    if len(argv) < 3 or _manager(argv) != "apk":
         return False
     if argv[1] == "add":
         name = _flag_value(argv, "--virtual", "-t")
         return bool(name) and name in deleted
     return "del" in argv[1:3]
+
+
+def _manager(argv: list[str]) -> str | None:
+    found = recognise(argv)
+    return found.manager if found else None
 
 
 def _words_of(script: Script) -> tuple[set[str], set[str]]:
@@ -385,9 +381,10 @@ def _words_of(script: Script) -> tuple[set[str], set[str]]:
     apt_purge: set[str] = set()
     for cmd in script.commands:
         argv = cmd.argv
-        if argv[:1] == ["apk"] and "del" in argv:
+        manager = _manager(argv)
+        if manager == "apk" and "del" in argv:
             apk_del.update(argv)
-        elif argv[:1] in (["apt-get"], ["apt"]) and ("purge" in argv or "remove" in argv):
+        elif manager == "apt" and ("purge" in argv or "remove" in argv):
             apt_purge.update(argv)
     return apk_del, apt_purge
 
@@ -402,6 +399,6 @@ def system_only(step: Step, venv: str) -> bool:
         argv = cmd.argv
         if not argv:
             continue
-        if posixpath.basename(argv[0]) not in _SYSTEM or any(venv in a or "site-packages" in a for a in argv):
+        if posixpath.basename(argv[0]) not in _SYSTEM and _manager(argv) not in ("apt", "apk") or any(venv in a or "site-packages" in a for a in argv):
             return False
     return True

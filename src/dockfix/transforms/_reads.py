@@ -12,17 +12,18 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from weakref import WeakKeyDictionary
 
+from dockfix.commands import SYSTEM_MANAGERS, program_name, recognise
 from dockfix.manifests import is_local_path
+from dockfix.model import Part, parts, per_tree
 from dockfix.shell import Command
 from dockfix.syntax import Instruction, Tree
-from dockfix.transforms._installs import _PYTHON, Part, classify, parts
 
 DEPS, NOTHING, SPLIT, CODE = "deps", "nothing", "split", "code"
 # Programs that read nothing from the build's working folder (safe to run before the code is there).
-INERT_PROGRAMS = frozenset({"apt-get", "apt", "apk", "dnf", "yum", "microdnf", "useradd", "adduser", "groupadd",
-                            "addgroup", "mkdir", "echo", "true", "set", "export", "rm"})
+# (System package managers, dockfix.commands.SYSTEM_MANAGERS, read none either.)
+INERT_PROGRAMS = frozenset({"useradd", "adduser", "groupadd", "addgroup", "mkdir", "echo", "true", "set", "export",
+                            "rm"})
 _PIP_VALUE = {"-i", "--index-url", "--extra-index-url", "--index", "--default-index", "--trusted-host", "--timeout",
               "--retries", "--log", "--cache-dir", "--src", "--upgrade-strategy", "--only-binary", "--no-binary",
               "--platform", "--python-version", "--implementation", "--abi", "--progress-bar", "--python", "-p",
@@ -62,20 +63,15 @@ def resolve(base: str, path: str) -> str:
 def command_steps(tree: Tree, instr: Instruction, workdir: str) -> list[Step]:
     """Every command of a RUN (its line and heredoc scripts), in order."""
     # Remembered per tree: lockfile-first asks again for every earlier RUN of each install.
-    memo = _STEPS.setdefault(tree, {})
-    key = (id(instr), workdir)
-    if key not in memo:
-        memo[key] = tuple(_step(cmd, part, workdir) for part in parts(tree, instr) for cmd in part.script.commands)
-    return list(memo[key])
-
-
-_STEPS: WeakKeyDictionary[Tree, dict[tuple[int, str], tuple[Step, ...]]] = WeakKeyDictionary()
+    return list(per_tree(tree, ("steps", id(instr), workdir), lambda: tuple(
+        _step(cmd, part, workdir) for part in parts(tree, instr) for cmd in part.script.commands)))
 
 
 def _step(cmd: Command, part: Part, workdir: str) -> Step:
     argv = cmd.argv
-    program = argv[0].rsplit("/", 1)[-1] if argv else ""
-    kind = classify(cmd) if argv else None
+    program = program_name(argv[0]) if argv else ""
+    found = recognise(argv)
+    kind = found.python_install if found else None
     if kind and kind[0] == "pip" or kind == ("uv", "install") or kind == ("uv", "pip-sync"):
         return _pip_step(cmd, part, workdir, sync=kind == ("uv", "pip-sync"))
     if kind == ("uv", "sync"):
@@ -86,15 +82,14 @@ def _step(cmd: Command, part: Part, workdir: str) -> Step:
             return Step(CODE, cmd, part, why="`poetry install --only-root` installs the project only")
         return _project_step(cmd, part, workdir, "poetry", ("poetry.lock", "poetry.toml"), "--no-root",
                              ("--no-root",), ("-C", "--directory", "-P", "--project"))
-    if program == "pipenv" and any(v in argv[1:] for v in ("install", "sync")):
+    if found and found.manager == "pipenv" and any(v in argv[1:] for v in ("install", "sync")):
         if any(is_local_path(a) or a in ("-e", "--editable") for a in argv[2:] if not a.startswith("--")):
             return Step(CODE, cmd, part, why="pipenv installs a local path")
         return Step(DEPS, cmd, part, reads=[(resolve(workdir, "Pipfile"), True), (resolve(workdir, "Pipfile.lock"), False),
                                             (resolve(workdir, ".env"), False)], project=("pipenv", workdir))
-    if not argv or program in INERT_PROGRAMS or is_setting(argv):
+    if not argv or program in INERT_PROGRAMS or found and found.manager in SYSTEM_MANAGERS or is_setting(argv):
         return Step(NOTHING, cmd, part, local=_writes(argv, workdir))
-    if _PYTHON.match(program) and argv[1:3] == ["-m", "venv"] or program == "virtualenv" or argv[1:2] == ["venv"] \
-            and program == "uv":
+    if found and found.creates_venv:
         return Step(NOTHING, cmd, part, venv=True)
     return Step(CODE, cmd, part, why=f"`{program}` may read the code")
 

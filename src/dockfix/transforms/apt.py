@@ -9,19 +9,19 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from dockfix.commands import SYSTEM_MANAGERS, recognise
 from dockfix.context import Context
 from dockfix.data import debian_recommends as recommends
 from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
 from dockfix.edits import AppendRefused, Edit, append_to_heredoc, append_to_run
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
+from dockfix.model import per_tree
 from dockfix.shell import Command, Script, Word, parse_script, parse_structure
 from dockfix.syntax import Heredoc, Instruction, Tree
-from dockfix.transforms._installs import per_tree
 from dockfix.views import Copy, Run, Stage, global_args, heredoc_roles, key_values, stages
 
 NAME = "apt"
-APT = ("apt-get", "apt")
 APT_LISTS = "/var/lib/apt/lists"
 CLEAN_APT = "rm -rf /var/lib/apt/lists/*"
 APK_CACHE = ("/var/cache/apk", "/etc/apk/cache")  # /etc/apk/cache is the link apk reads
@@ -37,17 +37,18 @@ DNF_CLEAN = Rule("DF104", NAME, "dnf-clean-all", "end a dnf, yum or microdnf ins
 RULES = (LISTS, NO_RECOMMENDS, APK_NO_CACHE, DNF_CLEAN)
 
 
-def _installs(cmd: Command, tools: tuple[str, ...], verb: str) -> bool:
-    argv = cmd.argv
-    return bool(argv) and argv[0].rsplit("/", 1)[-1] in tools and verb in argv[1:]
+def _runs(cmd: Command, manager: str, verb: str, program: str | None = None) -> bool:
+    """Whether cmd runs `manager verb` (dockfix.commands; `program`: that one of the manager's, yum of dnf)."""
+    found = recognise(cmd.argv)
+    return found is not None and found.manager == manager and found.verb == verb and program in (None, found.program)
 
 
 def _apt_install(cmd: Command) -> bool:
-    return _installs(cmd, APT, "install")
+    return _runs(cmd, "apt", "install")
 
 
 def _apt_update(cmd: Command) -> bool:
-    return _installs(cmd, APT, "update")
+    return _runs(cmd, "apt", "update")
 
 
 def _removes_apt_lists(cmd: Command) -> bool:
@@ -68,9 +69,6 @@ def _lists_on_mount(run: Run) -> bool:
 def _apk_cache_on_mount(run: Run) -> bool:
     """apk's cache kept on a cache mount: `--no-cache` would only defeat the mount."""
     return any(m.type in ("cache", "tmpfs") and m.target.rstrip("/") in APK_CACHE for m in run.mounts)
-
-
-PACKAGE_MANAGERS = frozenset({*APT, "apk", "dnf", "yum", "microdnf"})
 
 
 def _scripts(instr: Instruction, tree: Tree) -> list[tuple[Script, int, Heredoc | None]]:
@@ -94,7 +92,7 @@ def _text(tree: Tree, instr: Instruction, doc: Heredoc | None) -> str:
 
 
 def _runs_package_manager(parts: list[tuple[Script, int, Heredoc | None]]) -> bool:
-    return any(c.argv and c.argv[0].rsplit("/", 1)[-1] in PACKAGE_MANAGERS for s, _, _ in parts for c in s.commands)
+    return any((found := recognise(c.argv)) and found.manager in SYSTEM_MANAGERS for s, _, _ in parts for c in s.commands)
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -426,7 +424,7 @@ def _apk(instr: Instruction, script: Script, base: int) -> Iterator[Fix]:
     if _apk_cache_on_mount(Run(instr)):
         return
     for cmd in commands:
-        if _installs(cmd, ("apk",), "add") and "--no-cache" not in cmd.argv:
+        if _runs(cmd, "apk", "add") and "--no-cache" not in cmd.argv:
             word = next(w for w in cmd.words if w.value == "add")
             yield APK_NO_CACHE.fix("apk add without keeping the index cache (hadolint DL3019)", instr.line,
                                    (_insert_after_word(instr, base, word.end, " --no-cache"),))
@@ -435,7 +433,7 @@ def _apk(instr: Instruction, script: Script, base: int) -> Iterator[Fix]:
 def _dnf(tree: Tree, instr: Instruction, parts: list[tuple[Script, int, Heredoc | None]]) -> Iterator[Fix | Note]:
     commands = [c for s, _, _ in parts for c in s.commands]
     for tool in ("dnf", "yum", "microdnf"):
-        installs = any(_installs(c, (tool,), "install") for c in commands)
+        installs = any(_runs(c, "dnf", "install", tool) for c in commands)
         cleans = any(c.argv[:1] == [tool] and "clean" in c.argv for c in commands) or any(
             c.argv[:1] == ["rm"] and any("/var/cache/" in a for a in c.argv) for c in commands)
         if installs and not cleans:

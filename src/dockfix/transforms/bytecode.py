@@ -17,19 +17,9 @@ from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
 from dockfix.edits import Edit
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import app_code_naming, not_python_reason, uv_run_outside
+from dockfix.model import Install, command_env, env_before, installs, parent, per_tree
 from dockfix.syntax import Comment, Instruction, Tree
-from dockfix.transforms._installs import (
-    Install,
-    command_env,
-    ensure_env,
-    env_before,
-    installs,
-    is_set,
-    parent,
-    per_tree,
-    remove_word,
-    unquote,
-)
+from dockfix.transforms._installs import ensure_env, is_set, remove_word, unquote
 from dockfix.views import Copy, Run, mounts, stages
 
 NAME = "bytecode"

@@ -11,34 +11,30 @@ from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from dockfix.commands import program_name, recognise
 from dockfix.context import Context
 from dockfix.diagnostics import NOT_PYTHON, Rule
 from dockfix.edits import Edit
 from dockfix.engine import Fix, Note, Transform
 from dockfix.expand import expand
 from dockfix.facts import not_python_reason
-from dockfix.syntax import Instruction, Tree
-from dockfix.transforms._installs import (
+from dockfix.model import (
     Install,
     User,
-    add_flag,
     budget,
-    cache_mount_targets,
     command_env,
-    ensure_env,
     env_at,
     env_before,
     installs,
-    is_set,
-    option_value,
     overlay,
     parent,
     parts,
     per_tree,
     posix_shell,
-    remove_word,
     user_before,
 )
+from dockfix.syntax import Instruction, Tree
+from dockfix.transforms._installs import add_flag, cache_mount_targets, ensure_env, is_set, option_value, remove_word
 from dockfix.views import Run, stages
 
 NAME = "cache-mounts"
@@ -151,13 +147,12 @@ class _Cleaners:
             for index, cmd in enumerate(part.script.commands):
                 order += 1
                 argv = cmd.argv
-                prog = argv[0].rsplit("/", 1)[-1] if argv else ""
-                words = [a for a in argv[1:] if not a.startswith("-")]
-                tool = classify_cleaner(prog, words)
-                if tool:
-                    self.tools.setdefault(tool, ((order, 0), " ".join(argv[:3])))
-                if prog != "rm":
+                found = recognise(argv)
+                if found is not None and found.cleans_cache:
+                    self.tools.setdefault(found.manager, ((order, 0), " ".join(argv[:3])))
+                if not argv or program_name(argv[0]) != "rm":
                     continue
+                words = [a for a in argv[1:] if not a.startswith("-")]
                 env = overlay({"HOME": home or ""}, env_at(tree, instr, part, index))  # the rm's own environment
                 for position, arg in enumerate(words):
                     path = expand(arg.replace("~", "$HOME", 1) if arg.startswith("~") else arg, env, budget=spend)
@@ -178,16 +173,6 @@ class _Cleaners:
             found += [self.inside.get(target[:k]) for k in range(len(target)) if target[k] == "/"]
             self.answers[key] = min((f for f in found if f), default=(None, None))[1]
         return self.answers[key]
-
-
-def classify_cleaner(prog: str, words: list[str]) -> str | None:
-    if prog == "uv" and (words[:2] in (["cache", "clean"], ["cache", "prune"]) or words[:1] == ["clean"]):
-        return "uv"
-    if (prog.startswith("pip") or prog.startswith("python")) and "cache" in words[:3]:
-        return "pip"
-    if prog == "poetry" and words[:2] == ["cache", "clear"]:
-        return "poetry"
-    return None
 
 
 class _Mounts:

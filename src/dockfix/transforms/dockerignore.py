@@ -7,7 +7,6 @@ import fnmatch
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
 
 from dockfix.context import Context
 from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
@@ -188,31 +187,15 @@ def context_absent(tree: Tree, context: Context) -> str | None:
     listing = context.listing()
     if not listing:
         return "no build context beside the Dockerfile: left alone"
-    known = _listed(context)
     for instr in tree.instructions:
         for path in _sources(instr):
-            if path is not None and not _has_glob(path) and path != "." and path not in known \
+            if path is not None and not _has_glob(path) and path != "." and not context.listed(path) \
                     and not context.exists(path):
                 return f"{path} (copied at line {instr.line}) is not beside the Dockerfile: the build context is elsewhere; left alone"
     if context.read(ignore_file_name(context)) is None and not any(
             p.rsplit("/", 1)[-1] in _MARKERS or p.endswith(".py") or fnmatch.fnmatch(p, "requirements*.txt") for p in listing):
         return "no Python project beside the Dockerfile (the build context may be elsewhere): left alone"
     return None
-
-
-def _listed(context: Context) -> frozenset[str]:
-    """The context's files and the folders holding them, as listed: a path among them exists
-    (one set per listing; Context.exists looks through the whole listing at each call)."""
-    listing = context.listing()
-    found = _LISTED.get(context)
-    if found is None or found[0] is not listing:
-        names = set(listing)
-        names.update(p[:k] for p in listing for k in range(1, len(p)) if p[k] == "/")
-        found = _LISTED[context] = (listing, frozenset(names))
-    return found[1]
-
-
-_LISTED: WeakKeyDictionary[Context, tuple[list[str], frozenset[str]]] = WeakKeyDictionary()
 
 
 def _sources(instr: Instruction) -> Iterator[str | None]:

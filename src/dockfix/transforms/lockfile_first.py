@@ -34,10 +34,11 @@ from dockfix.manifests import (
     toml,
     uv_blockers,
 )
+from dockfix.model import classify
+from dockfix.model import parent as stage_parent
 from dockfix.pragmas import Suppressions
 from dockfix.syntax import Instruction, Tree
-from dockfix.transforms._installs import classify, keyword_case
-from dockfix.transforms._installs import parent as stage_parent
+from dockfix.transforms._installs import keyword_case
 from dockfix.transforms._reads import (
     CODE,
     DEPS,

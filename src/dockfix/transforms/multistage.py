@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from weakref import WeakKeyDictionary
 
 from dockfix.context import Context
 from dockfix.data import slim_programs
@@ -21,6 +20,7 @@ from dockfix.diagnostics import UNSAFE, Rule
 from dockfix.edits import Edit, apply_edits, remove_word, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason, uv_run_outside
+from dockfix.model import per_tree
 from dockfix.split import classify, debian_runtime, dependencies, equivalence, images, programs
 from dockfix.split.classify import Classifier, Step, resolve
 from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
@@ -581,16 +581,16 @@ def _copy_lines(plan: Plan, kw, builder: str, instr: Instruction) -> str:
 
 def _node_index(tree: Tree, start: int, instr: Instruction) -> tuple[int, int]:
     """(index of the first node starting at `start`, index of `instr`) in tree.nodes."""
-    index = _NODE_INDEX.get(tree)
-    if index is None:  # one map per tree: a scan per removed instruction was quadratic
-        by_start: dict[int, int] = {}
-        for i, n in enumerate(tree.nodes):
-            by_start.setdefault(n.start, i)
-        index = _NODE_INDEX[tree] = (by_start, {id(n): i for i, n in enumerate(tree.nodes)})
+    # one map per tree: a scan per removed instruction was quadratic
+    index = per_tree(tree, (NAME, "node-index"), lambda: _index_nodes(tree))
     return index[0][start], index[1][id(instr)]
 
 
-_NODE_INDEX: WeakKeyDictionary[Tree, tuple[dict[int, int], dict[int, int]]] = WeakKeyDictionary()
+def _index_nodes(tree: Tree) -> tuple[dict[int, int], dict[int, int]]:
+    by_start: dict[int, int] = {}
+    for i, n in enumerate(tree.nodes):
+        by_start.setdefault(n.start, i)
+    return by_start, {id(n): i for i, n in enumerate(tree.nodes)}
 
 
 def _removal(tree: Tree, instr: Instruction) -> Edit:

@@ -16,25 +16,18 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from dockfix.commands import recognise
 from dockfix.context import Context
 from dockfix.diagnostics import UNSAFE, Rule
 from dockfix.edits import Edit, remove_instruction, replace_instruction, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
+from dockfix.model import Install, command_env, installs, parent, user_before
 from dockfix.shell import Word
 from dockfix.split import dependencies
 from dockfix.split.classify import Classifier, InstallCommand, Step
 from dockfix.syntax import Instruction, Tree
-from dockfix.transforms._installs import (
-    Install,
-    add_flag,
-    command_env,
-    installs,
-    keyword_case,
-    parent,
-    remove_word,
-    user_before,
-)
+from dockfix.transforms._installs import add_flag, keyword_case, remove_word
 from dockfix.views import Copy, Run, Stage, key_values, stages
 
 NAME = "pip-to-uv"
@@ -46,7 +39,6 @@ UV_IMAGE = f"ghcr.io/astral-sh/uv:{UV_VERSION}"
 UV_CACHE = "/root/.cache/uv"
 
 _OFFICIAL_PYTHON = re.compile(r"^(docker\.io/)?(library/)?python:[^$]+$")
-_PYTHON_PROG = re.compile(r"^python(3(\.\d+)?)?$")
 
 # pip options uv's pip interface reads the same way (uv pip install --help).
 _KEEP_FLAG = {"--no-deps", "--upgrade", "-U", "--require-hashes", "--force-reinstall",
@@ -112,7 +104,9 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
 def _venv_command(step: Step) -> InstallCommand | None:
     for command in step.installs:
         argv = command.command.argv
-        if command.tool == "venv" and argv and _PYTHON_PROG.match(argv[0]) and argv[1:3] == ["-m", "venv"]:
+        found = recognise(argv)
+        if command.tool == "venv" and found and found.program == argv[0] and found.program.startswith("python") \
+                and not found.python2 and argv[2:3] == ["venv"]:
             return command
     return None
 

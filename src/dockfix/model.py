@@ -1,0 +1,548 @@
+"""The semantic model of one parse: what a Dockerfile's instructions mean, computed once.
+
+Transforms, the split and the checklist ask the same questions of every RUN, in every
+round: which stage is this, what does it build FROM, which shell texts does the RUN run,
+which package managers do they call, what are ENV/ARG/USER at this point. The answers are
+computed once per tree and kept with it (`Model.of(tree)`, in `Tree.derived`): a tree is
+never edited in place (an edit makes a new tree and a new model), so they stay true, and
+they go when the tree goes. Nothing is kept in module globals.
+
+- stages and their parents (`FROM <stage>`), the stage of each instruction;
+- which instructions run a POSIX shell (not a Windows stage, not after a PowerShell SHELL);
+- for each RUN its shell texts (`Part`: its line, and the here-documents that run as shell,
+  per views.heredoc_roles) and the package-manager commands in them (dockfix.commands);
+- the environment (ENV, ARG, `export`, inline `K=V`) and the USER at each instruction.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import ChainMap
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar, cast
+
+from dockfix.commands import Invocation, recognise
+from dockfix.expand import Budget, expand
+from dockfix.shell import Command, Script, Word, parse_script
+from dockfix.syntax import Heredoc, Instruction, Tree
+from dockfix.views import Run, Stage, heredoc_roles, key_values, stages
+
+_WINDOWS = re.compile(r"windows|nanoserver|servercore", re.I)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One shell text of a RUN: its line (doc None) or a heredoc body the shell runs."""
+
+    script: Script
+    doc: Heredoc | None
+
+    def span(self, instr: Instruction, word: Word) -> tuple[int, int]:
+        """Source offsets of a word."""
+        if self.doc is None:
+            return instr.source_offset(instr.args_start + word.start), instr.source_offset(instr.args_start + word.end - 1) + 1
+        return self.doc.body_start + word.start, self.doc.body_start + word.end
+
+
+@dataclass(frozen=True)
+class Called:
+    """A package-manager command of a RUN: what it runs (dockfix.commands), where it is."""
+
+    invocation: Invocation
+    command: Command
+    part: Part
+    index: int  # position of the command in its part (for `export` lines before it)
+
+
+@dataclass(frozen=True)
+class Install:
+    """A command that installs into a Python environment (Invocation.python_install)."""
+
+    tool: str  # "uv", "pip" or "poetry"
+    verb: str  # "sync", "install" (uv pip install is "install", uv pip sync is "pip-sync")
+    command: Command
+    part: Part
+    index: int  # position of the command in its part (for `export` lines before it)
+
+    @property
+    def args(self) -> list[str]:
+        """The words after the program (options and subcommands)."""
+        return self.command.argv[1:]
+
+    def words(self) -> list[Word]:
+        """The command's words after its leading VAR=value assignments."""
+        words = list(self.command.words)
+        while words and _is_assign(words[0].value):
+            words.pop(0)
+        return words
+
+
+def _is_assign(value: str) -> bool:
+    name, eq, _ = value.partition("=")
+    return bool(eq) and bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name))
+
+
+def classify(cmd: Command) -> tuple[str, str] | None:
+    """(tool, verb) of a command that installs into a Python environment (see Install)."""
+    found = recognise(cmd.argv)
+    return found.python_install if found else None
+
+
+class Model:
+    """The meaning of one tree, computed on first use (see the module's docstring)."""
+
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self.budget = Budget()  # what the variable expansions of the file may still cost
+        self._memo: dict[Any, Any] = {}
+        self._parts: dict[int, tuple[Part, ...]] = {}
+        self._called: dict[int, tuple[Called, ...]] = {}
+        self._installs: dict[int, tuple[Install, ...]] = {}
+
+    @classmethod
+    def of(cls, tree: Tree) -> Model:
+        """The tree's model (made on first use, kept with the tree)."""
+        found = tree.derived.get(cls)
+        if found is None:
+            found = tree.derived[cls] = cls(tree)
+        return cast(Model, found)
+
+    def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        """compute(), once per tree and key: a transform's own question of the whole file."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        found: T = self._memo[key]
+        return found
+
+    @cached_property
+    def stages(self) -> tuple[Stage, ...]:
+        return tuple(stages(self.tree))
+
+    @cached_property
+    def stage_of(self) -> dict[int, Stage]:
+        """id(instruction) -> its stage."""
+        return {id(i): s for s in self.stages for i in s.instructions}
+
+    @cached_property
+    def parents(self) -> list[Stage | None]:
+        """For each stage, the earlier stage `FROM <name>` builds on (the last of that name)."""
+        by_name: dict[str, Stage] = {}
+        out: list[Stage | None] = []
+        for stage in self.stages:
+            out.append(by_name.get(stage.base.lower()))
+            if stage.name:
+                by_name[stage.name.lower()] = stage
+        return out
+
+    @cached_property
+    def not_posix(self) -> frozenset[int]:
+        """The instructions (ids) that run in a Windows stage or after a SHELL that is not POSIX."""
+        out: set[int] = set()
+        whole: list[bool] = []  # per stage: all of it (a Windows base, or a parent stage that is not POSIX)
+        shell_at: set[int] = set()  # stages with a SHELL that is not POSIX
+        for stage in self.stages:
+            up = self.parents[stage.index]
+            if _WINDOWS.search(stage.base) or (up is not None and (whole[up.index] or up.index in shell_at)):
+                whole.append(True)
+                out.update(id(i) for i in stage.instructions)
+                continue
+            whole.append(False)
+            tainted = False
+            for other in stage.instructions:
+                if tainted:
+                    out.add(id(other))
+                elif other.name == "SHELL" and other.exec_form and other.exec_form[0].rsplit("/", 1)[-1].rsplit(
+                        "\\", 1)[-1].lower().removesuffix(".exe") in ("powershell", "pwsh", "cmd"):
+                    tainted = True
+                    shell_at.add(stage.index)
+        return frozenset(out)
+
+    def parts(self, instr: Instruction) -> tuple[Part, ...]:
+        """The shell texts a RUN executes: its line, and each here-document that runs as shell
+        (views.heredoc_roles); () for exec form or a shell that is not POSIX."""
+        found = self._parts.get(id(instr))
+        if found is None:
+            found = self._parts[id(instr)] = tuple(self._read_parts(instr))
+        return found
+
+    def _read_parts(self, instr: Instruction) -> Iterator[Part]:
+        run = Run(instr)
+        if run.form == "exec" or id(instr) in self.not_posix:
+            return
+        yield Part(run.script, None)
+        for role in heredoc_roles(instr):
+            if role.runs_shell:
+                yield Part(parse_script(role.heredoc.body), role.heredoc)
+
+    def called(self, instr: Instruction) -> tuple[Called, ...]:
+        """The package-manager commands of a RUN's shell texts, in order."""
+        found = self._called.get(id(instr))
+        if found is None:
+            found = self._called[id(instr)] = tuple(
+                Called(inv, cmd, part, index) for part in self.parts(instr)
+                for index, cmd in enumerate(part.script.commands) if (inv := recognise(cmd.argv)) is not None)
+        return found
+
+    def installs(self, instr: Instruction) -> tuple[Install, ...]:
+        """The commands of a RUN that install into a Python environment."""
+        found = self._installs.get(id(instr))
+        if found is None:
+            found = self._installs[id(instr)] = tuple(
+                Install(*kind, c.command, c.part, c.index) for c in self.called(instr)
+                if (kind := c.invocation.python_install) is not None)
+        return found
+
+
+def per_tree(tree: Tree, key: Any, compute: Callable[[], T]) -> T:
+    """compute(), once per tree and key (Model.memo)."""
+    return Model.of(tree).memo(key, compute)
+
+
+def budget(tree: Tree) -> Budget:
+    """What the variable expansions of one file may still cost (see dockfix.expand)."""
+    return Model.of(tree).budget
+
+
+def posix_shell(tree: Tree, instr: Instruction) -> bool:
+    """False for a Windows stage or a SHELL that is not a POSIX shell (PowerShell, cmd)."""
+    return id(instr) not in Model.of(tree).not_posix
+
+
+def parts(tree: Tree, instr: Instruction) -> list[Part]:
+    """The shell texts a RUN executes (Model.parts)."""
+    return list(Model.of(tree).parts(instr))
+
+
+def installs(tree: Tree, instr: Instruction) -> list[Install]:
+    """The commands of a RUN that install into a Python environment (Model.installs)."""
+    return list(Model.of(tree).installs(instr))
+
+
+def called(tree: Tree, instr: Instruction) -> tuple[Called, ...]:
+    """The package-manager commands of a RUN (Model.called)."""
+    return Model.of(tree).called(instr)
+
+
+# --- stages -------------------------------------------------------------------
+
+def stage_of(tree: Tree, instr: Instruction) -> Stage | None:
+    return Model.of(tree).stage_of.get(id(instr))
+
+
+def parent(tree: Tree, stage: Stage) -> Stage | None:
+    """The earlier stage `FROM <name>` builds on (the last one of that name); None for an image."""
+    return Model.of(tree).parents[stage.index]
+
+
+def chain(tree: Tree, stage: Stage) -> list[Stage]:
+    """The stage and the stages it is built FROM, base first."""
+    out = [stage]
+    up = parent(tree, stage)
+    while up is not None:
+        out.append(up)
+        up = parent(tree, up)
+    out.reverse()
+    return out
+
+
+def _global_args(tree: Tree) -> dict[str, str]:
+    env = {}
+    for instr in tree.instructions:
+        if instr.name == "FROM":
+            break
+        if instr.name == "ARG":
+            env.update({k: v for k, v in key_values(instr) if v is not None})
+    return env
+
+
+class _Journal:
+    """Values set one after another, read as they were after the first `at` settings: a
+    snapshot per instruction costs nothing (copying the environment at each was quadratic)."""
+
+    __slots__ = ("base", "history", "count")
+
+    def __init__(self, base: Mapping[str, Any]) -> None:
+        self.base = base  # what holds before the first setting
+        self.history: dict[str, tuple[list[int], list[Any]]] = {}
+        self.count = 0
+
+    def set(self, key: str, value: Any) -> None:
+        self.count += 1
+        found = self.history.get(key)
+        if found is None:
+            self.history[key] = ([self.count], [value])
+        else:
+            found[0].append(self.count)
+            found[1].append(value)
+
+    def get(self, key: str, at: int) -> Any:
+        found = self.history.get(key)
+        if found is not None:
+            k = bisect_right(found[0], at)
+            if k:
+                return found[1][k - 1]
+        return self.base.get(key)
+
+    def keys(self, at: int) -> Iterator[str]:
+        yield from (k for k, (when, _) in self.history.items() if when[0] <= at)
+        yield from self.base
+
+    def final(self) -> Mapping[str, Any]:
+        """Everything as it is after the last setting (a new dict, or the base when nothing was set)."""
+        if not self.history:
+            return self.base
+        return {**self.base, **{k: values[-1] for k, (_, values) in self.history.items()}}
+
+
+class Env(Mapping[str, str]):
+    """A read-only environment: journals read at a point, the first that holds a key wins."""
+
+    __slots__ = ("layers",)
+
+    def __init__(self, *layers: tuple[_Journal, int]) -> None:
+        self.layers = layers
+
+    def get(self, key: str, default: Any = None) -> Any:
+        for journal, at in self.layers:
+            value = journal.get(key, at)
+            if value is not None:
+                return value
+        return default
+
+    def __getitem__(self, key: str) -> str:
+        value: str | None = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(k for journal, at in self.layers for k in journal.keys(at)))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"Env({dict(self)!r})"
+
+
+_NO_ENV = Env()
+
+
+def overlay(top: dict[str, str], env: Mapping[str, str]) -> Mapping[str, str]:
+    """`top` over `env`, without copying env (ChainMap writes to `top` only)."""
+    return ChainMap(top, cast("MutableMapping[str, str]", env))
+
+
+def env_before(tree: Tree, instr: Instruction) -> Mapping[str, str]:
+    """ENV (inherited through FROM <stage>) and this stage's ARG defaults before instr."""
+    # one pass per tree: asked per install, a scan per call was quadratic
+    return per_tree(tree, "env", lambda: _env_snapshots(tree)).get(id(instr), _NO_ENV)
+
+
+def _env_snapshots(tree: Tree) -> dict[int, Env]:
+    """The environment before each instruction of each stage (instructions between two
+    ENV/ARG share one snapshot)."""
+    spend = budget(tree)
+    globals_ = _global_args(tree)
+    inherited = _inherited_env(tree)
+    out: dict[int, Env] = {}
+    for stage in Model.of(tree).stages:
+        env = _Journal(inherited[stage.index])
+        args = _Journal({})
+        snapshot = Env((env, 0), (args, 0))  # ENV wins over an ARG of the same name
+        for other in stage.instructions:
+            out[id(other)] = snapshot
+            if other.name not in ("ENV", "ARG"):
+                continue
+            for key, value in key_values(other):
+                scope = Env((args, args.count), (env, env.count))  # a value reads the ARG first
+                if other.name == "ARG":
+                    value = value if value is not None else globals_.get(key)
+                    if value is not None:
+                        args.set(key, expand(value, scope, budget=spend) or value)
+                elif value is not None:
+                    env.set(key, expand(value, scope, budget=spend) or value)
+            snapshot = Env((env, env.count), (args, args.count))
+    return out
+
+
+def _inherited_env(tree: Tree) -> list[Mapping[str, str]]:
+    """For each stage, the ENV its ancestors set (their ARGs are not inherited), each value
+    read with the ENV before it."""
+    spend = budget(tree)
+    parents = {p.index for p in Model.of(tree).parents if p is not None}
+    out: list[Mapping[str, str]] = []
+    ends: dict[int, Mapping[str, str]] = {}  # a parent stage -> its ENV at its end, its ancestors' included
+    for stage in Model.of(tree).stages:
+        up = parent(tree, stage)
+        inherited = ends[up.index] if up is not None else {}
+        out.append(inherited)
+        if stage.index not in parents:
+            continue
+        env: dict[str, str] | None = None  # a copy only when the stage sets something
+        for other in stage.instructions:
+            if other.name == "ENV":
+                for key, value in key_values(other):
+                    if value is not None:
+                        env = dict(inherited) if env is None else env
+                        env[key] = expand(value, env, budget=spend) or value
+        ends[stage.index] = inherited if env is None else env
+    return out
+
+
+def command_env(tree: Tree, instr: Instruction, inst: Install) -> Mapping[str, str]:
+    """env_before, plus `export K=V` earlier in the same shell text, plus inline K=V."""
+    return env_at(tree, instr, inst.part, inst.index)
+
+
+def env_at(tree: Tree, instr: Instruction, part: Part, index: int) -> Mapping[str, str]:
+    """The environment of the index-th command of a shell text of a RUN (see command_env)."""
+    exports, marks = per_tree(tree, ("exports", id(instr), id(part.script)), lambda: _exports(tree, instr, part))
+    env: Mapping[str, str] = Env((exports, marks[index]))
+    assigned = part.script.commands[index].assignments
+    if assigned:
+        own: dict[str, str] = {}
+        env = overlay(own, env)
+        spend = budget(tree)
+        for key, value in assigned.items():
+            own[key] = expand(value, env, budget=spend) or value
+    return env
+
+
+def _exports(tree: Tree, instr: Instruction, part: Part) -> tuple[_Journal, list[int]]:
+    """The `export K=V` of a shell text, and how many of them come before each command."""
+    journal = _Journal(env_before(tree, instr))
+    marks = []
+    spend = budget(tree)
+    for cmd in part.script.commands:
+        marks.append(journal.count)
+        argv = cmd.argv
+        if argv[:1] == ["export"]:
+            for word in argv[1:]:
+                key, eq, value = word.partition("=")
+                if eq:
+                    journal.set(key, expand(value, Env((journal, journal.count)), budget=spend) or value)
+    return journal, marks
+
+
+# --- who runs it -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    home: str | None
+    uid: str | None  # None: unknown; "0" for root
+
+
+def user_before(tree: Tree, instr: Instruction) -> User:
+    """The USER in effect for instr, with the home and uid found where it was created."""
+    env = env_before(tree, instr)
+    # one pass per tree: asked per install, a scan per call was quadratic
+    found = per_tree(tree, "users", lambda: _user_lines(tree))
+    last_user, created, at = found.get(id(instr), (None, None, 0))
+    user = expand(last_user.args.split(":")[0].strip(), env, budget=budget(tree)) or "?" if last_user else "root"
+    home_env = env.get("HOME")
+    if user in ("root", "0"):
+        return User("root", home_env or "/root", "0")
+    made = created.get(user, at) if created is not None else None
+    if made:
+        name, home, uid = made
+        return User(name or user, home_env or home, uid if uid and uid.isdigit() else None)
+    return User(user, home_env, user if user.isdigit() else None)
+
+
+_Made = tuple[str | None, str | None, str | None]  # (name, home, uid) a useradd/adduser gives
+
+
+def _user_lines(tree: Tree) -> dict[int, tuple[Instruction | None, _Journal, int]]:
+    """For each instruction: the last USER before it (through FROM <stage>), and the users the
+    RUNs before it create, by name and by uid (the last RUN that creates one wins; in a RUN,
+    its first command that does)."""
+    spend = budget(tree)
+    parents = {p.index for p in Model.of(tree).parents if p is not None}
+    out: dict[int, tuple[Instruction | None, _Journal, int]] = {}
+    ends: dict[int, tuple[Instruction | None, Mapping[str, _Made]]] = {}
+    for stage in Model.of(tree).stages:
+        up = parent(tree, stage)
+        last_user, inherited = ends[up.index] if up is not None else (None, {})
+        created = _Journal(inherited)
+        for other in stage.instructions:
+            out[id(other)] = (last_user, created, created.count)
+            if other.name == "USER":
+                last_user = other
+            elif other.name == "RUN":
+                made: dict[str, _Made] = {}
+                env = env_before(tree, other)
+                for part in parts(tree, other):
+                    for cmd in part.script.commands:
+                        found = _created(cmd, env, spend)
+                        if found is not None:
+                            for key in (found[0], found[2]):
+                                if key is not None:
+                                    made.setdefault(key, found)
+                for key, found in made.items():
+                    created.set(key, found)
+        if stage.index in parents:
+            ends[stage.index] = (last_user, created.final())
+    return out
+
+
+_ADDERS = ("useradd", "adduser")
+
+
+def _created(cmd: Command, env: Mapping[str, str], spend: Budget) -> _Made | None:
+    """(name, home, uid) of the user cmd creates with useradd/adduser (variables read in env)."""
+    raw = cmd.argv
+    if not raw or ("$" not in raw[0] and raw[0].rsplit("/", 1)[-1] not in _ADDERS):
+        return None
+    argv = [expand(a, env, budget=spend) or a for a in raw]
+    if argv[0].rsplit("/", 1)[-1] not in _ADDERS:
+        return None
+    tool = argv[0].rsplit("/", 1)[-1]
+    with_value = {"-d", "--home-dir", "--home", "-h", "-u", "--uid", "-g", "--gid", "-G", "--groups", "-s",
+                  "--shell", "-c", "--comment", "-k", "--skel", "-e", "--expiredate", "-f", "--inactive",
+                  "-K", "--key", "-p", "--password", "--ingroup", "--gecos", "-Z", "--selinux-user",
+                  "-b", "--base-dir", "--firstuid", "--lastuid", "--add_extra_groups", "--conf"}
+    opts: dict[str, str] = {}
+    names = []
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg.startswith("--") and "=" in arg:
+            key, _, value = arg.partition("=")
+            opts[key] = value
+        elif arg in with_value and i + 1 < len(argv):
+            opts[arg] = argv[i + 1]
+            i += 1
+        elif arg.startswith("-"):
+            opts[arg] = ""
+        else:
+            names.append(arg)
+        i += 1
+    name = names[0] if names else None
+    uid = opts.get("-u") or opts.get("--uid")
+    # A uid or home read from a variable is only today's default: a build argument can change it
+    # (--build-arg USER_UID=1001), and a mount with it written out would then not be the user's.
+    given = dict(zip(raw[1:], raw[2:]))
+    if any("$" in given.get(flag, "") or f"{flag}=$" in " ".join(raw) for flag in ("-u", "--uid")):
+        uid = None
+    if any("$" in given.get(flag, "") or f"{flag}=$" in " ".join(raw) for flag in ("-d", "--home-dir", "--home", "-h")):
+        return name, None, uid
+    if tool == "useradd":
+        home = opts.get("-d") or opts.get("--home-dir")
+        base = opts.get("-b") or opts.get("--base-dir") or "/home"
+        home = home or f"{base.rstrip('/')}/{name}"
+    else:
+        home = opts.get("--home") or opts.get("-h")
+        system = "--system" in opts or "-S" in opts
+        home = home or (None if system else f"/home/{name}")
+    return name, home, uid
+
+
