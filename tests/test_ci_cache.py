@@ -272,3 +272,37 @@ def test_json_and_sarif_carry_the_ci_files_and_codes(tmp_path):
 
 def test_explain_prints_the_page():
     assert run(["--explain", "DF801"]) == 0
+
+
+# --- the checklist's CI items ----------------------------------------------------------------------------
+
+def checklist_of(root: Path):
+    from dockfix.checklist import checklist
+    from dockfix.ci_files import ci_report
+    from dockfix.context import Context
+    from dockfix.syntax import parse
+
+    path = root / "Dockerfile"
+    return checklist(parse(path.read_text()), Context.for_dockerfile(path), ci=ci_report(path))
+
+
+def test_checklist_a_build_without_a_cache_fails_and_ci_cache_fixes_it(tmp_path):
+    root = repo(tmp_path, {".github/workflows/docker.yml": workflow(BUILD), "app.py": "print(1)\n"})
+    result = checklist_of(root)
+    assert result.item("buildkit").status == "pass"
+    item = result.item("ci-cache")
+    assert item.status == "fail" and item.fix == "ci-cache (safe)"
+
+
+def test_checklist_a_cached_build_passes_and_no_ci_is_na(tmp_path):
+    root = repo(tmp_path, {".github/workflows/docker.yml": workflow(BUILDX + BUILD + CACHE)})
+    assert checklist_of(root).item("ci-cache").status == "pass"
+    (root / ".github/workflows/docker.yml").unlink()
+    assert checklist_of(root).item("ci-cache").status == "n/a"
+
+
+def test_checklist_an_old_docker_in_gitlab_fails_buildkit(tmp_path):
+    root = repo(tmp_path, {".gitlab-ci.yml": gitlab(image="docker:20.10.16")})
+    result = checklist_of(root)
+    assert result.item("buildkit").status == "fail" and "before 23" in result.item("buildkit").detail
+    assert result.item("ci-cache").status == "fail" and not result.item("ci-cache").fixers

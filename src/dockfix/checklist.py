@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dockfix.context import Context
 from dockfix.diagnostics import Rule
@@ -24,10 +25,22 @@ from dockfix.facts import not_python_reason
 from dockfix.manifests import ignore_file_name, toml
 from dockfix.model import Install, command_env, installs
 from dockfix.syntax import Tree
-from dockfix.transforms import PIPELINE, apt, bytecode, cache_mounts, dockerignore, lockfile_first, multistage
+from dockfix.transforms import (
+    PIPELINE,
+    apt,
+    bytecode,
+    cache_mounts,
+    ci_cache,
+    dockerignore,
+    lockfile_first,
+    multistage,
+)
 from dockfix.transforms._installs import is_set
 from dockfix.transforms.dockerignore import context_absent
 from dockfix.views import Copy, Run, Stage, mounts, stages
+
+if TYPE_CHECKING:
+    from dockfix.ci_files import CiReport
 
 PASS, FAIL, NA = "pass", "fail", "n/a"
 
@@ -41,6 +54,8 @@ ITEMS: tuple[tuple[str, str], ...] = (
     ("dockerignore", ".dockerignore present and adequate"),
     ("apt-cleanup", "apt cleanup"),
     ("locked", "uv installs the lockfile (--locked)"),
+    ("buildkit", "BuildKit enabled (CI builds)"),
+    ("ci-cache", "layer cache kept between CI runs"),
 )
 TITLES = dict(ITEMS)
 
@@ -61,6 +76,7 @@ ITEM_OF_RULE: dict[str, str] = {
     lockfile_first.DEPS_FIRST.code: "deps-first",
     **{r.code: "dockerignore" for r in dockerignore.RULES},
     multistage.SPLIT.code: "multi-stage",
+    **{r.code: "ci-cache" for r in ci_cache.RULES},
 }
 
 
@@ -112,18 +128,21 @@ def item_of(fix: Fix) -> str:
     return ITEM_OF_RULE.get(fix.code, "")
 
 
-def checklist(tree: Tree, context: Context, transforms: Sequence[Transform] = PIPELINE) -> Checklist:
-    """Every checklist item for one Dockerfile (its tree and its build context)."""
+def checklist(tree: Tree, context: Context, transforms: Sequence[Transform] = PIPELINE,
+              ci: CiReport | None = None) -> Checklist:
+    """Every checklist item for one Dockerfile (its tree and its build context); `ci`: what the CI files
+    of its repository do with it (read by the caller; None: not read, and the CI items are n/a)."""
     not_python = not_python_reason(tree, context)
     if not_python:
         return Checklist(tuple(Item(key, NA, not_python) for key, _ in ITEMS))
-    facts = _Facts(tree, context)  # before the pipeline writes into the context's overlay
+    facts = _Facts(tree, context, ci)  # before the pipeline writes into the context's overlay
     error = None
     fixes: list[Fix] = []
     notes: list[Note] = []
     try:
         outcome = run_pipeline(tree.source, context, transforms, unsafe=True)
         fixes, notes = outcome.fixes, outcome.notes
+        fixes = [*fixes, *(ci.fixes if ci is not None else ())]
     except Exception as err:  # noqa: BLE001 - as in the CLI: a transform's bug must not hide the static verdicts
         kind = "" if isinstance(err, EngineBug) else f"{type(err).__name__}: "
         error = f"dockfix bug, verdicts from static facts only ({kind}{err})"
@@ -150,8 +169,8 @@ def _notes(notes: list[Note], rule: Rule, kind: str | None = None) -> list[Note]
 class _Facts:
     """Static verdicts on the unchanged file; a pending fix overrides them."""
 
-    def __init__(self, tree: Tree, context: Context):
-        self.tree, self.context = tree, context
+    def __init__(self, tree: Tree, context: Context, ci: CiReport | None = None):
+        self.tree, self.context, self.ci = tree, context, ci
         self.stages = stages(tree)
         self.runs = [i for i in tree.instructions if i.name == "RUN"]
         self.installs: list[tuple[Install, object]] = [(inst, instr) for instr in self.runs
@@ -266,3 +285,31 @@ class _Facts:
                     return FAIL, f"line {instr.line}: uv sync without --locked, and no uv.lock beside the Dockerfile"
                 return FAIL, f"line {instr.line}: uv sync may update the lock (no --locked or --frozen)"
         return PASS, "uv sync installs exactly uv.lock"
+
+    def buildkit(self, notes):
+        if self.ci is None:
+            return NA, "the CI files of its repository were not read"
+        if not self.ci.builds:
+            return NA, "no CI file of its repository builds it (that dockfix can tell)"
+        off = [(f, b) for f, b in self.ci.builds if b.buildkit == "off"]
+        if off:
+            file, build = off[0]
+            return FAIL, f"{file}:{build.line}: {build.why}"
+        unknown = [(f, b) for f, b in self.ci.builds if b.buildkit != "on"]
+        if unknown:
+            file, build = unknown[0]
+            return NA, f"{file}:{build.line}: {build.why}"
+        n = len(self.ci.builds)
+        return PASS, f"{n} CI build{'s' if n != 1 else ''}, each with BuildKit"
+
+    def ci_cache(self, notes):
+        if self.ci is None:
+            return NA, "the CI files of its repository were not read"
+        if not self.ci.builds:
+            return NA, "no CI file of its repository builds it (that dockfix can tell)"
+        bare = [(f, b) for f, b in self.ci.builds if not b.cached]
+        if bare:
+            file, build = bare[0]
+            return FAIL, f"{file}:{build.line}: built without a cache that outlives the job"
+        n = len(self.ci.builds)
+        return PASS, f"{n} CI build{'s' if n != 1 else ''}, each with a cache (cache-from)"

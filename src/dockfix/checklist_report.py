@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from dockfix.checklist import FAIL, NA, PASS, Checklist, checklist
+from dockfix.ci_files import CiReport, ci_report
 from dockfix.context import Context
 from dockfix.discover import DiscoveryError, dockerfiles_under
 from dockfix.fileio import InputError, read_source
@@ -35,7 +36,7 @@ def run_checklists(paths: list[Path], use_color: bool) -> int:
         shown = show_name(path.as_posix())
         try:
             source = read_source(path)
-            result = checklist(parse(source.text), Context.for_dockerfile(path))
+            result = checklist(parse(source.text), Context.for_dockerfile(path), ci=_ci(path))
         except (InputError, ParseError) as err:
             where = f"{shown}:{err.line}" if err.line else shown
             say(f"{where}: error: {show_text(err.message)}", sys.stderr)
@@ -47,6 +48,14 @@ def run_checklists(paths: list[Path], use_color: bool) -> int:
         if code == EXIT_CLEAN and any(i.status == FAIL for i in result.items):
             code = EXIT_FAILING
     return code
+
+
+def _ci(path: Path) -> CiReport | None:
+    """What the CI files of its repository do with the Dockerfile (None: they could not be looked at)."""
+    try:
+        return ci_report(path)
+    except Exception:  # noqa: BLE001 - a CI item is n/a rather than a failed checklist
+        return None
 
 
 def _files(paths: list[Path], errors: list[DiscoveryError]) -> list[Path]:

@@ -18,7 +18,9 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dockfix.fileio import MAX_SIZE, InputError, WriteError, read_limited, write_together
 
@@ -173,3 +175,36 @@ def process_ci_file(path: Path, options, shown: str):  # -> FileResult (runner's
         warnings += tuple(extra)
         written = (shown,)
     return FileResult(shown, CHANGED, fixes, notes, diff, written=written, warnings=warnings)
+
+
+@dataclass(frozen=True)
+class CiReport:
+    """What the CI files of a Dockerfile's repository do with it, for the checklist."""
+
+    builds: tuple[tuple[str, Any], ...] = ()  # (CI file, transforms.ci_cache.BuildFact) for each build of it
+    fixes: tuple[Any, ...] = ()  # the ci-cache fixes for its builds (diagnostics.Fix)
+    errors: tuple[str, ...] = field(default=())  # CI files that could not be read
+
+
+def ci_report(dockerfile: Path) -> CiReport:
+    """Read the CI files of the Dockerfile's repository: its builds there, and what ci-cache would fix."""
+    from dockfix.ci_engine import run_ci
+    from dockfix.transforms import PIPELINE
+    from dockfix.transforms._ci import CiParseError
+    from dockfix.transforms.ci_cache import build_facts
+
+    root = repository_of(dockerfile)
+    repository = DiskRepository(root, frozenset({str(dockerfile.resolve())}))
+    builds: list[tuple[str, Any]] = []
+    fixes: list[Any] = []
+    errors: list[str] = []
+    for file in ci_files_of(root):
+        rel = file.relative_to(root).as_posix()
+        kind = ci_kind(file) or GITHUB
+        try:
+            text = decode_ci(read_limited(file, MAX_SIZE, "CI files"))
+            builds.extend((rel, fact) for fact in build_facts(text, kind, repository))
+            fixes.extend(run_ci(text, kind, repository, PIPELINE, unsafe=True, check=yaml_check).fixes)
+        except (InputError, CiParseError) as err:
+            errors.append(f"{rel}: {err.message}")
+    return CiReport(tuple(builds), tuple(fixes), tuple(errors))

@@ -29,12 +29,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dockfix.ci_engine import CiContext
+from dockfix.ci_engine import CiContext, Repository
 from dockfix.diagnostics import SAFE, Fix, Note, Rule
 from dockfix.edits import Edit
 from dockfix.engine import Transform
 from dockfix.transforms._ci import (
     GITHUB,
+    DockerBuild,
     GitlabJob,
     Job,
     Line,
@@ -409,24 +410,9 @@ def _gitlab_build(text: str, job: GitlabJob, context: CiContext, line: Line, wor
     where = line_of(line.node)
     if "--cache-from" in build.options:
         return
-    if moved:
-        yield REGISTRY_CACHE.note(f"job {job.name}: the script changes folder (cd) before docker build: which "
-                                  "Dockerfile it builds is not known; left alone", where)
-        return
-    if build.context is None:
-        yield REGISTRY_CACHE.note(f"job {job.name}: docker build with an option dockfix does not know, or no "
-                                  "single context: which Dockerfile it builds is not known; left alone", where)
-        return
-    folder = _expand(build.context, job.variables)
-    file = _expand(build.file, job.variables) if build.file is not None else f"{folder}/Dockerfile"
-    if "$" in folder + file or "://" in folder or folder == "-" or folder.startswith("git@"):
-        yield REGISTRY_CACHE.note(f"job {job.name}: the context or Dockerfile is {file!r}: not a file of this "
-                                  "repository dockfix can name; left alone", where)
-        return
-    rel = repo_path(file)
-    reason = "is outside the repository" if rel is None else context.repository.dockerfile(rel)
-    if reason:
-        yield REGISTRY_CACHE.note(f"job {job.name}: builds {rel or file}, which {reason}; left alone", where)
+    rel, why = _gitlab_target(job, build, moved, context.repository)
+    if rel is None:
+        yield REGISTRY_CACHE.note(why, where)
         return
     pushed = _pushed(later, job.variables)
     source = None
@@ -462,6 +448,26 @@ def _gitlab_build(text: str, job: GitlabJob, context: CiContext, line: Line, wor
     yield REGISTRY_CACHE.fix(f"job {job.name}: build with --cache-from {source} and BUILDKIT_INLINE_CACHE=1 "
                              f"(rel {rel})", where,
                              [Edit(edit, edit, f" --cache-from {source} --build-arg BUILDKIT_INLINE_CACHE=1")])
+
+
+def _gitlab_target(job: GitlabJob, build: DockerBuild, moved: bool, repository: Repository) -> tuple[str | None, str]:
+    """The Dockerfile a GitLab docker build builds (relative to the repository root), or why it is not known."""
+    if moved:
+        return None, (f"job {job.name}: the script changes folder (cd) before docker build: which Dockerfile it "
+                      "builds is not known; left alone")
+    if build.context is None:
+        return None, (f"job {job.name}: docker build with an option dockfix does not know, or no single context: "
+                      "which Dockerfile it builds is not known; left alone")
+    folder = _expand(build.context, job.variables)
+    file = _expand(build.file, job.variables) if build.file is not None else f"{folder}/Dockerfile"
+    if "$" in folder + file or "://" in folder or folder == "-" or folder.startswith("git@"):
+        return None, (f"job {job.name}: the context or Dockerfile is {file!r}: not a file of this repository "
+                      "dockfix can name; left alone")
+    rel = repo_path(file)
+    reason = "is outside the repository" if rel is None else repository.dockerfile(rel)
+    if reason:
+        return None, f"job {job.name}: builds {rel or file}, which {reason}; left alone"
+    return rel, ""
 
 
 def _flag_edit(text: str, line: Line) -> int | None:
@@ -525,23 +531,77 @@ def _stable(ref: str) -> bool:
 
 def _buildkit(job: GitlabJob) -> str:
     """'' when BuildKit is known to build; else why it is not known."""
+    return _buildkit_state(job)[1]
+
+
+def _buildkit_state(job: GitlabJob) -> tuple[str, str]:
+    """("on" | "off" | "unknown", why when not on) for a GitLab job's docker build."""
     setting = job.variables.get("DOCKER_BUILDKIT")
     if setting is not None:
-        return "" if setting.strip() == "1" else f"DOCKER_BUILDKIT is {setting!r}"
+        return ("on", "") if setting.strip() == "1" else ("off", f"DOCKER_BUILDKIT is {setting!r}")
     image = job.image
     name, _, tag = image.partition(":")
     if name.rsplit("/", 1)[-1] != "docker" or "$" in image:
-        return f"the job's image is {image!r}, whose docker is not known to use BuildKit" if image else \
-            "the job names no image: its docker is not known to use BuildKit"
+        return "unknown", (f"the job's image is {image!r}, whose docker is not known to use BuildKit" if image else
+                           "the job names no image: its docker is not known to use BuildKit")
     if tag in ("", "latest", "dind", "cli", "git"):
-        return ""
+        return "on", ""
     major = re.match(r"(\d+)", tag)
     if major and int(major.group(1)) >= 23:
-        return ""
-    return f"the job's image is {image!r}: docker before 23 builds without BuildKit unless DOCKER_BUILDKIT=1"
+        return "on", ""
+    if major:
+        return "off", f"the job's image is {image!r}: docker before 23 builds without BuildKit unless DOCKER_BUILDKIT=1"
+    return "unknown", f"the job's image is {image!r}, whose docker is not known to use BuildKit"
+
+
+# --- facts for the checklist ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildFact:
+    """One build of a Dockerfile in a CI file, as the checklist reports it."""
+
+    dockerfile: str  # relative to the repository root
+    line: int
+    cached: bool  # a cache that outlives the job (cache-from)
+    buildkit: str  # "on", "off" or "unknown"
+    why: str = ""  # why BuildKit is not known to be on
+
+
+def build_facts(text: str, kind: str, repository: Repository) -> list[BuildFact]:
+    """The builds of the repository's Dockerfiles this CI file makes, as far as they are known."""
+    from dockfix.transforms._ci import github_jobs, gitlab_jobs
+
+    root = compose(text)
+    facts: list[BuildFact] = []
+    if root is None:
+        return facts
+    context = CiContext(repository, lambda code, lines: False)
+    if kind == GITHUB:
+        for job in github_jobs(root):
+            for step in job.steps:
+                if action(step.uses)[0] == "docker/build-push-action":
+                    build = _build(job, step, context)
+                    if build.dockerfile is not None:  # build-push-action always builds with buildx: BuildKit
+                        facts.append(BuildFact(build.dockerfile, build.line, build.cache != "none", "on"))
+        return facts
+    for gitlab_job in gitlab_jobs(root):
+        moved = False
+        for line in gitlab_job.script:
+            for words in line.commands or []:
+                moved = moved or (bool(words) and words[0] in ("cd", "pushd"))
+                verb, rest = docker_verb(words)
+                if verb not in ("build", "buildx build"):
+                    continue
+                command = parse_build(rest, buildx=verb == "buildx build")
+                rel, _ = _gitlab_target(gitlab_job, command, moved, repository)
+                if rel is not None:
+                    state, why = ("on", "") if command.buildx else _buildkit_state(gitlab_job)
+                    facts.append(BuildFact(rel, line_of(line.node), "--cache-from" in command.options, state, why))
+    return facts
 
 
 TRANSFORM = Transform(NAME, "CI files: a BuildKit layer cache that survives between runs (GitHub Actions gha "
                       "cache, GitLab registry inline cache)", find, RULES, find_ci=find_ci)
 
-__all__ = ["RULES", "TRANSFORM", "find_ci"]
+__all__ = ["RULES", "TRANSFORM", "BuildFact", "build_facts", "find_ci"]
