@@ -207,4 +207,6 @@ def ci_report(dockerfile: Path) -> CiReport:
             fixes.extend(run_ci(text, kind, repository, PIPELINE, unsafe=True, check=yaml_check).fixes)
         except (InputError, CiParseError) as err:
             errors.append(f"{rel}: {err.message}")
-    return CiReport(tuple(builds), tuple(fixes), tuple(errors))
+    # The cache fixes first (DF801, DF803): the checklist says the first one, and the setup step (DF802) serves it.
+    return CiReport(tuple(builds), tuple(sorted(fixes, key=lambda f: f.code != "DF801" and f.code != "DF803")),
+                    tuple(errors))
