@@ -18,15 +18,19 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def run(paths: list[Path] | None = None, variants=measure.VARIANTS, rebuilds: bool = True,
-        out_dir: Path = RESULTS, eng: engine.Engine | None = None, log=None) -> tuple[list[dict], dict]:
+        out_dir: Path = RESULTS, eng: engine.Engine | None = None, log=None,
+        fxs: list[fixtures.Fixture] | None = None, builder: str | None = None) -> tuple[list[dict], dict]:
     """Run the lab; returns (rows, meta). Starts and stops an engine unless one is given."""
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    fxs = fixtures.discover(paths)
+    fxs = fxs if fxs is not None else fixtures.discover(paths)
     t0 = time.monotonic()
     own = eng is None
     eng = eng or engine.start(log=log)
     try:
-        log(f"lab: engine Docker {eng.version()}, {len(fxs)} fixtures")
+        if builder:
+            engine.use_builder(eng, builder)
+        log(f"lab: engine Docker {eng.version()}, {len(fxs)} fixtures"
+            + (f", building on buildx builder {builder}" if builder else ""))
         tb = time.monotonic()
         for r in (bases.PYTHON_SLIM, bases.PYTHON_FULL):
             bases.ensure(eng, r, log)
@@ -46,6 +50,7 @@ def run(paths: list[Path] | None = None, variants=measure.VARIANTS, rebuilds: bo
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.machine()}, {_cores()} cores",
             "dockfix": "installed" if measure.dockfix_command() else "not installed",
+            "builder": builder or "the engine's own BuildKit", "load": _load(),
         }
         rows = report.summarize(results)
         js, md = report.write(rows, results, meta, out_dir)
@@ -65,8 +70,18 @@ def cleanup(eng: engine.Engine) -> None:
         eng.docker("image", "rm", "-f", *refs, check=False)
     del ids
     eng.docker("image", "prune", "-f", check=False)  # images replaced by rebuilds
-    eng.docker("builder", "prune", "-af", check=False, timeout=600)
+    measure.prune_build_cache(eng)
     bases.prune_stale(eng)
+
+
+def _load() -> str:
+    """The load average over 1, 5 and 15 minutes at the end of the run (timings are noisy
+    when other work shares the cores)."""
+    import os
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
 
 
 def _cores() -> int:
@@ -81,13 +96,29 @@ def main(argv: list[str] | None = None) -> int:
                    help="comma-separated subset of original,dockfix,expert")
     p.add_argument("--no-rebuilds", action="store_true", help="skip the two timed rebuilds")
     p.add_argument("--out", type=Path, default=RESULTS, help="where latest.json/latest.md go")
+    p.add_argument("--smoke", metavar="SPEC",
+                   help="the smoke test, for an app folder without smoke.toml (or overriding it): "
+                        "'http GET :8000/health -> ok' or 'run ARGS -> TEXT'")
+    p.add_argument("--touch", metavar="FILE", help="the file a code-only change appends a comment to "
+                   "(without it and without smoke.toml, no code-change rebuild)")
+    p.add_argument("--add-dependency", metavar="REQ", help="the dependency change: add REQ with the project's "
+                   "own tool (uv add / poetry add --lock, re-locking; or a requirements.txt line)")
+    p.add_argument("--builder", metavar="NAME", help="build on this buildx builder (docker buildx build "
+                   "--builder NAME --load), e.g. a remote or Kubernetes BuildKit; default: the lab's engine")
     a = p.parse_args(argv)
     variants = tuple(v for v in a.variants.split(",") if v)
     bad = set(variants) - set(measure.VARIANTS)
     if bad:
         p.error(f"unknown variants: {', '.join(sorted(bad))}")
     try:
-        rows, meta = run(a.fixtures or None, variants, not a.no_rebuilds, a.out)
+        if a.smoke or a.touch or a.add_dependency:
+            if not a.fixtures:
+                p.error("--smoke, --touch and --add-dependency need an app folder")
+            fxs = [fixtures.load(f, a.smoke, a.touch, a.add_dependency) for f in a.fixtures]
+        else:
+            fxs = fixtures.discover(a.fixtures or None)
+        rows, meta = run(variants=variants, rebuilds=not a.no_rebuilds, out_dir=a.out, fxs=fxs,
+                         builder=a.builder)
     except fixtures.FixtureError as e:
         print(f"lab: {e}", file=sys.stderr)
         return 2

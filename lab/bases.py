@@ -208,12 +208,35 @@ STANDARD = {t: r for r in (DEBIAN_SLIM, PYTHON_SLIM, PYTHON_FULL) for t in r.tag
 IMAGE_REF = re.compile(r"(?im)^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)|--from=(\S+)")
 
 
+GLOBAL_ARG = re.compile(r"""(?im)^\s*ARG\s+([A-Za-z_]\w*)=("[^"]*"|'[^']*'|\S*)\s*$""")
+ARG_REF = re.compile(r"\$(?:\{([A-Za-z_]\w*)(?::?-([^}]*))?\}|([A-Za-z_]\w*))")
+
+
+def global_args(dockerfile_text: str) -> dict[str, str]:
+    """Defaults of the ARGs declared before the first FROM (the only ones a FROM line reads)."""
+    head = re.split(r"(?im)^\s*FROM\s", dockerfile_text, maxsplit=1)[0]
+    return {m[1]: m[2].strip("\"'") for m in GLOBAL_ARG.finditer(head)}
+
+
+def resolve_args(ref: str, defaults: dict[str, str]) -> str:
+    """`python:${PYTHON_VERSION}-slim` with ARG PYTHON_VERSION=3.11 -> `python:3.11-slim`, as a
+    build without --build-arg resolves it; a variable without a default stays as written."""
+    def one(m: re.Match) -> str:
+        name = m[1] or m[3]
+        if name in defaults and (defaults[name] or m[2] is None):
+            return defaults[name]
+        return m[2] if m[2] is not None else m[0]
+    return ARG_REF.sub(one, ref)
+
+
 def images_used(dockerfile_text: str) -> set[str]:
-    """Image references in FROM lines and COPY --from= (stage names included)."""
+    """Image references in FROM lines and COPY --from= (stage names included), with the
+    global ARGs' defaults filled in."""
+    defaults = global_args(dockerfile_text)
     refs = set()
     for m in IMAGE_REF.finditer(dockerfile_text):
         ref = (m.group(1) or m.group(2)).strip().strip('"')
-        refs.add(ref)
+        refs.add(resolve_args(ref, defaults))
     return refs
 
 

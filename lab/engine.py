@@ -39,6 +39,7 @@ class Engine:
     log_path: Path = RUN_DIR / "dockerd.log"
     env: dict[str, str] = field(default_factory=dict)
     lockfile: object = None
+    builder: str | None = None  # a buildx builder to build on (None: this engine's own BuildKit)
 
     def docker(self, *args: str, check: bool = True, capture: bool = True,
                timeout: float | None = None, **kw) -> subprocess.CompletedProcess:
@@ -117,6 +118,17 @@ def lock(log=print):
         log("lab: another lab run holds the engine; waiting for it")
         fcntl.flock(f, fcntl.LOCK_EX)
     return f
+
+
+def use_builder(eng: Engine, name: str) -> None:
+    """Build on the buildx builder `name` from now on; raises EngineUnavailable naming it
+    when the engine's buildx does not know it or it does not answer."""
+    r = eng.docker("buildx", "inspect", "--bootstrap", name, check=False, timeout=300)
+    if r.returncode != 0:
+        known = eng.docker("buildx", "ls", check=False, timeout=60).stdout.strip()
+        raise EngineUnavailable(f"buildx builder {name!r} is not usable: {(r.stdout + r.stderr).strip()[-800:]}\n"
+                                f"builders known to the lab's client (`docker buildx ls`):\n{known}")
+    eng.builder = name
 
 
 def _read_pid() -> int | None:

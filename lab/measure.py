@@ -116,8 +116,11 @@ def rerun_steps(log: str) -> list[str]:
 
 
 def build(engine: Engine, ctx: Path, tag: str, log_path: Path | None) -> tuple[bool, float, str]:
+    """Build on the engine's own BuildKit, or on the buildx builder `engine.builder` names
+    (`--load` brings the image back to the engine for the smoke test, size and config)."""
+    on = ("buildx", "build", "--builder", engine.builder, "--load") if engine.builder else ("build",)
     t0 = time.monotonic()
-    r = engine.docker("build", "--progress=plain", "-t", tag, "-f", str(ctx / "Dockerfile"),
+    r = engine.docker(*on, "--progress=plain", "-t", tag, "-f", str(ctx / "Dockerfile"),
                       str(ctx), check=False, timeout=1800)
     elapsed = time.monotonic() - t0
     text = r.stdout + r.stderr
@@ -129,8 +132,15 @@ def build(engine: Engine, ctx: Path, tag: str, log_path: Path | None) -> tuple[b
 
 def cold_build(engine: Engine, ctx: Path, tag: str, log_path: Path | None):
     engine.docker("image", "rm", "-f", tag, check=False)
-    engine.docker("builder", "prune", "-af", check=False, timeout=600)
+    prune_build_cache(engine)
     return build(engine, ctx, tag, log_path)
+
+
+def prune_build_cache(engine: Engine) -> None:
+    if engine.builder:
+        engine.docker("buildx", "prune", "--builder", engine.builder, "-af", check=False, timeout=600)
+    else:
+        engine.docker("builder", "prune", "-af", check=False, timeout=600)
 
 
 def smoke_test(engine: Engine, tag: str, smoke: Smoke) -> tuple[bool, str]:
@@ -216,7 +226,9 @@ def compare_config(original: dict, candidate: dict) -> list[str]:
 
 
 def run_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs: Path | None,
-                rebuilds: bool = True, log=print) -> VariantResult:
+                rebuilds: bool = True, log=print, dependency: Path | None = None) -> VariantResult:
+    """Build one variant cold, smoke-test it, then time the two rebuilds; `dependency` is the
+    overlay Fixture.prepare_dependency_change made (the same lockfile for every variant)."""
     res = VariantResult(fixture=fx.name, variant=variant)
     if variant == "expert" and not fx.has_expert:
         res.reason = "no expert.Dockerfile"
@@ -255,16 +267,16 @@ def run_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs: Pat
     res.status = "ok"
     if not rebuilds:
         return res
-    fx.apply_code_change(ctx, 1)
-    log(f"lab: {fx.name} [{variant}] rebuild after a code-only change")
-    ok, secs, tail = build(engine, ctx, tag, logp("code"))
-    res.code_rebuild_s = secs if ok else None
-    if not ok:
-        res.smoke_after_changes = "failed: rebuild after code change failed"
-        res.log = tail[-3000:]
-        return res
-    res.code_reruns = rerun_steps(tail)
-    if fx.apply_dependency_change(ctx):
+    if fx.apply_code_change(ctx, 1):
+        log(f"lab: {fx.name} [{variant}] rebuild after a code-only change")
+        ok, secs, tail = build(engine, ctx, tag, logp("code"))
+        res.code_rebuild_s = secs if ok else None
+        if not ok:
+            res.smoke_after_changes = "failed: rebuild after code change failed"
+            res.log = tail[-3000:]
+            return res
+        res.code_reruns = rerun_steps(tail)
+    if fx.apply_dependency_change(ctx, dependency):
         log(f"lab: {fx.name} [{variant}] rebuild after a dependency change")
         ok, secs, tail = build(engine, ctx, tag, logp("dep"))
         res.dep_rebuild_s = secs if ok else None
@@ -280,9 +292,14 @@ def run_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs: Pat
 def run_fixture(engine: Engine, fx: Fixture, work: Path, logs: Path | None,
                 variants=VARIANTS, rebuilds: bool = True, log=print) -> list[VariantResult]:
     out = []
+    try:
+        dependency = fx.prepare_dependency_change(work) if rebuilds else None
+    except Exception as e:  # the project's tool could not re-lock: every variant says so
+        return [VariantResult(fixture=fx.name, variant=v, status="error",
+                              reason=f"dependency change: {e}"[:2000]) for v in variants]
     for v in variants:
         try:
-            out.append(run_variant(engine, fx, v, work, logs, rebuilds, log))
+            out.append(run_variant(engine, fx, v, work, logs, rebuilds, log, dependency))
         except Exception as e:  # one bad variant never stops the batch
             out.append(VariantResult(fixture=fx.name, variant=v, status="error", reason=repr(e)[:2000]))
     by = {r.variant: r for r in out}

@@ -80,6 +80,8 @@ def markdown(rows: list[dict], meta: dict) -> str:
         f"(base images {meta.get('bases_s', 0):.0f} s).",
         f"Date: {meta.get('date', '?')}. Times are wall-clock seconds on {meta.get('machine', 'this machine')}; "
         "a cold build starts from an empty build cache (base images present).",
+        f"Builder: {meta.get('builder') or 'the engine'}. Load average at the end of the run "
+        f"(1, 5, 15 min): {meta.get('load', '?')} (other work shares the cores: times are noisy).",
         "",
         "| fixture | variant | status | size MB | cold s | code-change rebuild s | RUNs re-run by it "
         "| dep-change rebuild s | size vs original | size vs expert | code rebuild vs original "

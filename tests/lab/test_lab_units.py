@@ -4,6 +4,7 @@ base-image recipe hashing, config comparison and report rendering."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -125,7 +126,7 @@ def test_smoke_toml_parses_http_and_append():
     (GOOD.replace('[change.code]\ntouch = "app.py"', ""), "missing `code`"),
     (GOOD.replace('append = { file = "requirements.txt", text = "six\\n" }', 'append = { file = "r.txt" }'),
      "`append` needs `file` and `text`"),
-    (GOOD.replace('append = { file = "requirements.txt", text = "six\\n" }', ""), "give `overlay`, `append` or `none`"),
+    (GOOD.replace('append = { file = "requirements.txt", text = "six\\n" }', ""), "give `add`, `overlay`, `append` or `none`"),
     (GOOD.replace("[smoke]\n", "[smoke]\ncommand = ['x']\n"), "exactly one"),
     (GOOD.replace("[smoke]\n", "[smoke]\ntimeout = -1\n"), "positive"),
 ])
@@ -146,7 +147,7 @@ def test_load_checks_the_files_smoke_toml_names(tmp_path):
 
 
 def test_context_copy_leaves_lab_files_out_and_applies_changes(tmp_path):
-    fx = next(f for f in fixtures.discover() if f.name == "fastapi-uv")
+    fx = next(f for f in fixtures.discover() if f.name == "pip-install-dot")  # an overlay: no network
     ctx = tmp_path / "ctx"
     df = fx.copy_context(ctx, "expert")
     assert df.read_text() == fx.expert.read_text()
@@ -296,3 +297,63 @@ def test_the_lab_installs_a_missing_engine_itself(monkeypatch):
                         lambda cmd, **kw: engine.subprocess.CompletedProcess(cmd, 100, "", "E: no network"))
     with pytest.raises(engine.EngineUnavailable, match="lab-setup failed with exit 100"):
         engine.ensure_installed(log=lambda _: None)
+
+
+def test_from_line_reads_the_global_args_defaults():
+    text = ("ARG PYTHON_VERSION=3.11\nARG TAG\nFROM python:${PYTHON_VERSION}-slim AS base\n"
+            "FROM python:$PYTHON_VERSION\nFROM debian:${TAG:-bookworm-slim}\nFROM x:${TAG}\n")
+    assert bases.images_used(text) == {"python:3.11-slim", "python:3.11", "debian:bookworm-slim", "x:${TAG}"}
+    assert bases.recipe_for("python:3.11-slim") is bases.PYTHON_SLIM
+
+
+@pytest.mark.parametrize("spec, smoke", [
+    ("http GET :8000/health -> ok", fixtures.Smoke(http_port=8000, http_path="/health", expect="ok")),
+    ("http GET localhost:5000 -> hello world", fixtures.Smoke(http_port=5000, http_path="/", expect="hello world")),
+    ("run wordcount 'a b' c -> 2 words", fixtures.Smoke(command=("wordcount", "a b", "c"), expect="2 words")),
+    ("run -> report ok", fixtures.Smoke(command=(), expect="report ok")),
+])
+def test_smoke_spec_of_the_command_line(spec, smoke):
+    assert fixtures.parse_smoke_spec(spec) == smoke
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("http GET :8000/health", "expected 'http GET"),
+    ("http POST :8000/ -> ok", "only `http GET"),
+    ("http GET /health -> ok", "is not :PORT/PATH"),
+    ("curl :8000 -> ok", "expected 'http GET"),
+])
+def test_smoke_spec_errors_say_what_is_expected(spec, message):
+    with pytest.raises(fixtures.FixtureError, match=re.escape(message)):
+        fixtures.parse_smoke_spec(spec)
+
+
+def test_an_app_folder_without_smoke_toml_needs_smoke(tmp_path):
+    with pytest.raises(fixtures.FixtureError, match="no Dockerfile"):
+        fixtures.load(tmp_path, smoke="run -> x")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\n")
+    with pytest.raises(fixtures.FixtureError, match="no smoke.toml and no --smoke"):
+        fixtures.load(tmp_path)
+    fx = fixtures.load(tmp_path, smoke="http GET :8000/ -> ok")
+    assert fx.smoke.http_port == 8000 and fx.code_touch is None and not fx.has_expert
+    assert not fx.apply_code_change(tmp_path) and not fx.apply_dependency_change(tmp_path)
+    with pytest.raises(fixtures.FixtureError, match="app.py does not exist"):
+        fixtures.load(tmp_path, smoke="run -> x", touch="app.py")
+    with pytest.raises(fixtures.FixtureError, match="no uv.lock, poetry.lock or requirements.txt"):
+        fixtures.load(tmp_path, smoke="run -> x", add="six")
+
+
+def test_added_dependency_goes_to_requirements_or_names_the_lock_tool(tmp_path):
+    (tmp_path / "requirements.txt").write_text("flask==3.0.3\n")
+    assert fixtures.add_dependency(tmp_path, "six==1.17.0") == "appended to requirements.txt"
+    assert (tmp_path / "requirements.txt").read_text() == "flask==3.0.3\nsix==1.17.0\n"
+    (tmp_path / "poetry.lock").write_text("# not written by poetry\n")
+    with pytest.raises(fixtures.FixtureError, match="which Poetry re-locks it"):
+        fixtures.add_dependency(tmp_path, "six")
+
+
+def test_every_lockfile_fixture_relocks_with_its_own_tool():
+    """A dependency change of a uv or poetry project goes through `uv add` / `poetry add`
+    (issue 13), not a hand-made lockfile."""
+    for fx in fixtures.discover():
+        if (fx.path / "uv.lock").is_file() or (fx.path / "poetry.lock").is_file():
+            assert fx.dependency.add or fx.dependency.none, fx.name
