@@ -25,10 +25,10 @@ from dockfix.facts import not_python_reason
 from dockfix.model import Install, command_env, installs, parent, user_before
 from dockfix.shell import Word
 from dockfix.split import dependencies
-from dockfix.split.classify import Classifier, InstallCommand, Step
+from dockfix.split.classify import Classifier, InstallCommand, Step, resolve
 from dockfix.syntax import Instruction, Tree
 from dockfix.transforms._installs import add_flag, keyword_case, remove_word
-from dockfix.views import Copy, Run, Stage, key_values, stages
+from dockfix.views import Copy, Run, Stage, global_args, key_values, stages
 
 NAME = "pip-to-uv"
 UV_BUILDER = Rule("DF701", NAME, "pip-to-uv-builder", "a builder stage's pip installs become uv pip install into a "
@@ -144,7 +144,10 @@ def _plan(tree: Tree, context: Context, stage: Stage, venv: str, venv_instr: Ins
     every = stages(tree)
     if parent(tree, stage) is not None:
         raise Refuse("the stage is built FROM another stage, whose interpreter dockfix does not know")
-    if not _OFFICIAL_PYTHON.match(stage.base):
+    # `FROM python:${PYTHON_VERSION}-slim`: the global ARGs' defaults name the image a plain build uses.
+    defaults = {k: v for a in global_args(tree) if a.name == "ARG" for k, v in key_values(a) if v is not None}
+    base = resolve(stage.base, defaults) if "$" in stage.base else stage.base
+    if base is None or not _OFFICIAL_PYTHON.match(base):
         raise Refuse(f"the base {stage.base} is not an official python image: where its interpreter is "
                      "is not known")
     for other in every:
