@@ -207,3 +207,81 @@ def test_runtime_keeps_uv_when_the_repository_runs_uv_run_in_the_container() -> 
     assert "uv" not in runtime  # the file alone: uv stays in the builder
     makefile = {**files, "Makefile": "test:\n\tdocker compose run --rm web uv run pytest\n"}
     assert "COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/uv" in _split(text, makefile).split("\n\n")[1]
+
+
+PACKAGE = """[project]
+name = "greeter"
+version = "0.1.0"
+dependencies = ["click"]
+
+[project.scripts]
+greeter = "greeter.cli:main"
+
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+"""
+UV_PACKAGE = {"pyproject.toml": PACKAGE, "uv.lock": "version = 1\n", "README.md": "# greeter\n",
+              "src/greeter/__init__.py": "", "src/greeter/cli.py": "def main(): pass\n", "tests/test_cli.py": ""}
+UV_ENTRY_POINT = """FROM python:3.12
+COPY --from=ghcr.io/astral-sh/uv:0.5.4 /uv /uvx /bin/
+WORKDIR /app
+COPY . .
+RUN uv sync --locked --no-dev
+ENV PATH="/app/.venv/bin:$PATH"
+CMD ["greeter"]
+"""
+
+
+def _uv_notes(files: dict[str, str], text: str = UV_ENTRY_POINT) -> tuple[str, list[str]]:
+    found = list(multistage.find(parse(text), Context(files=files)))
+    fixes = [f for f in found if isinstance(f, Fix)]
+    out = run_pipeline(text, Context(files=files), [multistage.TRANSFORM], unsafe=True).output if fixes else text
+    return out, [n.message for n in found if isinstance(n, Note) and n.kind == multistage.UV_PROJECT]
+
+
+def test_a_uv_package_run_by_its_entry_point_needs_only_the_venv() -> None:
+    out, notes = _uv_notes(UV_PACKAGE)
+    runtime = out.split("\n\n", 1)[1]
+    assert "uv sync --locked --no-dev --no-editable" in out and notes == []
+    assert "COPY . ." not in runtime and "COPY --from=builder /app/.venv /app/.venv" in runtime
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    ({"settings.yaml": "a: 1\n"}, "settings.yaml is a file outside the wheel's Python code"),
+    ({".env": "A=1\n"}, ".env is a file outside the wheel's Python code"),
+    ({"src/greeter/templates/index.html": ""}, "src/greeter/templates/index.html is a file outside"),
+    ({"pyproject.toml": PACKAGE.replace('greeter = "greeter.cli:main"', 'hello = "greeter.cli:main"')},
+     "`greeter` is not one of the project's entry points"),
+])
+def test_the_runtime_keeps_the_source_when_the_app_may_read_it(change: dict[str, str], why: str) -> None:
+    out, notes = _uv_notes({**UV_PACKAGE, **change})
+    assert "--no-editable" in out and "COPY . ." in out.split("\n\n", 1)[1]
+    assert len(notes) == 1 and notes[0].startswith("the runtime keeps the project's source: ") and why in notes[0]
+
+
+def test_a_project_that_is_not_a_package_stays_as_it_is() -> None:
+    pyproject = PACKAGE + "\n[tool.uv]\npackage = false\n"
+    out, notes = _uv_notes({**UV_PACKAGE, "pyproject.toml": pyproject})
+    assert "--no-editable" not in out and "COPY . ." in out.split("\n\n", 1)[1] and notes == []
+
+
+def test_no_pyproject_copied_means_no_no_editable_and_a_note() -> None:
+    text = UV_ENTRY_POINT.replace("COPY . .", "COPY uv.lock ./\nCOPY src/ src/")
+    out, notes = _uv_notes(UV_PACKAGE, text)
+    assert "--no-editable" not in out
+    assert notes == ["uv sync kept editable: the project is not known (no COPY from the build context brings "
+                     "/app/pyproject.toml)"]
+
+
+def test_uv_build_settings_stay_in_the_builder_and_the_config_is_the_original() -> None:
+    text = UV_ENTRY_POINT.replace("RUN uv sync", "ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1\nRUN uv sync")
+    out, _ = _uv_notes(UV_PACKAGE, text)
+    builder, runtime = out.split("\n\n", 1)
+    assert "ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1" in builder and "UV_" not in runtime
+    before = equivalence.final_config(parse(text))
+    assert dict(before.env).get("UV_LINK_MODE") == "copy"
+    assert equivalence.differences(parse(text), parse(out), equivalence.Allowance()) == [
+        "ENV UV_COMPILE_BYTECODE: '1' became None", "ENV UV_LINK_MODE: 'copy' became None"]
+    assert equivalence.differences(parse(text), parse(out), equivalence.Allowance(
+        left_out=frozenset({"UV_LINK_MODE", "UV_COMPILE_BYTECODE"}))) == []

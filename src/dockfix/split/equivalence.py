@@ -5,7 +5,8 @@ compares what the Dockerfile sets in its final stage: CMD, ENTRYPOINT,
 WORKDIR, USER, EXPOSE, ENV (resolved values, in order), LABEL, VOLUME,
 HEALTHCHECK, STOPSIGNAL, SHELL and the build args the stage declares. A
 split may only add what `Allowance` declares (the environment's PATH entry
-and VIRTUAL_ENV); anything else is a difference and the split is refused.
+and VIRTUAL_ENV) and leave out the build settings it declares (uv's, kept in
+the builder); anything else is a difference and the split is refused.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Allowance:
     """Config differences a split declares: a venv whose bin folder leads PATH."""
 
     virtual_env: str | None = None  # the environment a split adds to ENV (VIRTUAL_ENV and PATH)
+    left_out: frozenset[str] = frozenset()  # build settings the split keeps in the builder only
 
 
 @dataclass
@@ -98,7 +100,10 @@ def differences(before: Tree, after: Tree, allow: Allowance) -> list[str]:
                 new_env.pop("PATH")
             else:
                 new_env["PATH"] = stripped
-    old_order = [k for k, _ in old.env]
+    for key in allow.left_out:
+        if key not in new_env:
+            old_env.pop(key, None)
+    old_order = [k for k, _ in old.env if k in old_env]
     new_order = [k for k, _ in new.env if k in new_env]
     for key in sorted(set(old_env) | set(new_env)):
         if old_env.get(key) != new_env.get(key):

@@ -10,8 +10,9 @@ check or the file is left alone.
 
 from __future__ import annotations
 
+import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from dockfix.context import Context
@@ -21,9 +22,10 @@ from dockfix.edits import Edit, apply_edits, remove_word, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason, uv_run_outside
 from dockfix.model import per_tree
-from dockfix.split import classify, debian_runtime, dependencies, equivalence, images, programs
+from dockfix.split import classify, debian_runtime, dependencies, equivalence, images, programs, uv_project
 from dockfix.split.classify import Classifier, Step, resolve
 from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
+from dockfix.transforms._installs import MANAGED_ENV
 from dockfix.views import Copy, Run, global_args, key_values, stages
 
 NAME = "multistage"
@@ -45,6 +47,7 @@ class Skip(Exception):
 
 
 NOTHING_TO_GAIN = "nothing-to-gain"  # the note's kind: the image is already what a split would make
+UV_PROJECT = "uv-project"  # the note's kind: why a uv project's runtime keeps the source, or stays editable
 
 
 @dataclass
@@ -63,6 +66,11 @@ class Plan:
     keep_uv_binary: bool
     venv_at: int = -1  # step index before which the builder makes SYSTEM_VENV (system installs only)
     apt_edits: dict[int, list[Edit] | None] = field(default_factory=dict)  # step index -> runtime edits; None: drop
+    builder_edits: dict[int, list[Edit]] = field(default_factory=dict)  # step index -> edits of its builder copy
+    source_copies: set[int] = field(default_factory=set)  # COPYs of the project the runtime does without
+    build_env: set[int] = field(default_factory=set)  # ENV lines of uv's install settings: builder only
+    uv_runs: bool = False  # uv runs in the runtime (its commands, or compose/make running `uv run` there)
+    notes: list[str] = field(default_factory=list)  # why a uv project keeps its source in the runtime
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -77,6 +85,8 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         yield SPLIT.note("not split: the split would change the image configuration (a dockfix bug): "
                          + "; ".join(problems), plan.from_.line)
         return
+    for note in plan.notes:
+        yield SPLIT.note(note, plan.from_.line, kind=UV_PROJECT)
     start = plan.from_.start
     yield SPLIT.fix(f"split into a builder stage and a {plan.runtime.image} runtime that copies {plan.venv}",
                     plan.from_.line, (Edit(start, len(tree.source), text[start:]),))
@@ -91,7 +101,8 @@ def check(before: Tree, text: str, plan: Plan) -> list[str]:
     after = parse(text)
     if len(stages(after)) != 2:
         return [f"expected 2 stages, found {len(stages(after))}"]
-    allow = equivalence.Allowance(SYSTEM_VENV if plan.system else None)
+    left_out = frozenset(k for i in plan.build_env for k, _ in key_values(plan.steps[i].instr))
+    allow = equivalence.Allowance(SYSTEM_VENV if plan.system else None, left_out)
     return equivalence.differences(before, after, allow)
 
 
@@ -162,11 +173,123 @@ def make_plan(tree: Tree, context: Context) -> Plan:
                 None if user in ("root", "0") else user, keep_uv_binary=False)
     _check_tools(plan, context)
     plan.venv_at = _venv_position(plan) if system else -1
+    plan.build_env = _build_env(plan)
+    if not system:
+        _uv_project(plan, context, classifier.scope.env)
     plan.apt_edits = {i: _runtime_apt(tree, steps[i], runtime) for i in range(last) if steps[i].kind == "apt"}
     if not _gains(plan, classifier):
         raise Skip("nothing to gain: already on a slim base, with no build-only packages, caches or tools to leave "
                    "behind", NOTHING_TO_GAIN)
     return plan
+
+
+def _build_env(plan: Plan) -> set[int]:
+    """ENV lines that only set uv's install settings (UV_LINK_MODE, UV_COMPILE_BYTECODE: what
+    cache-mounts and bytecode write above an install) stay in the builder when the runtime runs
+    no uv (its image has none, nothing runs it) and nothing after them reads them: the final
+    image's environment stays the original's."""
+    if plan.uv_runs or "astral-sh/uv" in plan.runtime.image:
+        return set()
+    out = set()
+    for index, step in enumerate(plan.steps[: plan.last]):
+        pairs = key_values(step.instr) if step.instr.name == "ENV" else []
+        if not pairs or not all(k in MANAGED_ENV for k, _ in pairs):
+            continue
+        read = re.compile(r"\$\{?(?:" + "|".join(re.escape(k) for k, _ in pairs) + r")\b")
+        if any(read.search(later.instr.logical) for later in plan.steps[index + 1 :]):
+            continue
+        out.add(index)
+    return out
+
+
+def _uv_project(plan: Plan, context: Context, env: dict[str, str]) -> None:
+    """A uv project that is a package is synced with --no-editable in the builder (built into
+    the venv as a wheel, as uv's Docker guide does), and when the image runs one of its entry
+    points the runtime copies only the venv: the copy of the source tree stays in the builder.
+    Both rely on the pyproject.toml the build copies in; otherwise a note says why not."""
+    syncs = [(i, c) for i in range(plan.first, plan.last + 1) for c in plan.steps[i].installs
+             if c.tool == "uv-sync" and c.target == plan.venv]
+    if not syncs:
+        return
+    index, first_sync = syncs[-1]
+    project = uv_project.read(plan.steps[index].workdir, plan.steps[:index], context)
+    if isinstance(project, str):
+        plan.notes.append(f"uv sync kept editable: the project is not known ({project})")
+        return
+    if not project.package:
+        return  # uv installs only the dependencies: nothing is editable, the source is the app
+    if plan.uv_runs:
+        plan.notes.append("uv sync kept editable: the runtime runs uv, whose `uv run` would install the project "
+                          "again as editable")
+        return
+    for i, command in syncs:
+        argv = command.command.argv
+        if "--no-editable" in argv or env.get("UV_NO_EDITABLE") or "$" in " ".join(w.raw for w in command.command.words):
+            continue
+        instr = plan.steps[i].instr
+        if instr.heredocs:
+            plan.notes.append(f"line {instr.line}: uv sync in a heredoc kept editable (dockfix does not edit heredocs)")
+            return
+        end = instr.source_offset(instr.args_start + command.command.end - 1) + 1
+        plan.builder_edits.setdefault(i, []).append(Edit(end, end, " --no-editable"))
+    installs_project = any("--no-install-project" not in c.command.argv and not
+                           {"--only-group", "--only-dev"} & set(c.command.argv) for _, c in syncs)
+    why = _runtime_needs_source(plan, project, context) if installs_project else "no uv sync installs the project"
+    if why:
+        plan.notes.append(f"the runtime keeps the project's source: {why}")
+
+
+def _runtime_needs_source(plan: Plan, project: uv_project.Project, context: Context) -> str | None:
+    """None when the runtime can do without the COPY of the project folder (and marks those
+    COPYs in plan.source_copies); otherwise why it cannot."""
+    folder = plan.steps[plan.last].workdir
+    copies = []
+    for i, step in enumerate(plan.steps):
+        if step.kind != "copy" or step.instr.name not in ("COPY", "ADD") or step.into != folder:
+            continue
+        copy = Copy(step.instr)
+        if copy.from_ or copy.sources not in (["."], ["./"]):
+            continue
+        if copy.chown or copy.chmod or step.instr.name == "ADD":
+            return f"line {step.instr.line}: the copy sets owners or modes the app may rely on"
+        copies.append(i)
+    if not copies:
+        return "no `COPY . " + folder + "` to leave in the builder"
+    entry, words = _entry(plan)
+    if entry is None:
+        return "the image's command is not known statically"
+    if entry.startswith(plan.venv.rstrip("/") + "/bin/"):
+        entry = entry.rsplit("/", 1)[1]
+    why = uv_project.runtime_needs_source(project, posixpath.dirname(project.pyproject), entry, context)
+    if why:
+        return why
+    for word in words:
+        rel = word[len(folder.rstrip("/")) + 1:] if word.startswith(folder.rstrip("/") + "/") else word
+        if context.exists(rel.strip("/") or "."):
+            return f"the command names `{word}`, a file of the copied folder"
+    for i in range(copies[0] + 1, len(plan.steps)):
+        if _runs_in_runtime(plan, i) and plan.steps[i].instr.name == "RUN":
+            return f"line {plan.steps[i].instr.line}: a RUN after the copy may read the source"
+    plan.source_copies.update(copies)
+    return None
+
+
+def _entry(plan: Plan) -> tuple[str | None, list[str]]:
+    """The program the image runs (ENTRYPOINT's first word, else CMD's) and every word of its
+    command and health check."""
+    last = {s.instr.name: s.instr for s in plan.steps if s.instr.name in ("CMD", "ENTRYPOINT", "HEALTHCHECK")}
+    words: list[str] = []
+    for name in ("ENTRYPOINT", "CMD", "HEALTHCHECK"):
+        instr = last.get(name)
+        if instr is not None:
+            found = instr.exec_form if instr.exec_form is not None else [
+                w for w, _, _ in shell_words(instr.args, instr.escape)]
+            words += [w for w in found if not (name == "HEALTHCHECK" and w in ("CMD", "NONE"))]
+    runs = last.get("ENTRYPOINT") or last.get("CMD")
+    if runs is None or not words or any("$" in w for w in words):
+        return None, words
+    first = (runs.exec_form if runs.exec_form is not None else [w for w, _, _ in shell_words(runs.args, runs.escape)])
+    return (first[0] if first else None), words
 
 
 # Installing these into the system only serves the builder (the installers themselves).
@@ -324,6 +447,7 @@ def _check_tools(plan: Plan, context: Context) -> None:
     pip_packages = " ".join(p for s in plan.steps for c in s.installs if c.target == target for p in c.packages)
     outside = uv_run_outside(context)  # compose `command:`, `docker compose run` in a Makefile
     uv_used = any(w in ("uv", "uvx") for _, words in used for w in words) or outside is not None
+    plan.uv_runs = uv_used
     if uv_used:
         in_base = "astral-sh/uv" in plan.runtime.image
         copied = any(s.kind == "uv-binary" for s in plan.steps)
@@ -499,27 +623,36 @@ def render(plan: Plan) -> str:
     builder = [_builder_from(plan, builder_name, kw)]
     venv_lines = [f'{kw("RUN")} python -m venv {SYSTEM_VENV}',
                   f'{kw("ENV")} VIRTUAL_ENV={SYSTEM_VENV} PATH="{SYSTEM_VENV}/bin:$PATH"']
+    moved = {index for index, step in enumerate(plan.steps[: plan.last])
+             if step.instr.name not in _METADATA and _builder_only(plan, index)}
+    gone = {id(plan.steps[i].instr) for i in moved | plan.source_copies}  # left out of the runtime
     for index, step in enumerate(plan.steps[: plan.last + 1]):
         instr = step.instr
         if instr.name in _METADATA:
             continue
-        builder_only = step.kind == "install" or plan.apt_edits.get(index, []) is None or (
-            step.kind == "uv-binary" and not plan.keep_uv_binary) or _copied_again(plan, index)
         if plan.system and index == plan.venv_at:
             builder += [line + eol for line in venv_lines]
-        builder.append(_text(tree, instr, with_comments=builder_only))
+        builder.append(_text(tree, instr, with_comments=id(instr) in gone, edits=plan.builder_edits.get(index, ())))
         if index == plan.last:
             edits.append(Edit(_block_start(instr), instr.end, _copy_lines(plan, kw, builder_name, instr)))
-        elif builder_only:
-            edits.append(_removal(tree, instr))
+        elif id(instr) in gone:
+            edits.append(_removal(tree, instr, gone))
         elif kept := plan.apt_edits.get(index):
             edits += kept
+    edits += [_removal(tree, plan.steps[i].instr, gone) for i in sorted(plan.source_copies) if i > plan.last]
     builder.append(eol)
     edits.append(Edit(plan.from_.start, plan.from_.start, "".join(builder)))
     s, e = plan.base_word
     if plan.runtime_word != _image(plan):
         edits.append(replace_logical(plan.from_, plan.from_.args_start + s, plan.from_.args_start + e, plan.runtime_word))
     return apply_edits(tree.source, edits)
+
+
+def _builder_only(plan: Plan, index: int) -> bool:
+    step = plan.steps[index]
+    return step.kind == "install" or plan.apt_edits.get(index, []) is None or (
+        step.kind == "uv-binary" and not plan.keep_uv_binary) or _copied_again(plan, index) or (
+        index in plan.build_env)
 
 
 _MANIFEST = re.compile(r"^(?:[\w*?.-]+\.(?:toml|lock|txt|in|cfg)|Pipfile|Pipfile\.lock|setup\.py)$")
@@ -563,8 +696,11 @@ def _block_start(instr: Instruction) -> int:
     return instr.leading_comments[0].start if instr.leading_comments else instr.start
 
 
-def _text(tree: Tree, instr: Instruction, with_comments: bool) -> str:
-    text = tree.source[_block_start(instr) if with_comments else instr.start : instr.end]
+def _text(tree: Tree, instr: Instruction, with_comments: bool, edits: Sequence[Edit] = ()) -> str:
+    """The instruction as written (with its comments when it goes to the builder only), with
+    `edits` (offsets in the tree's source) applied."""
+    start = _block_start(instr) if with_comments else instr.start
+    text = apply_edits(tree.source[start:instr.end], [Edit(e.start - start, e.end - start, e.text) for e in edits])
     return text if text.endswith("\n") else text + tree.eol
 
 
@@ -593,12 +729,18 @@ def _index_nodes(tree: Tree) -> tuple[dict[int, int], dict[int, int]]:
     return by_start, {id(n): i for i, n in enumerate(tree.nodes)}
 
 
-def _removal(tree: Tree, instr: Instruction) -> Edit:
-    """Remove an instruction and its comments; a blank line after it goes too when one is before it."""
+def _removal(tree: Tree, instr: Instruction, gone: set[int] = frozenset()) -> Edit:  # type: ignore[assignment]
+    """Remove an instruction and its comments; a blank line after it goes too when one is before
+    it (looking past the instructions `gone` also removes, so a run of them leaves one blank)."""
     start, end = _block_start(instr), instr.end
     nodes = tree.nodes
     first, last = _node_index(tree, start, instr)
-    before = nodes[first - 1] if first > 0 else None
+    back = first - 1
+    while back >= 0 and isinstance(nodes[back], Instruction) and id(nodes[back]) in gone:
+        earlier = nodes[back]
+        assert isinstance(earlier, Instruction)
+        back = _node_index(tree, _block_start(earlier), earlier)[0] - 1
+    before = nodes[back] if back >= 0 else None
     after = nodes[last + 1] if last + 1 < len(nodes) else None
     if isinstance(before, Blank) and isinstance(after, Blank):
         end = after.end

@@ -1,0 +1,1 @@
+"""A small packaged command-line app."""
