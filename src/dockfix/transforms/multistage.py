@@ -626,6 +626,7 @@ def render(plan: Plan) -> str:
     moved = {index for index, step in enumerate(plan.steps[: plan.last])
              if step.instr.name not in _METADATA and _builder_only(plan, index)}
     gone = {id(plan.steps[i].instr) for i in moved | plan.source_copies}  # left out of the runtime
+    behind: dict[int, int] = {}
     for index, step in enumerate(plan.steps[: plan.last + 1]):
         instr = step.instr
         if instr.name in _METADATA:
@@ -636,10 +637,10 @@ def render(plan: Plan) -> str:
         if index == plan.last:
             edits.append(Edit(_block_start(instr), instr.end, _copy_lines(plan, kw, builder_name, instr)))
         elif id(instr) in gone:
-            edits.append(_removal(tree, instr, gone))
+            edits.append(_removal(tree, instr, gone, behind))
         elif kept := plan.apt_edits.get(index):
             edits += kept
-    edits += [_removal(tree, plan.steps[i].instr, gone) for i in sorted(plan.source_copies) if i > plan.last]
+    edits += [_removal(tree, plan.steps[i].instr, gone, behind) for i in sorted(plan.source_copies) if i > plan.last]
     builder.append(eol)
     edits.append(Edit(plan.from_.start, plan.from_.start, "".join(builder)))
     s, e = plan.base_word
@@ -729,17 +730,25 @@ def _index_nodes(tree: Tree) -> tuple[dict[int, int], dict[int, int]]:
     return by_start, {id(n): i for i, n in enumerate(tree.nodes)}
 
 
-def _removal(tree: Tree, instr: Instruction, gone: set[int] = frozenset()) -> Edit:  # type: ignore[assignment]
+def _removal(tree: Tree, instr: Instruction, gone: set[int] | None = None, behind: dict[int, int] | None = None) -> Edit:
     """Remove an instruction and its comments; a blank line after it goes too when one is before
-    it (looking past the instructions `gone` also removes, so a run of them leaves one blank)."""
+    it (looking past the instructions `gone` also removes, so a run of them leaves one blank;
+    `behind` remembers, per removed instruction, the node before its run: one step back each)."""
     start, end = _block_start(instr), instr.end
     nodes = tree.nodes
     first, last = _node_index(tree, start, instr)
     back = first - 1
-    while back >= 0 and isinstance(nodes[back], Instruction) and id(nodes[back]) in gone:
-        earlier = nodes[back]
-        assert isinstance(earlier, Instruction)
-        back = _node_index(tree, _block_start(earlier), earlier)[0] - 1
+    if gone:
+        node = nodes[back] if back >= 0 else None
+        if isinstance(node, Instruction) and id(node) in gone:
+            cached = behind.get(id(node)) if behind is not None else None
+            back = cached if cached is not None else _node_index(tree, _block_start(node), node)[0] - 1
+            while back >= 0 and isinstance(nodes[back], Instruction) and id(nodes[back]) in gone:
+                earlier = nodes[back]
+                assert isinstance(earlier, Instruction)
+                back = _node_index(tree, _block_start(earlier), earlier)[0] - 1
+        if behind is not None:
+            behind[id(instr)] = back
     before = nodes[back] if back >= 0 else None
     after = nodes[last + 1] if last + 1 < len(nodes) else None
     if isinstance(before, Blank) and isinstance(after, Blank):
