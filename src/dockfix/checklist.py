@@ -24,6 +24,7 @@ from dockfix.engine import EngineBug, Fix, Note, Transform, run_pipeline
 from dockfix.facts import not_python_reason
 from dockfix.manifests import ignore_file_name, toml
 from dockfix.model import Install, command_env, installs
+from dockfix.split.classify import resolve
 from dockfix.syntax import Tree
 from dockfix.transforms import (
     PIPELINE,
@@ -37,7 +38,7 @@ from dockfix.transforms import (
 )
 from dockfix.transforms._installs import is_set
 from dockfix.transforms.dockerignore import context_absent
-from dockfix.views import Copy, Run, Stage, mounts, stages
+from dockfix.views import Copy, Run, Stage, global_args, key_values, mounts, stages
 
 if TYPE_CHECKING:
     from dockfix.ci_files import CiReport
@@ -195,9 +196,14 @@ class _Facts:
         stage = self._final()
         if stage is None:
             return NA, "no FROM"
-        if "$" in stage.base:
+        base = stage.base
+        if "$" in base:  # `FROM python:${PYTHON_VERSION}-slim`: what a build without --build-arg uses
+            defaults = {k: v for a in global_args(self.tree) if a.name == "ARG" for k, v in key_values(a)
+                        if v is not None}
+            base = resolve(base, defaults) or base
+        if "$" in base:
             return NA, f"the base is a build argument ({stage.base})"
-        if _SLIM.search(stage.base.rsplit("/", 1)[-1]):
+        if _SLIM.search(base.rsplit("/", 1)[-1]):
             return PASS, stage.base
         return FAIL, f"{stage.base} is a full image"
 
