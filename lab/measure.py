@@ -38,6 +38,7 @@ class VariantResult:
     status: str = "not run"  # ok | build failed | smoke failed | not run | error
     reason: str = ""
     dockfix_exit: int | None = None
+    changed: bool | None = None  # dockfix variant: dockfix changed the Dockerfile
     dropped_syntax: bool = False
     size_bytes: int | None = None
     cold_s: float | None = None
@@ -247,6 +248,7 @@ def run_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs: Pat
             res.status, res.reason = "error", f"dockfix --write exited {code}: {out}"
             return res
         (logs / f"{fx.name}.dockfix.Dockerfile").write_bytes(dockerfile.read_bytes()) if logs else None
+        res.changed = dockerfile.read_bytes() != fx.dockerfile.read_bytes()
     res.dropped_syntax = drop_syntax_directive(dockerfile)
     missing = bases.ensure_for(engine, [dockerfile.read_text(errors="replace")], log)
     if missing:

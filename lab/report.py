@@ -7,8 +7,12 @@ from pathlib import Path
 
 from .measure import VariantResult
 
-SIZE_TARGET = 1.10  # dockfix image within 10% of the expert's
-CODE_SPEEDUP_TARGET = 5.0  # code-only rebuild at least 5x faster than the original's
+# Issue 13's targets, on every fixture where dockfix changes the Dockerfile (reported, never asserted):
+SIZE_TARGET = 1.05  # image size <= 1.05x the expert's
+COLD_TARGET = 1.0  # cold build <= the original's
+DEP_VS_ORIGINAL_TARGET = 1.0  # dependency-change rebuild <= the original's ...
+DEP_VS_EXPERT_TARGET = 1.2  # ... and <= 1.2x the expert's
+CODE_SPEEDUP_TARGET = 5.0  # code-only rebuild >= 5x faster, where the original re-runs a RUN on a code change
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -29,7 +33,7 @@ def summarize(results: list[VariantResult]) -> list[dict]:
             "cold_s": r.cold_s, "code_rebuild_s": r.code_rebuild_s, "dep_rebuild_s": r.dep_rebuild_s,
             "code_reruns": r.code_reruns,
             "config_diff": r.config_diff, "dropped_syntax": r.dropped_syntax,
-            "smoke_after_changes": r.smoke_after_changes,
+            "smoke_after_changes": r.smoke_after_changes, "changed": r.changed,
         }
         for base_name, base in (("original", orig), ("expert", exp)):
             if base is None or base is r or base.status != "ok" or r.status != "ok":
@@ -42,20 +46,51 @@ def summarize(results: list[VariantResult]) -> list[dict]:
     return rows
 
 
+def fixture_targets(rows: list[dict]) -> list[dict]:
+    """Per fixture where dockfix changed the Dockerfile and its variant ran: each of issue 13's
+    targets as True (met), False (missed) or None (not measured: a variant or rebuild missing,
+    or, for the code rebuild, an original that re-runs no RUN on a code change)."""
+    by = {(r["fixture"], r["variant"]): r for r in rows}
+    out = []
+    for d in rows:
+        if d["variant"] != "dockfix" or d["status"] != "ok" or not d.get("changed"):
+            continue
+        orig = by.get((d["fixture"], "original")) or {}
+        reinstalls = bool(orig.get("code_reruns"))
+
+        def met(key: str, limit: float, d: dict = d) -> bool | None:
+            value = d.get(key)
+            return None if value is None else value <= limit
+
+        code = d.get("code_vs_original")
+        out.append({
+            "fixture": d["fixture"],
+            "size": met("size_vs_expert", SIZE_TARGET),
+            "cold": met("cold_vs_original", COLD_TARGET),
+            "dep_vs_original": met("dep_vs_original", DEP_VS_ORIGINAL_TARGET),
+            "dep_vs_expert": met("dep_vs_expert", DEP_VS_EXPERT_TARGET),
+            "code": (None if code is None or not reinstalls else code <= 1 / CODE_SPEEDUP_TARGET),
+            "ratios": {k: d.get(k) for k in ("size_vs_expert", "cold_vs_original", "dep_vs_original",
+                                             "dep_vs_expert", "code_vs_original")},
+        })
+    return out
+
+
+TARGET_KEYS = ("size", "cold", "dep_vs_original", "dep_vs_expert", "code")
+
+
 def targets(rows: list[dict]) -> dict:
-    """The issue's targets, for dockfix rows: counts of met / measured."""
+    """The issue's targets, for dockfix rows: counts of [met, measured]."""
     d = [r for r in rows if r["variant"] == "dockfix"]
     ran = [r for r in d if r["status"] != "not run"]
     ok = [r for r in ran if r["status"] == "ok" and not r["config_diff"]]
-    size = [r for r in ran if r.get("size_vs_expert") is not None]
-    size_ok = [r for r in size if r["size_vs_expert"] <= SIZE_TARGET]
-    code = [r for r in ran if r.get("code_vs_original") is not None]
-    code_ok = [r for r in code if r["code_vs_original"] <= 1 / CODE_SPEEDUP_TARGET]
+    per = fixture_targets(rows)
+    counts = {k: [sum(1 for t in per if t[k]), sum(1 for t in per if t[k] is not None)] for k in TARGET_KEYS}
     return {
-        "dockfix_ran": len(ran), "dockfix_fixtures": len(d),
+        "dockfix_ran": len(ran), "dockfix_fixtures": len(d), "dockfix_changed": len(per),
         "builds_smoke_same_config": len(ok),
-        "size_within_10pct_of_expert": [len(size_ok), len(size)],
-        "code_rebuild_5x_faster": [len(code_ok), len(code)],
+        **counts,
+        "per_fixture": per,
     }
 
 
@@ -65,6 +100,10 @@ def _f(v, fmt="{:.1f}"):
 
 def _n(v):
     return "–" if v is None else str(len(v))
+
+
+def _mark(v: bool | None) -> str:
+    return "–" if v is None else ("✓" if v else "✗")
 
 
 def _x(v):
@@ -111,10 +150,24 @@ def markdown(rows: list[dict], meta: dict) -> str:
         f"- dockfix output builds, passes the smoke test and keeps the image config: "
         f"{t['builds_smoke_same_config']} of {t['dockfix_ran']} fixtures where dockfix ran "
         f"({t['dockfix_fixtures']} fixtures).",
-        f"- final image within 10% of the expert's size: "
-        f"{t['size_within_10pct_of_expert'][0]} of {t['size_within_10pct_of_expert'][1]}.",
-        f"- rebuild after a code-only change at least 5× faster than the original's: "
-        f"{t['code_rebuild_5x_faster'][0]} of {t['code_rebuild_5x_faster'][1]}.",
+        "",
+        f"On the {t['dockfix_changed']} fixtures where dockfix changed the Dockerfile (issue 13; "
+        "met/measured; ✓ met, ✗ missed, – not measured):",
+        "",
+        f"- image size ≤ {SIZE_TARGET}× the expert's: {t['size'][0]} of {t['size'][1]}",
+        f"- cold build ≤ {COLD_TARGET}× the original's: {t['cold'][0]} of {t['cold'][1]}",
+        f"- dependency-change rebuild ≤ the original's: {t['dep_vs_original'][0]} of {t['dep_vs_original'][1]}, "
+        f"and ≤ {DEP_VS_EXPERT_TARGET}× the expert's: {t['dep_vs_expert'][0]} of {t['dep_vs_expert'][1]}",
+        f"- code-change rebuild ≥ {CODE_SPEEDUP_TARGET:.0f}× faster than the original's, where the original "
+        f"re-runs a RUN on a code change: {t['code'][0]} of {t['code'][1]}",
+        "",
+        "| fixture | size vs expert | cold vs original | dep rebuild vs original | dep rebuild vs expert "
+        "| code rebuild vs original |",
+        "|---|---:|---:|---:|---:|---:|",
+        *(f"| {p['fixture']} | " + " | ".join(
+            f"{_x(p['ratios'][r])} {_mark(p[k])}" for k, r in zip(TARGET_KEYS, (
+                "size_vs_expert", "cold_vs_original", "dep_vs_original", "dep_vs_expert", "code_vs_original"))) + " |"
+          for p in t["per_fixture"]),
         "",
         "## RUN steps a code-only change re-ran",
         "",

@@ -212,24 +212,34 @@ def test_config_compare_allows_what_dockfix_adds():
     assert any(d.startswith("User") for d in diffs) and any(d.startswith("Env A") for d in diffs)
 
 
-def _vr(variant, size, cold, code, dep=None, status="ok"):
+def _vr(variant, size, cold, code, dep=None, status="ok", reruns=None):
     return VariantResult(fixture="demo", variant=variant, status=status, size_bytes=size,
-                         cold_s=cold, code_rebuild_s=code, dep_rebuild_s=dep)
+                         cold_s=cold, code_rebuild_s=code, dep_rebuild_s=dep, code_reruns=reruns,
+                         changed=True if variant == "dockfix" else None)
 
 
 def test_report_ratios_targets_and_markdown(tmp_path):
-    results = [_vr("original", 1000e6, 60, 50, 55), _vr("dockfix", 210e6, 40, 5, 20),
-               _vr("expert", 200e6, 38, 4, 18)]
+    results = [_vr("original", 1000e6, 60, 50, 55, reruns=["RUN pip install -r requirements.txt"]),
+               _vr("dockfix", 210e6, 40, 5, 23), _vr("expert", 200e6, 38, 4, 18)]
     rows = report.summarize(results)
     d = next(r for r in rows if r["variant"] == "dockfix")
     assert d["size_vs_expert"] == pytest.approx(1.05)
     assert d["code_vs_original"] == pytest.approx(0.1)
     t = report.targets(rows)
-    assert t["size_within_10pct_of_expert"] == [1, 1] and t["code_rebuild_5x_faster"] == [1, 1]
+    assert t["size"] == [1, 1] and t["cold"] == [1, 1] and t["code"] == [1, 1]
+    assert t["dep_vs_original"] == [1, 1] and t["dep_vs_expert"] == [0, 1]  # 23 s > 1.2 x 18 s
     js, md = report.write(rows, results, {"engine": "26.1.5", "fixtures": 1, "total_s": 10}, tmp_path)
     assert json.loads(js.read_text())["targets"]["builds_smoke_same_config"] == 1
     text = md.read_text()
     assert "| demo | dockfix | ok | 210.0 |" in text and "1.05×" in text
+    assert "| demo | 1.05× ✓ | 0.67× ✓ | 0.42× ✓ | 1.28× ✗ | 0.10× ✓ |" in text
+
+
+def test_targets_leave_out_unchanged_files_and_originals_that_rerun_nothing():
+    results = [_vr("original", 1e8, 10, 1, 1), _vr("dockfix", 1e8, 9, 1, 1), _vr("expert", 1e8, 9, 1, 1)]
+    assert report.fixture_targets(report.summarize(results))[0]["code"] is None  # original re-ran no RUN
+    results[1].changed = False
+    assert report.targets(report.summarize(results))["dockfix_changed"] == 0
 
 
 def test_report_handles_not_run_and_failures():
