@@ -122,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     except fixtures.FixtureError as e:
         print(f"lab: {e}", file=sys.stderr)
         return 2
+    except engine.BuilderUnavailable as e:
+        print(f"lab: {e}", file=sys.stderr)
+        return 2
     except engine.EngineUnavailable as e:
         print(f"lab: no Docker engine: {e}", file=sys.stderr)
         return 2

@@ -31,6 +31,10 @@ class EngineUnavailable(RuntimeError):
     """No engine could be started: the reason says why."""
 
 
+class BuilderUnavailable(EngineUnavailable):
+    """The buildx builder --builder names is unknown or does not answer."""
+
+
 @dataclass
 class Engine:
     socket: Path = SOCKET
@@ -126,7 +130,7 @@ def use_builder(eng: Engine, name: str) -> None:
     r = eng.docker("buildx", "inspect", "--bootstrap", name, check=False, timeout=300)
     if r.returncode != 0:
         known = eng.docker("buildx", "ls", check=False, timeout=60).stdout.strip()
-        raise EngineUnavailable(f"buildx builder {name!r} is not usable: {(r.stdout + r.stderr).strip()[-800:]}\n"
+        raise BuilderUnavailable(f"buildx builder {name!r} is not usable: {(r.stdout + r.stderr).strip()[-800:]}\n"
                                 f"builders known to the lab's client (`docker buildx ls`):\n{known}")
     eng.builder = name
 
