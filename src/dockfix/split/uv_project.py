@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import tomllib
 from dataclasses import dataclass
 
 from dockfix.context import Context
@@ -37,6 +36,8 @@ def read(image_folder: str, before: list[Step], context: Context) -> Project | s
     except Unknown as unknown:
         return str(unknown)
     assert source is not None  # missing_ok is off: Unknown was raised instead
+    import tomllib  # only when a pyproject is read: its import costs more than most runs' work
+
     try:
         data = tomllib.loads(context.read(source) or "")
     except tomllib.TOMLDecodeError:
