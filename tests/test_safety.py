@@ -224,9 +224,8 @@ def assert_linear(name: str, small: dict, large: dict) -> None:
 
 
 # (shape, n): big enough that the input's work outweighs a run's fixed work, small enough that
-# tracing every line stays quick, and every RUN's text under shell._CACHE_MAX_TEXT at both sizes
-# (a RUN's script above 64 KB is parsed again by each transform that asks: a step in the
-# constant factor, not growth).
+# tracing every line stays quick (each RUN's script is parsed once per file, whatever its size:
+# the file's parse memo, syntax.Instruction.memo).
 CASES = [("continuation", 1_500), ("heredoc-never-ends", 5_000), ("nested-parentheses", 3_000),
          ("nested-quoting", 1_000), ("nested-subshells", 5_000), ("unclosed-quote", 5_000),
          ("one-long-line", 3_000), ("many-instructions", 2_000),

@@ -110,8 +110,8 @@ def append_to_run(tree: Tree, instr: Instruction, command: str, joiner: str = "&
     if any(role.kind == "script" for role in heredoc_roles(instr)):
         raise AppendRefused("the RUN's script is its here-document")
     args = instr.logical[instr.args_start :]
-    script = parse_script(args)
-    tail = parse_structure(args).tail()
+    script = parse_script(args, instr.memo)
+    tail = parse_structure(args, instr.memo).tail()
     if not tail.ok:
         raise AppendRefused(tail.reason)
     pos = instr.source_offset(instr.args_start + tail.offset - 1) + 1
@@ -148,7 +148,7 @@ def append_to_heredoc(tree: Tree, instr: Instruction, doc: Heredoc, command: str
     `&&` to the body's last and-or list, so that a failing last command still fails the RUN.
     Raises AppendRefused as append_to_run does."""
     body = tree.source[doc.body_start : doc.body_end]
-    tail = parse_structure(body).tail(errexit)
+    tail = parse_structure(body, instr.memo).tail(errexit)
     if not tail.ok:
         raise AppendRefused(tail.reason)
     if not tail.errexit:

@@ -20,7 +20,6 @@ from dockfix.diagnostics import Fix as Fix
 from dockfix.diagnostics import Note as Note
 from dockfix.edits import Edit, apply_edits, overlaps
 from dockfix.pragmas import ALL, Designated, Suppressions
-from dockfix.shell import forget_scripts
 from dockfix.syntax import ParseError, Tree, parse
 
 MAX_ROUNDS = 8
@@ -222,7 +221,6 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
 
     A transform runs when any of its rules is selected (`Transform.selected`); its fixes and notes
     of the other rules are dropped (the pipeline's own notes, DF0xx, are always kept)."""
-    forget_scripts()
     tree = parse(text)
     suppress = Suppressions.of(tree)
     outcome = Outcome(source=text, output=text, ignored_file=ALL in suppress.file)
@@ -231,10 +229,18 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
     running = [(t, {r.code: r for r in t.rules}) for t in transforms if t.runs]
     notes: dict[tuple[str, str, int | None], Note] = {}
     lines = _LineMap(text)
+    # A transform is a function of the tree and the context: one that found nothing to apply in this
+    # tree, with the context files as they are, would find nothing again. Its turn in a later round
+    # is skipped while neither has changed since (the tree object, the number of context writes).
+    writes = 0
+    quiet: dict[str, tuple[Tree, int]] = {}
     for round_number in range(1, MAX_ROUNDS + 1):
         outcome.rounds = round_number
         changed = False
         for transform, rules in running:
+            seen = quiet.get(transform.name)
+            if seen is not None and seen[0] is tree and seen[1] == writes:
+                continue
             chosen: list[Fix] = []
             taken = _Taken()
             for item in transform.find(tree, context):
@@ -261,13 +267,15 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
                 chosen.append(item)
                 taken.add(item)
             if not chosen:
+                quiet[transform.name] = (tree, writes)
                 continue
             new_files = {w.path: w.text for f in chosen for w in f.files if context.read(w.path) != w.text}
             new_text = apply_edits(tree.source, taken.edits) if taken.edits else tree.source
             if new_text == tree.source and not new_files:
+                quiet[transform.name] = (tree, writes)
                 continue
             try:
-                new_tree = parse(new_text)
+                new_tree = parse(new_text, tree.memo)  # unchanged RUNs keep their parse
             except ParseError as err:
                 raise EngineBug(f"transform {transform.name} produced a file that does not parse: {err}") from err
             outcome.fixes.extend(replace(f, line=lines.original(f.line)) for f in chosen)
@@ -277,6 +285,7 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
             for path, body in new_files.items():
                 context.write(path, body)
                 outcome.files[path] = body
+                writes += 1
             changed = True
         if not changed:
             outcome.output = tree.source

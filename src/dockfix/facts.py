@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from dockfix.context import Context
+from dockfix.model import per_tree
 from dockfix.syntax import Tree
 from dockfix.views import Copy, stages
 
@@ -15,6 +16,11 @@ _MANIFESTS = ("pyproject.toml", "requirements.txt", "setup.py", "Pipfile", "poet
 
 def not_python_reason(tree: Tree, context: Context) -> str | None:
     """None when the Dockerfile builds a Python image; otherwise why it does not look like one."""
+    # Every transform asks first, each round: answered once per tree (and context).
+    return per_tree(tree, ("not-python", id(context)), lambda: _not_python_reason(tree, context))
+
+
+def _not_python_reason(tree: Tree, context: Context) -> str | None:
     for stage in stages(tree):
         if _PYTHON_BASE.search(stage.base):
             return None

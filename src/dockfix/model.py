@@ -176,7 +176,7 @@ class Model:
         yield Part(run.script, None)
         for role in heredoc_roles(instr):
             if role.runs_shell:
-                yield Part(parse_script(role.heredoc.body), role.heredoc)
+                yield Part(parse_script(role.heredoc.body, instr.memo), role.heredoc)
 
     def called(self, instr: Instruction) -> tuple[Called, ...]:
         """The package-manager commands of a RUN's shell texts, in order."""

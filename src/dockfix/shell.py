@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import NamedTuple, NoReturn
+from functools import cached_property
+from typing import Any, NamedTuple, NoReturn, cast
 
 OPERATORS = ("&&", "||", ";;", ";", "|", "&", "\n")
 RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!"})
@@ -38,7 +38,7 @@ class Word:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Command:
     """A simple command: its words, and the operator that follows it."""
 
@@ -54,9 +54,10 @@ class Command:
     def end(self) -> int:
         return self.words[-1].end
 
-    @property
+    @cached_property
     def argv(self) -> list[str]:
-        """The words after leading VAR=value assignments (and `sudo`/`exec`)."""
+        """The words after leading VAR=value assignments (and `sudo`/`exec`). Computed once (every
+        transform asks for it, of every command): read it, never change it."""
         values = [w.value for w in self.words]
         i = 0
         while i < len(values) and values[i] in RESERVED:
@@ -97,18 +98,20 @@ def _is_assignment(value: str) -> bool:
     return bool(eq) and name.replace("_", "a").isalnum() and not name[0].isdigit()
 
 
-def parse_script(text: str) -> Script:
-    """Split shell text into simple commands with word positions."""
-    # Every transform asks for the same RUNs' scripts, each round: parse each text once per
-    # file (the engine calls forget_scripts() before each file, so one file's texts never
-    # speed up another's and memory stays flat). Scripts are immutable: sharing them is safe.
-    return _parse_cached(text) if len(text) <= _CACHE_MAX_TEXT else _parse_script(text)
+def parse_script(text: str, memo: dict[Any, Any] | None = None) -> Script:
+    """Split shell text into simple commands with word positions.
 
+    `memo`: the file's parse memo (syntax.Instruction.memo, one per file, which the engine hands
+    from each tree to the next): every transform asks for the same RUNs' scripts, each round, so
+    each text is parsed once per file. Scripts are immutable: sharing them is safe."""
+    if memo is None:
+        return _parse_script(text)
+    key = ("script", text)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _parse_script(text)
+    return cast(Script, found)
 
-_CACHE_MAX_TEXT = 1 << 16
-
-
-# ---- the tokenizer ------------------------------------------------------------------------
 
 class _Token(NamedTuple):  # (not a frozen dataclass: one per word, and those are slow to build)
     """A word, or an operator (one of OPERATORS, "(" or ")")."""
@@ -913,9 +916,16 @@ def _shown(tok: _Token) -> str:
     return "a newline" if tok.op == "\n" else f"`{tok.op}`"
 
 
-def parse_structure(text: str) -> Structure:
-    """The structure of shell text, or why it is not understood (`Structure.error`)."""
-    return _structure_cached(text) if len(text) <= _CACHE_MAX_TEXT else _parse_structure(text)
+def parse_structure(text: str, memo: dict[Any, Any] | None = None) -> Structure:
+    """The structure of shell text, or why it is not understood (`Structure.error`); `memo` as
+    parse_script's."""
+    if memo is None:
+        return _parse_structure(text)
+    key = ("structure", text)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _parse_structure(text)
+    return cast(Structure, found)
 
 
 def _parse_structure(text: str) -> Structure:
@@ -928,10 +938,3 @@ def _parse_structure(text: str) -> Structure:
         return Structure(None, str(err))
 
 
-_parse_cached = lru_cache(maxsize=1024)(_parse_script)
-_structure_cached = lru_cache(maxsize=1024)(_parse_structure)
-
-
-def forget_scripts() -> None:
-    _parse_cached.cache_clear()
-    _structure_cached.cache_clear()

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER "
@@ -73,9 +73,9 @@ class ParseError(ValueError):
         return f"line {self.line}: {self.message}" if self.line else self.message
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One physical line: `start`..`end` covers its text and its line ending."""
+class Line(NamedTuple):
+    """One physical line: `start`..`end` covers its text and its line ending. (A named tuple: a
+    file has many, and a frozen dataclass costs several times as much to make.)"""
 
     number: int
     start: int
@@ -162,6 +162,9 @@ class Instruction(Node):
     heredocs: tuple[Heredoc, ...]
     escape: str
     leading_comments: list[Comment] = field(default_factory=list)
+    # The file's parse memo (shell scripts and structures by text), one dict shared by every
+    # instruction of the tree and handed by the engine to the next tree of the same file.
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -205,6 +208,7 @@ class Tree:
     # it: a tree is never edited in place (an edit makes a new tree), so it stays true, and it
     # goes when the tree goes (no module-level cache holds one file's meaning).
     derived: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # see Instruction.memo
 
     def render(self) -> str:
         return "".join(self.source[n.start : n.end] for n in self.nodes)
@@ -241,21 +245,27 @@ class Tree:
 
 def split_lines(text: str) -> list[Line]:
     lines = []
-    for number, m in enumerate(_LINE.finditer(text), start=1):
-        raw = m.group()
-        if raw.endswith("\r\n"):
-            eol = "\r\n"
-        elif raw.endswith("\n"):
-            eol = "\n"
+    start = 0
+    pieces = text.split("\n")
+    last = len(pieces) - 1
+    for number, piece in enumerate(pieces, start=1):
+        if number > last:  # after the last "\n": a line without an ending, or nothing
+            if piece:
+                lines.append(Line(number, start, start + len(piece), piece, ""))
+            break
+        end = start + len(piece) + 1
+        if piece.endswith("\r"):
+            lines.append(Line(number, start, end, piece[:-1], "\r\n"))
         else:
-            eol = ""
-        lines.append(Line(number, m.start(), m.end(), raw[: len(raw) - len(eol)], eol))
+            lines.append(Line(number, start, end, piece, "\n"))
+        start = end
     return lines
 
 
-def parse(text: str) -> Tree:
-    """Parse Dockerfile text into a lossless tree, or raise ParseError."""
-    return _Parser(text).parse()
+def parse(text: str, memo: dict[Any, Any] | None = None) -> Tree:
+    """Parse Dockerfile text into a lossless tree, or raise ParseError. `memo`: an earlier tree's
+    parse memo of the same file (Tree.memo), so that an unchanged RUN is not parsed again."""
+    return _Parser(text, {} if memo is None else memo).parse()
 
 
 def shell_words(text: str, escape: str = "\\") -> list[tuple[str, int, int]]:
@@ -345,8 +355,9 @@ def _check_json(name: str, args: str, escape: str, line: int) -> None:
 
 
 class _Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, memo: dict[Any, Any]):
         self.text = text
+        self.memo = memo
         self.lines = split_lines(text)
         self.escape = "\\"
         self.nodes: list[Node] = []
@@ -380,7 +391,7 @@ class _Parser:
                 self.nodes.append(node)
         if not any(isinstance(n, Instruction) for n in self.nodes):
             raise ParseError("file with no instructions")
-        return Tree(self.text, self.nodes, self.lines, self.escape)
+        return Tree(self.text, self.nodes, self.lines, self.escape, memo=self.memo)
 
     def _bom(self) -> None:
         # The BOM is a node of its own; the first line starts after it.
@@ -457,6 +468,7 @@ class _Parser:
             flags_end=flags_end,
             heredocs=heredocs,
             escape=self.escape,
+            memo=self.memo,
         )
 
     def _flags(self, logical: str, keyword_end: int) -> tuple[tuple[Flag, ...], int, int]:

@@ -52,7 +52,7 @@ class Run:
     @cached_property
     def script(self) -> Script:
         """The shell-form command line, positions relative to `args_start`."""
-        return parse_script(self.instr.logical[self.instr.args_start :])
+        return parse_script(self.instr.logical[self.instr.args_start :], self.instr.memo)
 
     @property
     def mounts(self) -> list[Mount]:
@@ -108,7 +108,7 @@ def heredoc_roles(instr: Instruction) -> list[HeredocRole]:
         return []
     if instr.name != "RUN" or instr.exec_form is not None:
         return [HeredocRole(doc, "data", None, False) for doc in docs]
-    commands = parse_script(instr.args).commands
+    commands = Run(instr).script.commands
     if len(docs) == 1 and len(commands) == 1 and len(commands[0].words) == 1 and _LONE.fullmatch(commands[0].words[0].raw):
         first = docs[0].body.split("\n", 1)[0].rstrip("\r")
         if not first.startswith("#!"):

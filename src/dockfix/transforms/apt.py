@@ -83,7 +83,7 @@ def _scripts(instr: Instruction, tree: Tree) -> list[tuple[Script, int, Heredoc 
     for role in heredoc_roles(instr):
         if role.runs_shell:
             doc = role.heredoc
-            out.append((parse_script(tree.source[doc.body_start:doc.body_end]), doc.body_start, doc))
+            out.append((parse_script(tree.source[doc.body_start:doc.body_end], instr.memo), doc.body_start, doc))
     return out
 
 
@@ -122,7 +122,7 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
 def _fix_run(tree: Tree, instr: Instruction, later_needs_lists: bool, setting: Setting) -> Iterator[Fix | Note]:
     parts = _scripts(instr, tree)
     manages = _runs_package_manager(parts)
-    error = next((e for _, _, doc in parts if (e := parse_structure(_text(tree, instr, doc)).error)), None) \
+    error = next((e for _, _, doc in parts if (e := parse_structure(_text(tree, instr, doc), instr.memo).error)), None) \
         if manages else None
     if not manages or error:
         for script, _, _ in parts:  # what later installs must know all the same
@@ -156,7 +156,7 @@ def _fix_run(tree: Tree, instr: Instruction, later_needs_lists: bool, setting: S
 def _needs_lists(tree: Tree, instr: Instruction) -> bool:
     # Every here-document counts, data too: a script written here (`cat > /setup.sh <<EOF`) may run later.
     scripts = [s for s, _, _ in _scripts(instr, tree)]
-    scripts += [parse_script(role.heredoc.body) for role in heredoc_roles(instr) if not role.runs_shell]
+    scripts += [parse_script(role.heredoc.body, instr.memo) for role in heredoc_roles(instr) if not role.runs_shell]
     commands = [c for s in scripts for c in s.commands]
     return any(_apt_install(c) for c in commands) and not any(_apt_update(c) for c in commands)
 

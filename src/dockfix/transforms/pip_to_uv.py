@@ -22,7 +22,7 @@ from dockfix.diagnostics import UNSAFE, Rule
 from dockfix.edits import Edit, remove_instruction, replace_instruction, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
-from dockfix.model import Install, command_env, installs, parent, user_before
+from dockfix.model import Install, called, command_env, installs, parent, user_before
 from dockfix.shell import Word
 from dockfix.split import dependencies
 from dockfix.split.classify import Classifier, InstallCommand, Step, resolve
@@ -114,6 +114,9 @@ def _venv_command(step: Step) -> InstallCommand | None:
 def _builder(tree: Tree, stage: Stage, every: list[Stage]) -> tuple[str, Instruction, list[Stage]] | None:
     """(venv path, the RUN that makes it, the stages that copy it) when a later stage copies
     a venv this stage makes with `python -m venv`."""
+    if not any(c.invocation.manager == "venv" and c.invocation.program.startswith("python")
+               for i in stage.instructions if i.name == "RUN" for c in called(tree, i)):
+        return None  # no `python -m venv` (the classifier below is the costly part: most stages have none)
     classifier = Classifier()
     made: dict[str, Instruction] = {}
     for instr in stage.instructions:
