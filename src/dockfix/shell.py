@@ -130,6 +130,10 @@ class _Lexed:
     problem: str | None  # what was not closed
 
 
+# The operators, tried in OPERATORS' order (a generator over them at each token was a tenth of the lexing).
+_OPERATOR = re.compile("|".join(re.escape(o) for o in OPERATORS))
+
+
 def _lex(text: str) -> _Lexed:
     tokens: list[_Token] = []
     comment_start = None
@@ -151,8 +155,9 @@ def _lex(text: str) -> _Lexed:
                 comment_start = i
             i = n if end < 0 else end
             continue
-        op = next((o for o in OPERATORS if text.startswith(o, i)), None)
-        if op:
+        operator = _OPERATOR.match(text, i)
+        if operator:
+            op = operator[0]
             tokens.append(_Token(op, None, i, i + len(op)))
             i += len(op)
             if op == "\n" and pending:
