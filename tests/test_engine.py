@@ -229,3 +229,18 @@ def test_a_suppressed_install_stops_the_split_that_would_move_it():
     other = text.replace("# dockfix: ignore\n", "# dockfix: ignore=apt\n")  # another transform's suppression
     assert run_pipeline(other, Context(files={"requirements.txt": "flask\n"}), [multistage.TRANSFORM],
                         unsafe=True).output != other
+
+
+CONTINUED = ('FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN apt-get update \\\n    && apt-get install -y gcc\n'
+             'RUN pip install \\\n    -r requirements.txt\nCMD ["python", "app.py"]\n')
+
+
+def test_end_lines_are_the_users_lines_of_the_instructions_end():
+    outcome = _full(CONTINUED, {"requirements.txt": "flask\n", "app.py": "print(1)\n"})
+    spans = {(f.transform, f.line, f.end_line) for f in outcome.fixes}
+    assert ("apt", 4, 5) in spans  # the apt RUN: lines 4-5 of the user's file
+    # found after lockfile-first moved the install above the code copy: still lines 6-7 as written
+    assert ("cache-mounts", 6, 7) in spans
+    assert all(f.end_line is not None and f.end_line >= f.line for f in outcome.fixes)
+    notes = [n for n in outcome.notes if n.line is not None]
+    assert all(n.end_line is not None and n.end_line >= n.line for n in notes)

@@ -18,12 +18,15 @@ CLEAN = 'FROM python:3.12-slim\nCMD ["python"]\n'
 NOT_PYTHON = "FROM node:20\nRUN npm ci\n"
 
 _CODE = {"type": "string", "pattern": "^DF[0-9]{3}$"}
-_APPLIED = {"type": "object", "required": ["transform", "message", "line", "safe", "code"], "additionalProperties": False,
+_APPLIED = {"type": "object", "required": ["transform", "message", "line", "end_line", "safe", "code"],
+            "additionalProperties": False,
             "properties": {"transform": {"type": "string"}, "message": {"type": "string"},
-                           "line": {"type": "integer", "minimum": 1}, "safe": {"type": "boolean"}, "code": _CODE}}
-_NOTE = {"type": "object", "required": ["transform", "message", "line", "code"], "additionalProperties": False,
+                           "line": {"type": "integer", "minimum": 1}, "end_line": {"type": ["integer", "null"]},
+                           "safe": {"type": "boolean"}, "code": _CODE}}
+_NOTE = {"type": "object", "required": ["transform", "message", "line", "end_line", "code"], "additionalProperties": False,
          "properties": {"transform": {"type": "string"}, "message": {"type": "string"},
-                        "line": {"type": ["integer", "null"]}, "code": _CODE}}
+                        "line": {"type": ["integer", "null"]}, "end_line": {"type": ["integer", "null"]},
+                        "code": _CODE}}
 # The schema docs/formats.md documents (version 1).
 JSON_SCHEMA = {
     "type": "object",

@@ -25,7 +25,7 @@ from dockfix.facts import not_python_reason
 from dockfix.manifests import ignore_file_name, toml
 from dockfix.model import Install, command_env, installs
 from dockfix.split.classify import resolve
-from dockfix.syntax import Tree
+from dockfix.syntax import Instruction, Tree
 from dockfix.transforms import (
     PIPELINE,
     apt,
@@ -229,7 +229,7 @@ class _Facts:
             n = len(self.installs)
             return PASS, f"{n} install{'s' if n != 1 else ''}, each with a cache mount"
         why = _notes(notes, cache_mounts.CACHE_MOUNT)
-        return FAIL, why[0].message if why else f"line {bare[0].line}: install without a cache mount"
+        return FAIL, why[0].message if why else f"{_lines(bare[0])}: install without a cache mount"
 
     def bytecode(self, notes):
         if not self.installs:
@@ -249,9 +249,9 @@ class _Facts:
             words = inst.args
             if inst.tool == "poetry" and not any(w in _POETRY_PROD or w.startswith(("--only", "--without"))
                                                  for w in words):
-                return FAIL, f"line {instr.line}: poetry install includes the dev group"
+                return FAIL, f"{_lines(instr)}: poetry install includes the dev group"
             if inst.tool in ("pip", "uv") and any(_DEV_REQUIREMENTS.search(w) for w in words):
-                return FAIL, f"line {instr.line}: installs development requirements"
+                return FAIL, f"{_lines(instr)}: installs development requirements"
         return PASS, "no dev group or requirements installed"
 
     def deps_first(self, notes):
@@ -288,8 +288,8 @@ class _Facts:
             env = command_env(self.tree, instr, inst)
             if not ({"--locked", "--frozen"} & set(inst.args)) and not (is_set(env, "UV_LOCKED") or is_set(env, "UV_FROZEN")):
                 if not self.context.exists("uv.lock"):
-                    return FAIL, f"line {instr.line}: uv sync without --locked, and no uv.lock beside the Dockerfile"
-                return FAIL, f"line {instr.line}: uv sync may update the lock (no --locked or --frozen)"
+                    return FAIL, f"{_lines(instr)}: uv sync without --locked, and no uv.lock beside the Dockerfile"
+                return FAIL, f"{_lines(instr)}: uv sync may update the lock (no --locked or --frozen)"
         return PASS, "uv sync installs exactly uv.lock"
 
     def buildkit(self, notes):
@@ -319,3 +319,8 @@ class _Facts:
             return FAIL, f"{file}:{build.line}: built without a cache that outlives the job"
         n = len(self.ci.builds)
         return PASS, f"{n} CI build{'s' if n != 1 else ''}, each with a cache (cache-from)"
+
+
+def _lines(instr: Instruction) -> str:
+    """Where an instruction is: `line 4`, or `lines 4-6` when it is continued."""
+    return f"line {instr.line}" if instr.end_line <= instr.line else f"lines {instr.line}-{instr.end_line}"

@@ -60,6 +60,9 @@ class Fix:
     safe: bool = True  # False: changes meaning a little, applied only with --unsafe-fixes
     files: tuple[FileWrite, ...] = ()
     code: str = ""  # its rule (every fix of a transform that declares rules has one)
+    # The last line it is about: the end of the instruction at `line` or of the lines its edits
+    # touch, whichever is later (set by the engine, in the user's lines; None: not known).
+    end_line: int | None = None
 
     @property
     def applicability(self) -> str:
@@ -75,6 +78,7 @@ class Note:
     line: int | None = None
     code: str = ""  # the rule it is about (or a DF0xx code of the pipeline)
     kind: str = ""  # within its rule, a stable name for this kind of note (the checklist reads it)
+    end_line: int | None = None  # the last line of the instruction at `line` (set by the engine)
 
     @property
     def applicability(self) -> str:

@@ -19,6 +19,7 @@ from dockfix.diagnostics import FileWrite as FileWrite
 from dockfix.diagnostics import Fix as Fix
 from dockfix.diagnostics import Note as Note
 from dockfix.edits import Edit, apply_edits, overlaps
+from dockfix.model import Model
 from dockfix.pragmas import ALL, Designated, Suppressions
 from dockfix.syntax import ParseError, Tree, parse
 
@@ -59,6 +60,19 @@ def _unknown_names(suppress: Suppressions, catalog: Catalog) -> list[Note]:
                            "it suppresses nothing (see dockfix --list)")
                 out.setdefault((pragma.line, name), UNKNOWN_NAME.note(message, pragma.line, transform="dockfix"))
     return list(out.values())
+
+
+def _end_line(tree: Tree, line: int | None, edits: Sequence[Edit] = ()) -> int | None:
+    """The last line (of `tree`) a diagnostic at `line` is about: the end of the instruction that
+    starts there, or of the lines its edits touch, whichever is later (None: no line)."""
+    if line is None:
+        return None
+    starts = Model.of(tree).memo("instructions-by-line", lambda: {i.line: i for i in tree.instructions})
+    found = starts.get(line)
+    end = found.end_line if found is not None else line
+    for edit in edits:
+        end = max(end, tree.line_at(max(edit.start, edit.end - 1)))
+    return end
 
 
 class _LineMap:
@@ -252,7 +266,8 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
                     # Notes describe the user's file: a later round sees dockfix's own rewrite
                     # ("already multi-stage" after the split), so only the first round's count.
                     if round_number == 1:
-                        note = replace(item, line=lines.original(item.line))
+                        note = replace(item, line=lines.original(item.line),
+                                       end_line=lines.original(_end_line(tree, item.line)))
                         notes.setdefault((note.transform, note.message, note.line), note)
                     continue
                 if (not unsafe and not item.safe) or _suppressed(item, rule, tree, suppress):
@@ -278,7 +293,8 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
                 new_tree = parse(new_text, tree.memo)  # unchanged RUNs keep their parse
             except ParseError as err:
                 raise EngineBug(f"transform {transform.name} produced a file that does not parse: {err}") from err
-            outcome.fixes.extend(replace(f, line=lines.original(f.line)) for f in chosen)
+            outcome.fixes.extend(replace(f, line=lines.original(f.line),
+                                         end_line=lines.original(_end_line(tree, f.line, f.edits))) for f in chosen)
             lines = lines.after(tree.source, taken.edits)
             tree = new_tree
             suppress = Suppressions.of(tree)

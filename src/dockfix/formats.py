@@ -3,8 +3,8 @@
 JSON (schema version 1; fields are only ever added, never renamed or removed):
 
     {"tool": "dockfix", "version": "0.1.0", "schema_version": 1, "mode": "check",
-     "files": [{"path", "status", "fixes": [{"transform", "message", "line", "safe", "code"}],
-                "notes": [{"transform", "message", "line", "code"}], "skip_reason", "error",
+     "files": [{"path", "status", "fixes": [{"transform", "message", "line", "end_line", "safe", "code"}],
+                "notes": [{"transform", "message", "line", "end_line", "code"}], "skip_reason", "error",
                 "written": [...], "warnings": [...], "hidden_fixes", "diff"}],
      "summary": {"files", "changed", "unchanged", "skipped", "failed", "skip_reasons": {reason: count}},
      "warnings": [{"path", "message"}]}
@@ -12,7 +12,8 @@ JSON (schema version 1; fields are only ever added, never renamed or removed):
 SARIF 2.1.0 (for code-scanning dashboards): one run; the rules are the
 rules of the transforms (`id` the code, `name`, the page of the transform
 as help); a result per pending fix, `ruleId` its code, at the
-Dockerfile line it is about (level "warning" for a safe fix, "note" for an
+Dockerfile lines it is about (region startLine, and endLine when the
+instruction or the edits span several lines; level "warning" for a safe fix, "note" for an
 unsafe one), with a partial fingerprint that does not move with the line.
 A file's first result carries the file's whole change as a SARIF `fix`
 (`artifactChanges` with character-offset replacements, the .dockerignore it
@@ -24,7 +25,7 @@ none is guessed. A file that failed is a tool execution notification of level
 "error", a folder without a Dockerfile one of level "warning".
 
 GitHub (`--format github`): a workflow command per pending fix,
-`::warning file=PATH,line=N,title=dockfix CODE [TRANSFORM]::MESSAGE` (`notice` for
+`::warning file=PATH,line=N,endLine=M,title=dockfix CODE [TRANSFORM]::MESSAGE` (`notice` for
 an unsafe fix, `error` for a file that failed), which a GitHub Actions job
 shows as annotations on the pull request. Values are escaped as the runner
 reads them back: `%`, CR and LF everywhere, and `:` and `,` in properties.
@@ -33,7 +34,11 @@ GitLab (`--format gitlab`): a Code Quality report, the JSON array GitLab's
 `artifacts:reports:codequality` takes: per pending fix (and per file that
 failed) `description`, `check_name` (`dockfix/CODE`), `fingerprint` (unique, and stable when
 lines move), `severity` (`minor` for a safe fix, `info` for an unsafe one,
-`major` for a failure) and `location` (`path`, `lines.begin`).
+`major` for a failure) and `location` (`path`, `lines.begin`, `lines.end`).
+
+Every line is a line of the user's file (the engine maps a later round's lines back); `end_line`
+is the last line of the instruction the fix or note is about, or of the lines its edits touch,
+whichever is later (JSON: null when not known, as for a note about the whole file).
 
 Both are JSON, so no file name or message can break a line or reach a
 terminal raw. A file name that is not UTF-8 (held as lone surrogates by
@@ -158,10 +163,10 @@ def file_record(result: FileResult) -> dict:
     return {
         "path": result.path,
         "status": result.status,
-        "fixes": [{"transform": f.transform, "message": f.message, "line": f.line, "safe": f.safe, "code": f.code}
-                  for f in result.fixes],
-        "notes": [{"transform": n.transform, "message": n.message, "line": n.line or None, "code": n.code}
-                  for n in result.notes],
+        "fixes": [{"transform": f.transform, "message": f.message, "line": f.line, "end_line": f.end_line,
+                   "safe": f.safe, "code": f.code} for f in result.fixes],
+        "notes": [{"transform": n.transform, "message": n.message, "line": n.line or None, "end_line": n.end_line,
+                   "code": n.code} for n in result.notes],
         "skip_reason": result.skip_reason,
         "error": ({"message": result.error, "line": result.error_line, "bug": result.bug}
                   if result.error else None),
@@ -231,7 +236,7 @@ def to_sarif(results: Sequence[FileResult], warnings: Sequence[tuple[str, str]] 
             entry: dict[str, object] = {"ruleId": fix.code or fix.transform, "level": "warning" if fix.safe else "note",
                                         "message": {"text": fix.message + ("" if fix.safe else
                                                                            " (unsafe fix: --unsafe-fixes)")},
-                                        "locations": [_location(result.path, fix.line)],
+                                        "locations": [_location(result.path, fix.line, fix.end_line)],
                                         "partialFingerprints": {"dockfixFix/v1": fingerprint},
                                         "properties": {"safe": fix.safe}}
             if fix.code in rule_index:
@@ -294,7 +299,8 @@ def to_github(results: Sequence[FileResult], warnings: Sequence[tuple[str, str]]
         for fix in result.fixes:
             level = "warning" if fix.safe else "notice"
             message = fix.message + ("" if fix.safe else " (unsafe fix: --unsafe-fixes)")
-            lines.append(_command(level, message, file=result.path, line=str(fix.line),
+            ends = {"endLine": str(fix.end_line)} if fix.end_line and fix.end_line > fix.line else {}
+            lines.append(_command(level, message, file=result.path, line=str(fix.line), **ends,
                                   title=f"dockfix {fix.code} [{fix.transform}]" if fix.code
                                   else f"dockfix [{fix.transform}]"))
         if result.status == FAILED:
@@ -326,7 +332,8 @@ def to_gitlab(results: Sequence[FileResult]) -> str:
                            "description": fix.message + ("" if fix.safe else " (unsafe fix: --unsafe-fixes)"),
                            "categories": ["Performance"], "severity": "minor" if fix.safe else "info",
                            "fingerprint": fingerprint,
-                           "location": {"path": result.path, "lines": {"begin": max(1, fix.line)}}})
+                           "location": {"path": result.path, "lines": {"begin": max(1, fix.line),
+                                                                       "end": max(1, fix.end_line or fix.line)}}})
         if result.status == FAILED:
             issues.append({"type": "issue", "check_name": "dockfix/error",
                            "description": result.error or "failed", "categories": ["Bug Risk"], "severity": "major",
@@ -335,7 +342,7 @@ def to_gitlab(results: Sequence[FileResult]) -> str:
     return _json_text(issues)
 
 
-def _location(path: str, line: int | None) -> dict:
+def _location(path: str, line: int | None, end_line: int | None = None) -> dict:
     from urllib.parse import quote
 
     # A URI reference: the name's bytes percent-encoded (spaces, controls, non-UTF-8 bytes).
@@ -344,6 +351,8 @@ def _location(path: str, line: int | None) -> dict:
         physical["artifactLocation"]["uriBaseId"] = "%SRCROOT%"
     if line:
         physical["region"] = {"startLine": max(1, line)}
+        if end_line and end_line > line:
+            physical["region"]["endLine"] = end_line
     return {"physicalLocation": physical}
 
 

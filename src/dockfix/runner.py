@@ -61,6 +61,7 @@ class Applied:
     line: int
     safe: bool
     code: str = ""  # the rule's code (DF101)
+    end_line: int | None = None  # the last line it is about (the instruction's, the edits'), when known
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,10 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
                           "(see dockfix --list)")
     except (EngineBug, RecursionError) as err:
         return FileResult(shown, FAILED, error=f"dockfix bug, file left untouched: {err}", bug=True)
-    fixes = tuple(Applied(f.transform, f.message, f.line, f.safe, f.code) for f in outcome.fixes)
-    notes = tuple(Applied(n.transform, n.message, n.line or 0, True, n.code) for n in outcome.notes)
+    fixes = tuple(Applied(f.transform, f.message, f.line, f.safe, f.code, _end(f.line, f.end_line))
+                  for f in outcome.fixes)
+    notes = tuple(Applied(n.transform, n.message, n.line or 0, True, n.code, _end(n.line, n.end_line))
+                  for n in outcome.notes)
     pragmas = tuple(f"line {w.line}: {w.message}" for w in outcome.warnings)  # an unknown name in a pragma
     output = outcome.output if stdin and options.mode == "write" else None
     if not outcome.changed:
@@ -181,6 +184,11 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
         written = [display_path(target) for target, _, _ in changes]
     return FileResult(shown, CHANGED, fixes, notes, diff, written=tuple(written), warnings=tuple(warnings),
                       hidden_fixes=hidden, replacements=tuple(spans))
+
+
+def _end(line: int | None, end: int | None) -> int | None:
+    """An end line to report: known, and not before the line."""
+    return max(line, end) if line and end else None
 
 
 def _watched(transform: Transform, proposed: list[bool]) -> Transform:
