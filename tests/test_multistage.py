@@ -285,3 +285,18 @@ def test_uv_build_settings_stay_in_the_builder_and_the_config_is_the_original() 
         "ENV UV_COMPILE_BYTECODE: '1' became None", "ENV UV_LINK_MODE: 'copy' became None"]
     assert equivalence.differences(parse(text), parse(out), equivalence.Allowance(
         left_out=frozenset({"UV_LINK_MODE", "UV_COMPILE_BYTECODE"}))) == []
+
+
+@pytest.mark.parametrize("cmd", ['CMD ["sh", "-c", "uv run python -m app"]', 'CMD ["./start.sh"]'],
+                         ids=["sh -c", "a script it starts"])
+def test_the_runtime_keeps_uv_when_what_it_runs_runs_uv(cmd: str) -> None:
+    """One reading of what the runtime runs (split/programs) for the programs it needs and for uv:
+    `uv` inside `sh -c` or in the script the CMD starts keeps uv in the runtime (a reading of the
+    CMD's words alone saw `sh` and `./start.sh`)."""
+    text = ("FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/uv\nWORKDIR /app\n"
+            "COPY pyproject.toml uv.lock ./\nRUN uv sync --locked --no-install-project\nCOPY . .\n"
+            f"RUN uv sync --locked\n{cmd}\n")
+    files = {"pyproject.toml": "[project]\nname = 'app'\nversion = '1'\n", "uv.lock": "version = 1\n", "app.py": "",
+             "start.sh": "#!/bin/sh\nexec uv run python -m app\n"}
+    runtime = _split(text, files).split("\n\n")[1]
+    assert "COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/uv" in runtime

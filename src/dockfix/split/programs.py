@@ -38,15 +38,30 @@ class Use:
     via: str = ""  # a script it runs from, when not the Dockerfile itself
 
 
-def executed(steps: list[tuple[Step, list[Step]]], context: Context) -> list[Use] | str:
-    """Programs run by `steps` (each with the steps before it, for COPY lookups), or why not known."""
+@dataclass(frozen=True)
+class Executed:
+    """What a stage runs: the programs named, and why not all of them could be (None: all were)."""
+
+    uses: list[Use]
+    unknown: str | None
+
+    @property
+    def programs(self) -> set[str]:
+        return {use.program for use in self.uses}
+
+
+def executed(steps: list[tuple[Step, list[Step]]], context: Context) -> Executed:
+    """Programs run by `steps` (each with the steps before it, for COPY lookups). The one reading
+    of what a runtime stage runs: the split checks the slim image has each program, keeps uv or
+    poetry when they run, and keeps the installers' own packages when the runtime uses them."""
     out: list[Use] = []
-    try:
-        for step, before in steps:
+    unknown = None
+    for step, before in steps:
+        try:
             _instruction(step, before, context, out)
-    except Unknown as why:
-        return str(why)
-    return out
+        except Unknown as why:  # the other instructions are still read (what is named is known)
+            unknown = unknown or str(why)
+    return Executed(out, unknown)
 
 
 def _instruction(step: Step, before: list[Step], context: Context, out: list[Use]) -> None:

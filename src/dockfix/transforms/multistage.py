@@ -70,6 +70,7 @@ class Plan:
     source_copies: set[int] = field(default_factory=set)  # COPYs of the project the runtime does without
     build_env: set[int] = field(default_factory=set)  # ENV lines of uv's install settings: builder only
     uv_runs: bool = False  # uv runs in the runtime (its commands, or compose/make running `uv run` there)
+    runtime_programs: set[str] = field(default_factory=set)  # what the runtime stage runs (split/programs)
     notes: list[str] = field(default_factory=list)  # why a uv project keeps its source in the runtime
 
 
@@ -300,7 +301,7 @@ def _venv_position(plan: Plan) -> int:
     """Where the builder makes the venv: after system installs of the installers
     themselves (poetry, uv, pip upgrades), so they stay behind in the builder instead
     of riding along in the copied environment, unless the runtime runs them."""
-    used = {w for _, words in _runtime_words(plan) for w in words}
+    used = plan.runtime_programs
     for index in range(plan.first, plan.last + 1):
         step = plan.steps[index]
         commands = [c for c in step.installs if c.tool not in ("glue", "poetry-config")]
@@ -391,21 +392,6 @@ def _check_between(steps: list[Step], first: int, last: int, venv: str) -> None:
             raise Skip(f"line {step.instr.line}: a RUN between dependency installs may need the installed packages")
 
 
-def _runtime_words(plan: Plan) -> list[tuple[Step, list[str]]]:
-    """Commands the runtime stage runs: kept RUNs' argv[0] and CMD/ENTRYPOINT/HEALTHCHECK words."""
-    out = []
-    for i, step in enumerate(plan.steps):
-        if i >= plan.first and step.kind == "install":
-            continue
-        instr = step.instr
-        if instr.name == "RUN" and step.kind == "other":
-            out.append((step, [c.argv[0] for c in step.commands if c.argv]))
-        elif instr.name in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
-            words = instr.exec_form or [w for w, _, _ in shell_words(instr.args, instr.escape)]
-            out.append((step, [w.rsplit("/", 1)[-1] for w in words]))
-    return out
-
-
 # The system interpreter's files: its programs and console scripts (the official images keep
 # only Python's in /usr/local/bin) and its site-packages. After a system install moves to the
 # venv, such a path still names a file, but no longer the one the installs wrote.
@@ -438,7 +424,10 @@ def _scripts(context: Context) -> list[str]:
 
 
 def _check_tools(plan: Plan, context: Context) -> None:
-    used = _runtime_words(plan)
+    # What the runtime stage runs: its kept RUNs, CMD, ENTRYPOINT, HEALTHCHECK and the scripts they start.
+    ran = programs.executed([(step, plan.steps[:i]) for i, step in enumerate(plan.steps) if _runs_in_runtime(plan, i)],
+                            context)
+    plan.runtime_programs = used = ran.programs
     if plan.system:
         _check_system_paths(plan, context)
     # What the copied environment holds (a system-wide install of uv or poetry next to a
@@ -446,7 +435,7 @@ def _check_tools(plan: Plan, context: Context) -> None:
     target = "system" if plan.system else plan.venv
     pip_packages = " ".join(p for s in plan.steps for c in s.installs if c.target == target for p in c.packages)
     outside = uv_run_outside(context)  # compose `command:`, `docker compose run` in a Makefile
-    uv_used = any(w in ("uv", "uvx") for _, words in used for w in words) or outside is not None
+    uv_used = bool(used & {"uv", "uvx"}) or outside is not None
     plan.uv_runs = uv_used
     if uv_used:
         in_base = "astral-sh/uv" in plan.runtime.image
@@ -456,7 +445,7 @@ def _check_tools(plan: Plan, context: Context) -> None:
                 "uv runs in the runtime (CMD, ENTRYPOINT or a later RUN)"
             raise Skip(f"{where} but the runtime would not have uv")
         plan.keep_uv_binary = copied and not in_base
-    if any("poetry" in words for _, words in used):
+    if "poetry" in used:
         if not re.search(r"(^|\s)poetry([=<>~\s]|$)", pip_packages):
             raise Skip("poetry runs in the runtime but is not installed into the environment the runtime gets")
         if any(c.tool == "poetry-config" for s in plan.steps for c in s.installs):
@@ -464,7 +453,7 @@ def _check_tools(plan: Plan, context: Context) -> None:
     if not plan.runtime.changed:
         return
     installed = _runtime_packages(plan)
-    _check_programs(plan, context, installed)
+    _check_programs(plan, ran, installed)
     known = dependencies.installed(plan.steps, target, context)
     if isinstance(known, str):
         raise Skip(f"the installed dependencies are not known ({known}), so neither are the system libraries "
@@ -475,14 +464,14 @@ def _check_tools(plan: Plan, context: Context) -> None:
             raise Skip(f"{package} links against {library}, which {_image(plan)} has and {plan.runtime.image} lacks")
 
 
-def _check_programs(plan: Plan, context: Context, installed: set[str]) -> None:
+def _check_programs(plan: Plan, ran: programs.Executed, installed: set[str]) -> None:
     """Every program the runtime stage runs is on the slim image, or installed there by an apt
     line the runtime keeps, or the split is refused: knowledge from dockfix's table of the
     programs in the official images (data/slim_programs.json, made by building them)."""
-    runs = [(step, plan.steps[:i]) for i, step in enumerate(plan.steps) if _runs_in_runtime(plan, i)]
-    uses = programs.executed(runs, context)
-    if isinstance(uses, str):
-        raise Skip(f"what the runtime runs is not known ({uses}), so neither is whether {plan.runtime.image} has it")
+    if ran.unknown:
+        raise Skip(f"what the runtime runs is not known ({ran.unknown}), so neither is whether {plan.runtime.image} "
+                   "has it")
+    uses = ran.uses
     version = plan.runtime.version
     suites = [plan.runtime.distribution] if plan.runtime.distribution else list(slim_programs.suites())
     for use in uses:
