@@ -6,9 +6,8 @@ Codes are stable: a code is never reused for another rule, and reports,
 `--select`/`--ignore`, the config and pragmas all speak them.
 
     DF0xx  the pipeline's own (not a Python image, an unknown name in a pragma)
-    DF1xx  apt, apk, dnf        DF4xx  lockfile-first       DF7xx  pip-to-uv
-    DF2xx  cache-mounts         DF5xx  dockerignore
-    DF3xx  bytecode             DF6xx  multistage
+    DF1xx ... DF9xx  one family per transform (`dockfix --list` shows each; tests/test_rules.py
+                     checks that no two transforms share one)
 
 A transform declares its rules next to its code (`RULES` in its module, one
 row each in the "Rules" table of its page) and yields `RULE.fix(...)` or

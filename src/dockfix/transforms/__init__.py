@@ -1,9 +1,15 @@
 """The pipeline: every transform, in the one order they run.
 
-Order matters because transforms interact: dependency installs are moved
-before the code is copied first, then the RUNs that install get their cache
-mounts and bytecode settings, and the multi-stage split runs last on the
-finished single-stage file.
+A transform is a module of this package (its name not starting with `_`) with
+`TRANSFORM = Transform(NAME, summary, find, RULES)`: it is found here, so adding
+one touches its module, its page (transforms/NAME.md) and its golden cases only
+(docs/design.md, "Adding a transform").
+
+Order matters where transforms interact, and `ORDER` says it in one place:
+dependency installs are moved before the code is copied first, then the RUNs
+that install get their cache mounts and bytecode settings, and the multi-stage
+split runs last on the finished single-stage file. A transform that depends on
+no other's rewrite needs no entry: those run after ORDER's, by name.
 
 Each transform declares its rules (`RULES` in its module); the catalogue of
 codes, `--select`/`--ignore` and `--explain` are derived from them here.
@@ -11,33 +17,32 @@ codes, `--select`/`--ignore` and `--explain` are derived from them here.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Sequence
 from dataclasses import replace
 
 from dockfix.diagnostics import DISPLAY_ONLY, GENERAL, Catalog, Rule
 from dockfix.engine import Transform
-from dockfix.transforms import (
-    apt,
-    bytecode,
-    cache_mounts,
-    ci_cache,
-    dockerignore,
-    lockfile_first,
-    multistage,
-    pip_to_uv,
-)
 
-PIPELINE: tuple[Transform, ...] = (
-    lockfile_first.TRANSFORM,
-    apt.TRANSFORM,
-    cache_mounts.TRANSFORM,
-    bytecode.TRANSFORM,
-    dockerignore.TRANSFORM,
-    multistage.TRANSFORM,
-    pip_to_uv.TRANSFORM,
-    ci_cache.TRANSFORM,  # CI files only (find_ci): nothing to do on a Dockerfile
-)
+ORDER = ("lockfile-first", "apt", "cache-mounts", "bytecode", "dockerignore", "multistage", "pip-to-uv",
+         "ci-cache")  # ci-cache: CI files only (find_ci), nothing to do on a Dockerfile
 
+
+def _discover() -> tuple[Transform, ...]:
+    """Every transform module's TRANSFORM, in ORDER, then the others by name."""
+    found: list[Transform] = []
+    for module in pkgutil.iter_modules(__path__):
+        if not module.name.startswith("_"):
+            found.append(importlib.import_module(f"{__name__}.{module.name}").TRANSFORM)
+    rank = {name: i for i, name in enumerate(ORDER)}
+    unknown = set(ORDER) - {t.name for t in found}
+    if unknown:
+        raise ImportError(f"transforms.ORDER names no transform module: {', '.join(sorted(unknown))}")
+    return tuple(sorted(found, key=lambda t: (rank.get(t.name, len(ORDER)), t.name)))
+
+
+PIPELINE: tuple[Transform, ...] = _discover()
 BY_NAME = {t.name: t for t in PIPELINE}
 CATALOG = Catalog([r for t in PIPELINE for r in t.rules], [t.name for t in PIPELINE])
 RULES: tuple[Rule, ...] = tuple(sorted((r for t in PIPELINE for r in t.rules), key=lambda r: r.code))
@@ -95,4 +100,4 @@ def _header(found: Rule) -> str:
     return f"{found.code} {found.name} ({kind}{hadolint})\n    {found.summary}\n"
 
 
-__all__ = ["BY_NAME", "CATALOG", "GENERAL", "PIPELINE", "RULES", "choose", "explain", "rule"]
+__all__ = ["BY_NAME", "CATALOG", "GENERAL", "ORDER", "PIPELINE", "RULES", "choose", "explain", "rule"]
