@@ -306,3 +306,16 @@ def test_checklist_an_old_docker_in_gitlab_fails_buildkit(tmp_path):
     result = checklist_of(root)
     assert result.item("buildkit").status == "fail" and "before 23" in result.item("buildkit").detail
     assert result.item("ci-cache").status == "fail" and not result.item("ci-cache").fixers
+
+
+def test_hostile_ci_files_fail_alone_or_are_not_read(tmp_path):
+    """A CI file nested thousands deep is an input error, not dockfix's bug; a FIFO or a link among the
+    workflows is not read (a link could lead anywhere); alias chains (billion laughs) are not expanded."""
+    laughs = "x: &a0 [1, 2]\n" + "".join(f"x{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n" for i in range(1, 40))
+    root = repo(tmp_path, {".github/workflows/deep.yml": "a: " + "[" * 5000 + "]" * 5000 + "\n",
+                           ".github/workflows/laughs.yml": laughs + "jobs: {}\n"})
+    os.mkfifo(root / ".github/workflows/fifo.yml")
+    (root / ".github/workflows/link.yml").symlink_to(root / "Dockerfile")
+    code, out, err = cli(root, "--check", "--select", "ci-cache", ".")
+    assert code == 2 and "deep.yml" in err and "nested too deeply" in err and "bug" not in err
+    assert "fifo.yml" not in err + out and "link.yml" not in err + out

@@ -64,6 +64,8 @@ def compose(text: str) -> Node | None:
         mark = getattr(err, "problem_mark", None)
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise CiParseError(f"not valid YAML: {problem}", mark.line + 1 if mark is not None else None) from None
+    except RecursionError:  # PyYAML's composer recurses once per level of nesting
+        raise CiParseError("nested too deeply for dockfix to read (no CI file nests like this)") from None
 
 
 def line_of(node: Node) -> int:
