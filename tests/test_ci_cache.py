@@ -319,3 +319,19 @@ def test_hostile_ci_files_fail_alone_or_are_not_read(tmp_path):
     code, out, err = cli(root, "--check", "--select", "ci-cache", ".")
     assert code == 2 and "deep.yml" in err and "nested too deeply" in err and "bug" not in err
     assert "fifo.yml" not in err + out and "link.yml" not in err + out
+
+
+def test_a_pragma_on_the_step_before_does_not_split_the_setup_step_from_the_cache(tmp_path):
+    """The setup step is inserted after the previous step: a suppression of that step is not one of the
+    build step, and the two fixes are taken together."""
+    root = repo(tmp_path, {})
+    text = workflow("      # dockfix: ignore\n      - uses: actions/checkout@v4\n" + BUILD)
+    out = rewrite(root, text)
+    assert sorted(f.code for f in out.fixes) == ["DF801", "DF802"]
+
+
+def test_a_docker_driver_builder_is_left_alone(tmp_path):
+    root = repo(tmp_path, {})
+    text = workflow("      - uses: docker/setup-buildx-action@v3\n        with:\n          driver: docker\n" + BUILD)
+    out = rewrite(root, text)
+    assert out.output == text and "docker driver" in out.notes[0].message

@@ -147,9 +147,11 @@ class _Lines:
 
 
 def edit_lines(lines: _Lines, edit: Edit) -> list[int]:
-    """The lines an edit touches; an insertion belongs to the line it follows."""
+    """The lines an edit changes. An insertion changes none: the fix's own line (the step or script item it
+    is about) is what a suppression is asked about, so a transform can tell in advance (CiContext.takes)
+    whether a fix it depends on will be taken."""
     if edit.start == edit.end:
-        return [lines.at(max(0, edit.start - 1))]
+        return []
     return list(range(lines.at(edit.start), lines.at(edit.end - 1) + 1))
 
 

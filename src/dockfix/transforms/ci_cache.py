@@ -134,36 +134,39 @@ def _github(text: str, root: Node, context: CiContext, eol: str) -> Iterator[Fix
             yield GHA_CACHE.note(b.why_not, b.line)
     keys = {(b.dockerfile, b.target) for b in builds if b in fixed or b.cache == "gha"}
     scoped = len(keys) > 1  # two images in one scope would overwrite each other's cache
-    ready: dict[str, bool] = {}  # job -> a buildx builder is set up before the step being looked at
     for job_builds in _by_job(fixed):
         job = job_builds[0].job
-        ready[job.name] = False
+        builder = "none"  # the buildx builder set up before the step looked at: none, "docker" driver, or ready
         for step in job.steps:
             name = action(step.uses)[0]
             if name == "docker/setup-buildx-action":
                 driver = text_of(value(value(step.node, "with"), "driver")) or ""
-                ready[job.name] = driver.strip() not in ("docker",)
+                builder = "docker" if driver.strip() == "docker" else "ready"
                 continue
             build = next((b for b in job_builds if b.step is step), None)
             if build is None:
+                continue
+            if builder == "docker":
+                yield GHA_CACHE.note("the job's buildx builder uses the docker driver, which cannot export a cache; "
+                                     "left alone (drop `driver: docker` from its setup-buildx step first)", build.line)
                 continue
             edits = _cache_edits(text, build, scoped, eol)
             if isinstance(edits, str):
                 yield GHA_CACHE.note(edits, build.line)
                 continue
-            if not ready[job.name]:
+            if builder == "none":
                 buildx = _buildx_step(text, build, eol)
                 if isinstance(buildx, str):
                     yield GHA_CACHE.note(buildx, build.line)
                     continue
-                if not context.takes(SETUP_BUILDX.code, [build.line, line_of(job.key)]):
+                if not context.takes(SETUP_BUILDX.code, [build.line]):
                     yield GHA_CACHE.note("the gha cache needs a buildx builder, and the job has no "
                                          "docker/setup-buildx-action step before this one (adding it, DF802, is "
                                          "not selected or is suppressed): left alone", build.line)
                     continue
                 yield SETUP_BUILDX.fix("add a docker/setup-buildx-action step before the first build-push step of "
                                        f"job {job.name} (the gha cache needs a buildx builder)", build.line, [buildx])
-                ready[job.name] = True
+                builder = "ready"
             where = build.dockerfile if build.target == "" else f"{build.dockerfile}, target {build.target}"
             yield GHA_CACHE.fix(f"add cache-from/cache-to type=gha (mode=max) to the build of {where}", build.line,
                                 edits)
