@@ -101,7 +101,7 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
     docstring), and `name` what reports call it (default: the path)."""
     shown = name if name is not None else display_path(path)
     stdin = source is not None
-    if not stdin:
+    if not stdin and (path.name == ".gitlab-ci.yml" or path.parent.name == "workflows"):  # cheap test first
         from dockfix.ci_files import ci_kind, process_ci_file
 
         if ci_kind(path):  # a GitHub workflow or a GitLab CI file: the transforms' CI rewrites
