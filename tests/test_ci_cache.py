@@ -335,3 +335,10 @@ def test_a_docker_driver_builder_is_left_alone(tmp_path):
     text = workflow("      - uses: docker/setup-buildx-action@v3\n        with:\n          driver: docker\n" + BUILD)
     out = rewrite(root, text)
     assert out.output == text and "docker driver" in out.notes[0].message
+
+
+def test_checklist_a_docker_build_in_a_run_step_counts_as_a_build_without_a_cache(tmp_path):
+    root = repo(tmp_path, {".github/workflows/docker.yml": workflow("      - run: docker build -t app .\n")})
+    result = checklist_of(root)
+    assert result.item("buildkit").status == "pass"  # ubuntu-latest's docker builds with BuildKit
+    assert result.item("ci-cache").status == "fail" and not result.item("ci-cache").fixers

@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from dockfix.diagnostics import GENERAL, UNKNOWN_NAME, Catalog, Fix, Note, Rule
@@ -155,6 +155,13 @@ def edit_lines(lines: _Lines, edit: Edit) -> list[int]:
     return list(range(lines.at(edit.start), lines.at(edit.end - 1) + 1))
 
 
+def _last_line(lines: _Lines, fix: Fix) -> int:
+    """The last line of the user's file a fix is about: its own, or the last its edits change or follow
+    (the cache keys go after the last line of a step's `with:`)."""
+    ends = [lines.at(e.end - 1) if e.end > e.start else lines.at(max(0, e.start - 1)) for e in fix.edits]
+    return max([fix.line, *ends])
+
+
 @dataclass
 class _Round:
     fixes: list[Fix] = field(default_factory=list)
@@ -224,7 +231,7 @@ def _find(text: str, kind: str, repository: Repository, transforms: Sequence[Tra
                 continue
             if any(overlaps(e, taken) for e in item.edits for taken in found.edits):
                 raise EngineBug(f"transform {transform.name}: two ci fixes edit the same text ({item.message})")
-            found.fixes.append(item)
+            found.fixes.append(replace(item, end_line=_last_line(lines, item)))
             found.edits.extend(item.edits)
         found.notes.extend(notes.values())
     return found

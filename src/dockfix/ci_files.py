@@ -158,7 +158,7 @@ def process_ci_file(path: Path, options, shown: str):  # -> FileResult (runner's
                           "(see dockfix --list)")
     except (EngineBug, RecursionError) as err:
         return FileResult(shown, FAILED, error=f"dockfix bug, file left untouched: {err}", bug=True)
-    fixes = tuple(Applied(f.transform, f.message, f.line, f.safe, f.code) for f in outcome.fixes)
+    fixes = tuple(Applied(f.transform, f.message, f.line, f.safe, f.code, f.end_line) for f in outcome.fixes)
     notes = tuple(Applied(n.transform, n.message, n.line or 0, True, n.code) for n in outcome.notes)
     warnings = tuple(f"line {w.line}: {w.message}" for w in outcome.warnings)
     if outcome.output == text:

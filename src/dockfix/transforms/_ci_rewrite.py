@@ -551,6 +551,8 @@ def build_facts(text: str, kind: str, repository: Repository) -> list[BuildFact]
                     build = _build(job, step, context)
                     if build.dockerfile is not None:  # build-push-action always builds with buildx: BuildKit
                         facts.append(BuildFact(build.dockerfile, build.line, build.cache != "none", "on"))
+                elif step.run:
+                    facts.extend(_run_step_facts(job, step, repository))
         return facts
     for gitlab_job in gitlab_jobs(root):
         moved = False
@@ -566,3 +568,33 @@ def build_facts(text: str, kind: str, repository: Repository) -> list[BuildFact]
                     state, why = ("on", "") if command.buildx else _buildkit_state(gitlab_job)
                     facts.append(BuildFact(rel, line_of(line.node), "--cache-from" in command.options, state, why))
     return facts
+
+
+# GitHub-hosted runners (their images ship Docker 23 or later, whose docker build is BuildKit's).
+_HOSTED = re.compile(r"(ubuntu|windows|macos)-(latest|\d[\w.-]*)$")
+
+
+def _run_step_facts(job: Job, step: Step, repository: Repository) -> Iterator[BuildFact]:
+    """The docker builds of a run step whose Dockerfile is known (no working-directory, no expression)."""
+    if value(step.node, "working-directory") is not None or value(value(value(job.node, "defaults"), "run"),
+                                                                   "working-directory") is not None:
+        return
+    runs_on = text_of(value(job.node, "runs-on")) or ""
+    line = line_of(step.node)
+    moved = False
+    for words in shell_commands(step.run) or []:
+        moved = moved or (bool(words) and words[0] in ("cd", "pushd"))
+        verb, rest = docker_verb(words)
+        if verb not in ("build", "buildx build") or moved:
+            continue
+        command = parse_build(rest, buildx=verb == "buildx build")
+        if command.context is None or "$" in command.context + (command.file or ""):
+            continue
+        rel = repo_path(command.file if command.file is not None else f"{command.context}/Dockerfile")
+        if rel is None or repository.dockerfile(rel):
+            continue
+        if command.buildx or _HOSTED.fullmatch(runs_on.strip()):
+            yield BuildFact(rel, line, "--cache-from" in command.options, "on")
+        else:
+            yield BuildFact(rel, line, "--cache-from" in command.options, "unknown",
+                            f"docker build on runs-on {runs_on!r}: whose docker is not known to use BuildKit")
