@@ -59,7 +59,7 @@ def find_ci(text: str, kind: str, context: CiContext) -> Iterator[Fix | Note]:
 
 # --- GitHub Actions ---------------------------------------------------------------------------------
 
-_DOCKERISH = re.compile(r"docker|container|image", re.I)
+_DOCKERISH = re.compile(r"docker|buildx", re.I)  # a local action or reusable workflow that may build an image
 
 
 @dataclass
