@@ -300,3 +300,41 @@ def test_the_runtime_keeps_uv_when_what_it_runs_runs_uv(cmd: str) -> None:
              "start.sh": "#!/bin/sh\nexec uv run python -m app\n"}
     runtime = _split(text, files).split("\n\n")[1]
     assert "COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/uv" in runtime
+
+
+def _notes(text: str, files: dict[str, str] | None = None) -> list[Note]:
+    outcome = run_pipeline(text, Context(files=files or {"requirements.txt": "flask==3.0.3\n"}),
+                           (multistage.TRANSFORM,), unsafe=True)
+    return outcome.notes
+
+
+@pytest.mark.parametrize("install, adds", [
+    ("pip install -r requirements.txt && rm -rf /root/.cache", "pip and setuptools"),
+    ("PIP_NO_CACHE_DIR=off pip install -r requirements.txt", "pip and setuptools"),
+    ("pip install --no-cache -r requirements.txt", "pip and setuptools"),  # pip reads the abbreviation
+])
+def test_a_split_that_only_adds_is_refused_with_what_it_would_add(install: str, adds: str) -> None:
+    """Issue 12, class 8: on the same slim base, nothing build-only, the cache already out of
+    the layer: the venv the split makes would only add its seeds."""
+    text = f"FROM python:3.11-slim\nCOPY requirements.txt .\nRUN {install}\nCMD [\"python\"]\n"
+    [note] = _notes(text)
+    assert note.kind == multistage.NOTHING_TO_GAIN, note
+    assert f"it would add {adds} in the new /opt/venv" in note.message, note.message
+
+
+def test_a_cache_is_a_gain_only_when_the_split_adds_nothing() -> None:
+    cached = "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCMD [\"python\"]\n"
+    [note] = _notes(cached)  # the system's pip: the new venv brings pip, the cache mount does better
+    assert "it would drop only pip's download cache (line 3)" in note.message, note.message
+    own_venv = cached.replace("RUN pip", "RUN python -m venv /venv\nRUN /venv/bin/pip")
+    assert _split(own_venv) != own_venv  # the file's own venv: dropping the cache is all gain
+
+
+def test_tools_left_in_the_builder_are_a_gain() -> None:
+    text = ("FROM python:3.12-slim\nRUN pip install --no-cache-dir poetry==1.8.3\nENV POETRY_VIRTUALENVS_IN_PROJECT=true\n"
+            "WORKDIR /app\nCOPY pyproject.toml poetry.lock ./\nRUN poetry install --no-root --no-cache\n"
+            "CMD [\"/app/.venv/bin/python\"]\n")
+    files = {"pyproject.toml": "[tool.poetry]\nname = 'a'\n[tool.poetry.dependencies]\npython = '^3.12'\n",
+             "poetry.lock": ""}
+    out = run_pipeline(text, Context(files=files), (multistage.TRANSFORM,), unsafe=True)
+    assert out.output != text, out.notes

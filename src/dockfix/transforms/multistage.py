@@ -178,9 +178,9 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     if not system:
         _uv_project(plan, context, classifier.scope.env)
     plan.apt_edits = {i: _runtime_apt(tree, steps[i], runtime) for i in range(last) if steps[i].kind == "apt"}
-    if not _gains(plan, classifier):
-        raise Skip("nothing to gain: already on a slim base, with no build-only packages, caches or tools to leave "
-                   "behind", NOTHING_TO_GAIN)
+    reason = _nothing_to_gain(plan, classifier)
+    if reason:
+        raise Skip(f"nothing to gain: {reason}", NOTHING_TO_GAIN)
     return plan
 
 
@@ -295,6 +295,7 @@ def _entry(plan: Plan) -> tuple[str | None, list[str]]:
 
 # Installing these into the system only serves the builder (the installers themselves).
 _TOOLING = {"pip", "setuptools", "wheel", "poetry", "uv", "poetry-plugin-export"}
+_SEEDED = {"pip", "setuptools", "wheel"}  # what `python -m venv` puts into a venv (or pip can add there)
 
 
 def _venv_position(plan: Plan) -> int:
@@ -515,23 +516,92 @@ def _image(plan: Plan) -> str:
     return plan.from_.logical[plan.from_.args_start + plan.base_word[0]: plan.from_.args_start + plan.base_word[1]]
 
 
-def _gains(plan: Plan, classifier: Classifier) -> bool:
-    if plan.runtime.changed or any(e is None or e for e in plan.apt_edits.values()):
-        return True
-    if any(s.kind == "uv-binary" for s in plan.steps) and not plan.keep_uv_binary:
-        return True
-    env = classifier.scope.env
-    for step in plan.steps:
-        mounts = " ".join(m.target for m in Run(step.instr).mounts)
+@dataclass
+class Estimate:
+    """What the final image loses and gains with the split, as far as the file tells (no sizes):
+    the static estimate behind "nothing to gain"."""
+
+    left_behind: list[str] = field(default_factory=list)  # files the runtime no longer carries
+    caches: list[str] = field(default_factory=list)  # download caches the installs leave in a layer
+    added: list[str] = field(default_factory=list)  # what the split itself puts into the final image
+
+
+def estimate(plan: Plan, classifier: Classifier) -> Estimate:
+    out = Estimate()
+    if plan.runtime.changed:
+        out.left_behind.append(f"{_image(plan)}'s build tools and libraries ({plan.runtime.image} instead)")
+    for index, edits in sorted(plan.apt_edits.items()):
+        if edits is None or edits:
+            out.left_behind.append(f"the build-only packages of line {plan.steps[index].instr.line}")
+    out.left_behind += [f"the uv binary of line {s.instr.line}" for s in plan.steps
+                        if s.kind == "uv-binary" and not plan.keep_uv_binary]
+    target = "system" if plan.system else plan.venv
+    for index, step in enumerate(plan.steps):
         for command in step.installs:
-            argv = command.command.argv
-            if command.tool == "pip" and not ("--no-cache-dir" in argv or env.get("PIP_NO_CACHE_DIR") or ".cache" in mounts):
-                return True
-            if command.tool in ("uv-sync", "uv-pip") and not ("--no-cache" in argv or env.get("UV_NO_CACHE") or "cache" in mounts):
-                return True
-            if command.tool == "poetry":
-                return True
+            if command.tool == "pip" and command.target == "system" and (target != "system" or index < plan.venv_at):
+                if plan.system and set(_names(command.packages)) <= _SEEDED:
+                    continue  # an upgraded pip stays behind, but the new venv brings its own
+                out.left_behind.append(f"what line {step.instr.line} installs into the system interpreter "
+                                       f"({' '.join(_names(command.packages))})")
+            elif command.tool in _CACHES and not _cache_kept_out(step, command, classifier.scope.env):
+                out.caches.append(f"{_CACHES[command.tool]} cache (line {step.instr.line})")
+    if plan.system:
+        # python -m venv seeds pip (and setuptools before Python 3.12) into the environment it makes.
+        old = not plan.runtime.version or _version(plan.runtime.version) < (3, 12)
+        out.added.append(f"pip{' and setuptools' if old else ''} in the new {SYSTEM_VENV} (python -m venv)")
+    return out
+
+
+def _nothing_to_gain(plan: Plan, classifier: Classifier) -> str | None:
+    """Why the split would not make the image smaller (None: it would). Caches count only when
+    the split adds nothing: a cache mount (DF201) keeps them out of the image without a venv."""
+    found = estimate(plan, classifier)
+    if found.left_behind or (found.caches and not found.added):
+        return None
+    said = f"already on {plan.runtime.image}, with no build-only packages or tools to leave behind"
+    if found.caches:
+        return (f"{said}; it would drop only {', '.join(found.caches)}, which a cache mount keeps out of the "
+                f"image as well, and add {'; '.join(found.added)}")
+    if found.added:
+        return f"{said}, and no cache in a layer; it would add {'; '.join(found.added)}"
+    return f"{said}, and no cache in a layer"
+
+
+_CACHES = {"pip": "pip's download", "uv-sync": "uv's", "uv-pip": "uv's", "poetry": "poetry's"}
+_NO_CACHE_ENV = {"pip": "PIP_NO_CACHE_DIR", "uv-sync": "UV_NO_CACHE", "uv-pip": "UV_NO_CACHE", "poetry": "POETRY_NO_CACHE"}
+_CLEANERS = {"pip": ("cache", ("purge", "remove")), "uv": ("cache", ("clean", "prune")), "poetry": ("cache", ("clear",))}
+
+
+def _cache_kept_out(step: Step, command: classify.InstallCommand, env: dict[str, str]) -> bool:
+    """Whether the install's download cache stays out of the layer: turned off (a flag, its
+    variable), on a cache mount, or removed by the same RUN (`rm` of a .cache folder, a cache
+    cleaning command)."""
+    argv = command.command.argv
+    if command.tool == "pip":
+        off = any(len(a) >= len("--no-ca") and "--no-cache-dir".startswith(a) for a in argv)  # optparse abbreviations
+    else:
+        off = any(a in ("--no-cache", "-n") for a in argv)
+    name = _NO_CACHE_ENV[command.tool]
+    value = command.command.assignments.get(name, env.get(name))
+    # pip reads any value of PIP_NO_CACHE_DIR, even "off", as "no cache"
+    if off or (value is not None if command.tool == "pip" else (value or "").lower() not in ("", "0", "false", "no")):
+        return True
+    if any(m.type == "cache" for m in Run(step.instr).mounts):
+        return True
+    for other in step.commands:
+        words = other.argv
+        prog = words[0].rsplit("/", 1)[-1] if words else ""
+        if prog == "rm" and any("/.cache" in w or w in (".cache", "~/.cache") for w in words[1:]):
+            return True
+        rest = [w for w in words[1:] if not w.startswith("-")]
+        cleaner = _CLEANERS.get("pip" if prog.startswith(("pip", "python")) else prog)
+        if cleaner and cleaner[0] in rest[:2] and any(v in rest[:3] for v in cleaner[1]):
+            return True
     return False
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", text)[:2])
 
 
 # -- the runtime's system packages ----------------------------------------------------------
