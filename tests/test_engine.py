@@ -244,3 +244,32 @@ def test_end_lines_are_the_users_lines_of_the_instructions_end():
     assert all(f.end_line is not None and f.end_line >= f.line for f in outcome.fixes)
     notes = [n for n in outcome.notes if n.line is not None]
     assert all(n.end_line is not None and n.end_line >= n.line for n in notes)
+
+
+def _rewrite_then_note(tree, context):
+    """Rewrites the file from FROM on in one edit, as the split does: RUN b moves up into a
+    first stage; the rest stays in the second."""
+    if "AS one" not in tree.source:
+        start = tree.instructions[0].start
+        yield Fix("rewrite", "two stages", 2, (Edit(start, len(tree.source),
+                                                    "FROM x AS one\nRUN b\n\nFROM x\nRUN a\n\nCOPY --from=one /b /b\nCMD c\n"),))
+
+
+def _note_run_b(tree, context):
+    from dockfix.engine import Note
+
+    for instr in tree.instructions:
+        if instr.logical == "RUN b":
+            yield Note("later", f"line {instr.line}: RUN b noted", instr.line)
+            return
+
+
+def test_a_note_after_a_whole_file_rewrite_names_the_users_line():
+    """Issue 12, 'Also': a line the rewrite kept as written maps to where it was, in the note's
+    line and in the `line N` its message names (the rewrite's own text moved it down)."""
+    text = "# top\nFROM x\nRUN a\n\nRUN b\nCMD c\n"
+    outcome = run_pipeline(text, Context(), [_transform("rewrite", _rewrite_then_note),
+                                             _transform("later", _note_run_b)])
+    assert outcome.output != text
+    [note] = outcome.notes
+    assert (note.line, note.message) == (5, "line 5: RUN b noted")

@@ -4,6 +4,7 @@
     golden/<transform>/<case>/<context files>       what the transform may read
     golden/<transform>/<case>/expected.Dockerfile   the output (ABSENT: unchanged)
     golden/<transform>/<case>/expected.files/<rel>  context files written
+    golden/<transform>/<case>/expected.notes        (optional) the notes, one a line: `line: CODE message`
     golden/<transform>/<case>/case.toml             unsafe = true, pipeline = "full"
     golden/pipeline/<case>/                         always the full pipeline
 
@@ -40,7 +41,7 @@ from .test_oracle import disagreements
 
 GOLDEN = ROOT / "golden"
 UPDATE = os.environ.get("DOCKFIX_UPDATE_GOLDEN") == "1"
-NOT_CONTEXT = ("Dockerfile", "expected.Dockerfile", "case.toml")
+NOT_CONTEXT = ("Dockerfile", "expected.Dockerfile", "expected.notes", "case.toml")
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Case:
 class Result:
     output: str
     files: dict[str, str]
+    notes: str = ""  # one a line, `line: CODE message`, as the user reads them (-v)
 
 
 def _read(path: Path) -> str:
@@ -109,7 +111,8 @@ def discover(root: Path = GOLDEN) -> list[tuple[str, Path]]:
 def run_case(case: Case, source: str | None = None, extra: dict[str, str] | None = None) -> Result:
     context = Context(files={**case.context_files(), **(extra or {})})
     outcome = run_pipeline(case.source if source is None else source, context, case.transforms, unsafe=case.unsafe)
-    return Result(outcome.output, {_norm(k): v for k, v in outcome.files.items()})
+    notes = "".join(f"{n.line}: {n.code} {n.message}\n" for n in outcome.notes)
+    return Result(outcome.output, {_norm(k): v for k, v in outcome.files.items()}, notes)
 
 
 def _norm(rel: str) -> str:
@@ -131,6 +134,9 @@ def update_expectations(case: Case, result: Result) -> None:
         expected.write_bytes(result.output.encode("utf-8"))
     elif expected.exists():
         expected.unlink()
+    notes = case.folder / "expected.notes"
+    if notes.exists():  # a case opts in to checking its notes by having the file
+        notes.write_bytes(result.notes.encode("utf-8"))
     files_root = case.folder / "expected.files"
     if files_root.exists():
         shutil.rmtree(files_root)
@@ -148,6 +154,9 @@ def check_case(case: Case, result: Result, oracle_answer: dict | None, workdir: 
         "the output differs from expected.Dockerfile" if (case.folder / "expected.Dockerfile").exists()
         else "the input must stay byte-identical (there is no expected.Dockerfile)")
     assert result.files == case.expected_files(), "the context files written differ from expected.files/"
+    notes = case.folder / "expected.notes"
+    if notes.exists():
+        assert result.notes == _read(notes), f"the notes differ from expected.notes:\n{result.notes}"
     assert parse(result.output).render() == result.output
 
     again = run_case(case, result.output, result.files)
@@ -244,7 +253,9 @@ def test_harness_accepts_a_correct_case(tmp_path):
     ({"Dockerfile": INSTALL}, "byte-identical"),
     ({"Dockerfile": INSTALL, "expected.Dockerfile": CLEANED, "expected.files/.dockerignore": ".git\n"},
      "context files written"),
-], ids=["wrong-output", "missing-expectation", "missing-written-file"])
+    ({"Dockerfile": INSTALL, "expected.Dockerfile": CLEANED, "expected.notes": "2: DF102 a note it does not give\n"},
+     "notes differ"),
+], ids=["wrong-output", "missing-expectation", "missing-written-file", "wrong-notes"])
 def test_harness_fails_on_a_wrong_expectation(tmp_path, files, message):
     case = _temp_case(tmp_path, files)
     with pytest.raises(AssertionError, match=message):

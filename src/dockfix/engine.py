@@ -9,6 +9,7 @@ MAX_ROUNDS, is dockfix's bug: it raises EngineBug and nothing is written.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import overload
@@ -62,6 +63,9 @@ def _unknown_names(suppress: Suppressions, catalog: Catalog) -> list[Note]:
     return list(out.values())
 
 
+_LINE_REF = re.compile(r"\bline (\d+)\b")
+
+
 def _end_line(tree: Tree, line: int | None, edits: Sequence[Edit] = ()) -> int | None:
     """The last line (of `tree`) a diagnostic at `line` is about: the end of the instruction that
     starts there, or of the lines its edits touch, whichever is later (None: no line)."""
@@ -73,6 +77,12 @@ def _end_line(tree: Tree, line: int | None, edits: Sequence[Edit] = ()) -> int |
     for edit in edits:
         end = max(end, tree.line_at(max(edit.start, edit.end - 1)))
     return end
+
+
+def _at_or_after(line: int | None, end: int | None) -> int | None:
+    """An end line never before its line: lines an edit moved map to where they were, which
+    may be above the line the diagnostic is at (the split's builder holds moved lines)."""
+    return end if end is None or line is None else max(end, line)
 
 
 class _LineMap:
@@ -90,6 +100,12 @@ class _LineMap:
         if line is None:
             return None
         return self.origin[min(max(line, 1), len(self.origin)) - 1]
+
+    def in_message(self, message: str) -> str:
+        """A message's `line N` (a line of the current text) as the user's line."""
+        if "line " not in message:
+            return message
+        return _LINE_REF.sub(lambda m: f"line {self.original(int(m[1]))}", message)
 
     def after(self, old: str, edits: Sequence[Edit]) -> _LineMap:
         """The map for the text `edits` make of `old` (whose map this is)."""
@@ -118,20 +134,46 @@ class _LineMap:
                 j = old.find("\n", j + 1, b)
             line_starts = old[b - 1] == "\n"
 
-        def insert(text: str, at: int) -> None:
+        def replaced(a: int, b: int) -> dict[str, list[int]]:
+            """The old lines wholly inside [a, b), by text: where a rewritten line came from."""
+            found: dict[str, list[int]] = {}
+            begin = a if a == 0 or old[a - 1] == "\n" else old.find("\n", a, b) + 1
+            if begin == 0 and a > 0:
+                return found  # no line starts inside
+            while begin < b:
+                end = old.find("\n", begin, b)
+                if end == -1:
+                    if b < len(old):
+                        break  # the last line goes on after the edit
+                    end = b
+                text = old[begin:end].rstrip("\r")
+                if text.strip():
+                    found.setdefault(text, []).append(old_line(begin))
+                begin = end + 1
+            return found
+
+        def insert(text: str, at: int, was: dict[str, list[int]]) -> None:
             nonlocal line_starts
             if not text:
                 return
             here = old_line(at)
-            if line_starts:
-                origin.append(here)
-            origin.extend(here for _ in range(text.count("\n", 0, len(text) - 1)))
+            starts = [0] if line_starts else []
+            j = text.find("\n", 0, len(text) - 1)
+            while j != -1:
+                starts.append(j + 1)
+                j = text.find("\n", j + 1, len(text) - 1)
+            for start in starts:
+                end = text.find("\n", start)
+                # A line the edit writes as it was (an instruction the split moves or keeps) maps to
+                # where it was; a new one, to where the edit is (each old line taken once first).
+                lines = was.get(text[start: end if end != -1 else len(text)].rstrip("\r"))
+                origin.append(lines.pop(0) if lines and len(lines) > 1 else lines[0] if lines else here)
             line_starts = text[-1] == "\n"
 
         pos = 0
         for edit in sorted(edits, key=lambda e: (e.start, e.end)):
             copy(pos, edit.start)
-            insert(edit.text, edit.start)
+            insert(edit.text, edit.start, replaced(edit.start, edit.end) if edit.text.count("\n") > 1 else {})
             pos = edit.end
         copy(pos, len(old))
         if line_starts:  # the (empty) line after a final newline, as count("\n") + 1 has it
@@ -266,8 +308,9 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
                     # Notes describe the user's file: a later round sees dockfix's own rewrite
                     # ("already multi-stage" after the split), so only the first round's count.
                     if round_number == 1:
-                        note = replace(item, line=lines.original(item.line),
-                                       end_line=lines.original(_end_line(tree, item.line)))
+                        line = lines.original(item.line)
+                        note = replace(item, line=line, end_line=_at_or_after(line, lines.original(_end_line(tree, item.line))),
+                                       message=lines.in_message(item.message))
                         notes.setdefault((note.transform, note.message, note.line), note)
                     continue
                 if (not unsafe and not item.safe) or _suppressed(item, rule, tree, suppress):
@@ -293,8 +336,8 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
                 new_tree = parse(new_text, tree.memo)  # unchanged RUNs keep their parse
             except ParseError as err:
                 raise EngineBug(f"transform {transform.name} produced a file that does not parse: {err}") from err
-            outcome.fixes.extend(replace(f, line=lines.original(f.line),
-                                         end_line=lines.original(_end_line(tree, f.line, f.edits))) for f in chosen)
+            outcome.fixes.extend(replace(f, line=lines.original(f.line), end_line=_at_or_after(
+                lines.original(f.line), lines.original(_end_line(tree, f.line, f.edits)))) for f in chosen)
             lines = lines.after(tree.source, taken.edits)
             tree = new_tree
             suppress = Suppressions.of(tree)
