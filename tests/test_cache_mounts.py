@@ -47,9 +47,20 @@ USERS = {
                      ("r", "/var/lib/r", "1000")),
     "adduser-system": ("FROM python\nRUN adduser --system --uid 1000 r\nUSER r\nRUN true\n", ("r", None, "1000")),
     "numeric-user": ("FROM python\nRUN useradd -m -u 1001 app\nUSER 1001\nRUN true\n", ("app", "/home/app", "1001")),
-    # a build argument is only today's default: the uid is not known (know or refuse)
+    # a build argument is only today's default: the mount names the variable, as useradd did
     "uid-from-arg": ("FROM python\nARG UID=1002\nRUN useradd -m -u ${UID} app\nUSER app\nRUN true\n",
-                     ("app", "/home/app", None)),
+                     ("app", "/home/app", "${UID}")),
+    "uid-from-arg-quoted": ('FROM python\nARG UID=1002\nRUN useradd -m -u "$UID" app\nUSER app\nRUN true\n',
+                            ("app", "/home/app", "${UID}")),
+    "uid-arg-not-in-scope": ("FROM python AS a\nARG UID=1002\nRUN useradd -m -u ${UID} app\nUSER app\n"
+                             "FROM a\nRUN true\n", ("app", "/home/app", None)),
+    "uid-arg-changed": ("FROM python\nARG UID=1002\nRUN useradd -m -u ${UID} app\nUSER app\nENV UID=7\n"
+                        "RUN true\n", ("app", "/home/app", None)),
+    "uid-set-in-the-run": ("FROM python\nARG UID=1002\nRUN export UID=9 && useradd -m -u $UID app\nUSER app\n"
+                           "RUN true\n", ("app", "/home/app", None)),
+    "uid-from-an-expression": ("FROM python\nARG UID=1002\nRUN useradd -m -u ${UID}0 app\nUSER app\nRUN true\n",
+                               ("app", "/home/app", None)),
+    "numeric-user-from-arg": ("FROM python\nARG UID=1002\nUSER ${UID}\nRUN true\n", ("1002", None, "${UID}")),
     "env-home": ("FROM python\nRUN useradd -u 5 app\nENV HOME=/app\nUSER app\nRUN true\n", ("app", "/app", "5")),
     "base-image-user": ("FROM jupyter/base-notebook\nUSER jovyan\nRUN true\n", ("jovyan", None, None)),
     "inherited-stage": ("FROM python AS a\nRUN useradd -m -u 7 app\nUSER app\nFROM a\nRUN true\n",
@@ -121,8 +132,10 @@ def test_never_adds_a_syntax_directive(corpus):
         assert out.count("# syntax=") == text.count("# syntax="), path.name
 
 
-def test_a_uid_from_a_build_argument_is_not_written_into_the_mount():
-    """ARG USER_UID=1000 is a default: --build-arg USER_UID=1001 would leave a mount owned by 1000."""
+def test_a_uid_from_a_build_argument_is_the_argument_in_the_mount():
+    """Issue 12, class 5: ARG USER_UID=1000 is a default (--build-arg USER_UID=1001 changes it):
+    the mount says uid=${USER_UID}, which BuildKit expands as the RUN that made the user did
+    (the lab's nonroot-uid-arg fixture builds it with another uid)."""
     from dockfix.context import Context
     from dockfix.engine import run_pipeline
     from dockfix.transforms import cache_mounts
@@ -130,7 +143,6 @@ def test_a_uid_from_a_build_argument_is_not_written_into_the_mount():
     text = ("FROM python:3.12-slim\nARG USER_UID=1000\nRUN useradd -m -u $USER_UID app\nUSER app\n"
             "RUN pip install --user flask\n")
     outcome = run_pipeline(text, Context(files={}), [cache_mounts.TRANSFORM])
-    assert outcome.output == text
-    assert any("uid of USER app is unknown" in n.message for n in outcome.notes)
+    assert "RUN --mount=type=cache,target=/home/app/.cache/pip,uid=${USER_UID} pip install" in outcome.output
     literal = text.replace("$USER_UID", "1000")
     assert "uid=1000" in run_pipeline(literal, Context(files={}), [cache_mounts.TRANSFORM]).output

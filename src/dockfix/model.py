@@ -27,7 +27,7 @@ from typing import Any, TypeVar, cast
 from dockfix.commands import Invocation, recognise
 from dockfix.expand import Budget, expand
 from dockfix.shell import Command, Script, Word, parse_script
-from dockfix.syntax import Heredoc, Instruction, Tree
+from dockfix.syntax import Heredoc, Instruction, Tree, unquote
 from dockfix.views import Run, Stage, heredoc_roles, key_values, stages
 
 _WINDOWS = re.compile(r"windows|nanoserver|servercore", re.I)
@@ -447,18 +447,35 @@ def user_before(tree: Tree, instr: Instruction) -> User:
     # one pass per tree: asked per install, a scan per call was quadratic
     found = per_tree(tree, "users", lambda: _user_lines(tree))
     last_user, created, at = found.get(id(instr), (None, None, 0))
-    user = expand(last_user.args.split(":")[0].strip(), env, budget=budget(tree)) or "?" if last_user else "root"
+    written = last_user.args.split(":")[0].strip() if last_user else "root"
+    user = expand(written, env, budget=budget(tree)) or "?" if last_user else "root"
     home_env = env.get("HOME")
     if user in ("root", "0"):
         return User("root", home_env or "/root", "0")
     made = created.get(user, at) if created is not None else None
     if made:
-        name, home, uid = made
+        name, home, uid, ref = made
+        if ref is not None:  # given through a variable: the mount names it too, if it still holds that value
+            return User(name or user, home_env or home, ref if uid and env.get(ref[2:-1]) == uid else None)
         return User(name or user, home_env or home, uid if uid and uid.isdigit() else None)
-    return User(user, home_env, user if user.isdigit() else None)
+    ref = reference(written)
+    if ref is not None and user.isdigit():
+        return User(user, home_env, ref)  # USER ${UID}: BuildKit expands it in the mount as in USER
+    return User(user, home_env, user if user.isdigit() and "$" not in written else None)
 
 
-_Made = tuple[str | None, str | None, str | None]  # (name, home, uid) a useradd/adduser gives
+_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+
+
+def reference(word: str) -> str | None:
+    """`${NAME}` when the word is one variable and nothing else (`$NAME`, `"${NAME}"`), else None."""
+    found = _VARIABLE.fullmatch(unquote(word))
+    return f"${{{found[1] or found[2]}}}" if found else None
+
+
+# (name, home, uid, uid_ref) a useradd/adduser gives: uid_ref is the `${NAME}` the uid was given
+# through (BuildKit expands build ARGs and ENV in a mount's uid=, which the lab checks), uid its value.
+_Made = tuple[str | None, str | None, str | None, str | None]
 
 
 def _user_lines(tree: Tree) -> dict[int, tuple[Instruction | None, _Journal, int]]:
@@ -481,8 +498,14 @@ def _user_lines(tree: Tree) -> dict[int, tuple[Instruction | None, _Journal, int
                 made: dict[str, _Made] = {}
                 env = env_before(tree, other)
                 for part in parts(tree, other):
+                    # a variable the script sets itself is not the one BuildKit expands in a mount
+                    own = {k for cmd in part.script.commands for k in cmd.assignments}
+                    own |= {w.split("=", 1)[0] for cmd in part.script.commands if cmd.argv[:1] == ["export"]
+                            for w in cmd.argv[1:]}
                     for cmd in part.script.commands:
                         found = _created(cmd, env, spend)
+                        if found is not None and found[3] is not None and found[3][2:-1] in own:
+                            found = (found[0], found[1], None, None)
                         if found is not None:
                             for key in (found[0], found[2]):
                                 if key is not None:
@@ -530,11 +553,16 @@ def _created(cmd: Command, env: Mapping[str, str], spend: Budget) -> _Made | Non
     uid = opts.get("-u") or opts.get("--uid")
     # A uid or home read from a variable is only today's default: a build argument can change it
     # (--build-arg USER_UID=1001), and a mount with it written out would then not be the user's.
+    # A uid that is one variable is kept as that variable (the mount names it too); else unknown.
     given = dict(zip(raw[1:], raw[2:]))
-    if any("$" in given.get(flag, "") or f"{flag}=$" in " ".join(raw) for flag in ("-u", "--uid")):
-        uid = None
+    written = given.get("-u") or given.get("--uid") or next((a[6:] for a in raw if a.startswith("--uid=")), "")
+    ref = None
+    if "$" in written:
+        ref = reference(written)
+        if ref is None or not (uid or "").isdigit():
+            uid, ref = None, None
     if any("$" in given.get(flag, "") or f"{flag}=$" in " ".join(raw) for flag in ("-d", "--home-dir", "--home", "-h")):
-        return name, None, uid
+        return name, None, uid, ref
     if tool == "useradd":
         home = opts.get("-d") or opts.get("--home-dir")
         base = opts.get("-b") or opts.get("--base-dir") or "/home"
@@ -543,6 +571,6 @@ def _created(cmd: Command, env: Mapping[str, str], spend: Budget) -> _Made | Non
         home = opts.get("--home") or opts.get("-h")
         system = "--system" in opts or "-S" in opts
         home = home or (None if system else f"/home/{name}")
-    return name, home, uid
+    return name, home, uid, ref
 
 
