@@ -232,8 +232,9 @@ def key_values(instr: Instruction) -> list[tuple[str, str | None]]:
         return []
     if instr.name == "ENV" or instr.name == "LABEL":
         if "=" not in words[0][0]:
-            # BuildKit splits the legacy form at the first blank, quotes or not: `ENV 'a b'` is 'a = b'.
-            key, *rest = re.split(r"[ \t]+", instr.args, maxsplit=1)
+            # BuildKit splits the legacy form at the first blank (its reWhitespace, [\t\v\f\r ]+), quotes or not:
+            # `ENV 'a b'` is 'a = b'.
+            key, *rest = re.split(r"[ \t\v\f\r]+", instr.args, maxsplit=1)
             return [(unquote(key, esc), unquote(rest[0] if rest else "", esc))]
     pairs = []
     for word, _, _ in words:
