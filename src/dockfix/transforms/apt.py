@@ -16,9 +16,10 @@ from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
 from dockfix.edits import AppendRefused, Edit, append_to_heredoc, append_to_run
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
-from dockfix.model import per_tree
+from dockfix.model import budget, env_before, per_tree
 from dockfix.shell import Command, Script, Word, parse_script, parse_structure
 from dockfix.syntax import Heredoc, Instruction, Tree
+from dockfix.transforms._installs import cache_mount_targets
 from dockfix.views import Copy, Run, Stage, global_args, heredoc_roles, key_values, stages
 
 NAME = "apt"
@@ -62,13 +63,23 @@ def _keeps_recommends_off(cmd: Command) -> bool:
     return any(a == "--no-install-recommends" or "Install-Recommends" in a for a in cmd.argv)
 
 
-def _lists_on_mount(run: Run) -> bool:
-    return any(m.type in ("cache", "tmpfs") and m.target.rstrip("/") in ("/var/lib/apt", APT_LISTS) for m in run.mounts)
+def _mounted(tree: Tree, instr: Instruction, folders: tuple[str, ...]) -> bool:
+    """A cache or tmpfs mount of the RUN at one of `folders`, its target read as BuildKit reads it
+    (variables of the stage expanded: `target=$APK_CACHE`). A target dockfix cannot expand counts
+    as one: what it covers is not known, so nothing is added that could defeat it."""
+    for kind, target in cache_mount_targets(instr, env_before(tree, instr), budget(tree)):
+        if kind in ("cache", "tmpfs") and (target in folders or "$" in target):
+            return True
+    return False
 
 
-def _apk_cache_on_mount(run: Run) -> bool:
+def _lists_on_mount(tree: Tree, instr: Instruction) -> bool:
+    return _mounted(tree, instr, ("/var/lib/apt", APT_LISTS))
+
+
+def _apk_cache_on_mount(tree: Tree, instr: Instruction) -> bool:
     """apk's cache kept on a cache mount: `--no-cache` would only defeat the mount."""
-    return any(m.type in ("cache", "tmpfs") and m.target.rstrip("/") in APK_CACHE for m in run.mounts)
+    return _mounted(tree, instr, APK_CACHE)
 
 
 def _scripts(instr: Instruction, tree: Tree) -> list[tuple[Script, int, Heredoc | None]]:
@@ -134,12 +145,12 @@ def _fix_run(tree: Tree, instr: Instruction, later_needs_lists: bool, setting: S
         return
     for script, base, _ in parts:
         yield from _recommends(tree, instr, script, base, setting)
-        yield from _apk(instr, script, base)
+        yield from _apk(tree, instr, script, base)
     yield from _dnf(tree, instr, parts)
     commands = [c for s, _, _ in parts for c in s.commands]
     if not any(_apt_install(c) for c in commands) or any(_removes_apt_lists(c) for c in commands):
         return
-    if _lists_on_mount(Run(instr)):
+    if _lists_on_mount(tree, instr):
         return
     if not any(_apt_update(c) for c in commands):
         return  # the lists came from an earlier layer: removing them here saves nothing
@@ -417,11 +428,11 @@ def _add_package(tree: Tree, instr: Instruction, base: int, after: Word, package
     return Edit(end, end, f" {package}")
 
 
-def _apk(instr: Instruction, script: Script, base: int) -> Iterator[Fix]:
+def _apk(tree: Tree, instr: Instruction, script: Script, base: int) -> Iterator[Fix]:
     commands = script.commands
     if any(c.argv[:1] == ["rm"] and any(a.startswith("/var/cache/apk") for a in c.argv) for c in commands):
         return
-    if _apk_cache_on_mount(Run(instr)):
+    if _apk_cache_on_mount(tree, instr):
         return
     for cmd in commands:
         if _runs(cmd, "apk", "add") and "--no-cache" not in cmd.argv:
