@@ -19,9 +19,13 @@ smoke.toml::
     append = { file = "requirements.txt", text = "six==1.17.0\\n" }, or
     none = "why this app has no dependency to change"
 
+    [build]                              # optional: how the fixture's README says to build it
+    args = { USER_UID = "1001" }         # --build-arg for every build of every variant
+
     [regression]                         # optional: a rewrite an older dockfix got wrong
     dockfix = "d6cc797"                  # the git revision whose rewrite broke this fixture
-    stage = "build"                      # where it broke: "build" or "smoke"
+    stage = "build"                      # where it broke: "build", "smoke" or "size" (its image
+                                         # is larger than the original's)
     failure = "curl: (77) ..."           # a line of the build log / smoke output that shows it
     issue = 12                           # (optional) the issue that fixed it
 
@@ -79,7 +83,7 @@ class Regression:
     issue: int | None = None
 
 
-REGRESSION_STAGES = ("build", "smoke")
+REGRESSION_STAGES = ("build", "smoke", "size")
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ class Fixture:
     notes: str = ""
     tags: tuple[str, ...] = field(default=())
     regression: Regression | None = None
+    build_args: tuple[tuple[str, str], ...] = ()  # [build] args: --build-arg K=V for every build
 
     @property
     def dockerfile(self) -> Path:
@@ -305,6 +310,21 @@ def parse_smoke_spec(spec: str, timeout: float = 60.0) -> Smoke:
     raise FixtureError(f"--smoke {spec!r}: expected {SMOKE_FORMS}")
 
 
+def parse_build_args(text: str, where: str = "smoke.toml") -> tuple[tuple[str, str], ...]:
+    """The optional [build] table's `args` (name -> string value)."""
+    data = tomllib.loads(text)
+    if "build" not in data:
+        return ()
+    t = _need(data, "build", dict, where)
+    unknown = set(t) - {"args"}
+    if unknown:
+        raise FixtureError(f"{where} [build]: unknown keys {sorted(unknown)}")
+    args = _need(t, "args", dict, f"{where} [build]")
+    if not all(isinstance(k, str) and k.isidentifier() and isinstance(v, str) for k, v in args.items()):
+        raise FixtureError(f"{where} [build]: `args` maps build argument names to strings")
+    return tuple(sorted(args.items()))
+
+
 def load(path: Path, smoke: str | None = None, touch: str | None = None, add: str | None = None) -> Fixture:
     """A fixture folder, or any app folder with a Dockerfile: `smoke`, `touch` and `add`
     (the command line's --smoke, --touch, --add-dependency) stand in for smoke.toml or
@@ -315,11 +335,12 @@ def load(path: Path, smoke: str | None = None, touch: str | None = None, add: st
     if not (path / "Dockerfile").is_file():
         raise FixtureError(f"{path}: no Dockerfile (the app's Dockerfile must be at the folder's top)")
     st = path / "smoke.toml"
-    regression, notes = None, ""
+    regression, notes, build_args = None, "", ()
     if st.is_file():
         text = st.read_text()
         smoke_t, code_touch, dep, notes = parse_smoke_toml(text, str(st))
         regression = parse_regression(text, str(st))
+        build_args = parse_build_args(text, str(st))
         where = str(st)
     elif smoke is None:
         raise FixtureError(f"{path}: no smoke.toml and no --smoke: say how to test the image, "
@@ -342,7 +363,7 @@ def load(path: Path, smoke: str | None = None, touch: str | None = None, add: st
         raise FixtureError(f"{path}: no uv.lock, poetry.lock or requirements.txt to add {dep.add} to")
     return Fixture(name=path.name, path=path, smoke=smoke_t, code_touch=code_touch,
                    dependency=dep, has_expert=(path / "expert.Dockerfile").is_file(), notes=notes,
-                   regression=regression)
+                   regression=regression, build_args=build_args)
 
 
 def discover(paths: list[Path] | None = None) -> list[Fixture]:

@@ -116,12 +116,15 @@ def rerun_steps(log: str) -> list[str]:
     return [command[:100] for step, command in seen.items() if step not in cached]
 
 
-def build(engine: Engine, ctx: Path, tag: str, log_path: Path | None) -> tuple[bool, float, str]:
+def build(engine: Engine, ctx: Path, tag: str, log_path: Path | None,
+          build_args: tuple[tuple[str, str], ...] = ()) -> tuple[bool, float, str]:
     """Build on the engine's own BuildKit, or on the buildx builder `engine.builder` names
-    (`--load` brings the image back to the engine for the smoke test, size and config)."""
+    (`--load` brings the image back to the engine for the smoke test, size and config);
+    `build_args` are the fixture's [build] args."""
     on = ("buildx", "build", "--builder", engine.builder, "--load") if engine.builder else ("build",)
+    args = [f"--build-arg={k}={v}" for k, v in build_args]
     t0 = time.monotonic()
-    r = engine.docker(*on, "--progress=plain", "-t", tag, "-f", str(ctx / "Dockerfile"),
+    r = engine.docker(*on, "--progress=plain", *args, "-t", tag, "-f", str(ctx / "Dockerfile"),
                       str(ctx), check=False, timeout=1800)
     elapsed = time.monotonic() - t0
     text = r.stdout + r.stderr
@@ -131,10 +134,11 @@ def build(engine: Engine, ctx: Path, tag: str, log_path: Path | None) -> tuple[b
     return r.returncode == 0, elapsed, text
 
 
-def cold_build(engine: Engine, ctx: Path, tag: str, log_path: Path | None):
+def cold_build(engine: Engine, ctx: Path, tag: str, log_path: Path | None,
+               build_args: tuple[tuple[str, str], ...] = ()):
     engine.docker("image", "rm", "-f", tag, check=False)
     prune_build_cache(engine)
-    return build(engine, ctx, tag, log_path)
+    return build(engine, ctx, tag, log_path, build_args)
 
 
 def prune_build_cache(engine: Engine) -> None:
@@ -257,7 +261,7 @@ def run_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs: Pat
     tag = f"dockfix-lab/{fx.name}:{variant}"
     logp = (lambda step: logs / f"{fx.name}.{variant}.{step}.log") if logs else (lambda step: None)
     log(f"lab: {fx.name} [{variant}] cold build")
-    ok, res.cold_s, tail = cold_build(engine, ctx, tag, logp("cold"))
+    ok, res.cold_s, tail = cold_build(engine, ctx, tag, logp("cold"), fx.build_args)
     if not ok:
         res.status, res.reason, res.log = "build failed", "cold build failed", tail[-3000:]
         return res
@@ -271,7 +275,7 @@ def run_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs: Pat
         return res
     if fx.apply_code_change(ctx, 1):
         log(f"lab: {fx.name} [{variant}] rebuild after a code-only change")
-        ok, secs, tail = build(engine, ctx, tag, logp("code"))
+        ok, secs, tail = build(engine, ctx, tag, logp("code"), fx.build_args)
         res.code_rebuild_s = secs if ok else None
         if not ok:
             res.smoke_after_changes = "failed: rebuild after code change failed"
@@ -280,7 +284,7 @@ def run_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs: Pat
         res.code_reruns = rerun_steps(tail)
     if fx.apply_dependency_change(ctx, dependency):
         log(f"lab: {fx.name} [{variant}] rebuild after a dependency change")
-        ok, secs, tail = build(engine, ctx, tag, logp("dep"))
+        ok, secs, tail = build(engine, ctx, tag, logp("dep"), fx.build_args)
         res.dep_rebuild_s = secs if ok else None
         if not ok:
             res.smoke_after_changes = "failed: rebuild after dependency change failed"

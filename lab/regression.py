@@ -8,7 +8,9 @@ revision's ``src/`` from git (``git archive``), runs it on a copy of the
 fixture exactly as the lab runs today's (``--write --unsafe-fixes``), builds
 the output cold on the lab's engine and runs the smoke test. The fixture
 passes here when that old output fails at the recorded stage (``build`` or
-``smoke``) with the recorded line in the build log or the smoke output.
+``smoke``) with the recorded line in the build log or the smoke output; for
+stage ``size`` (a rewrite that only made the image larger) the original is
+built too, and the old output's image must be larger than the original's.
 
 Writes ``regression.json`` and ``regression.md`` and, per fixture,
 ``<fixture>.old-dockfix.Dockerfile`` (what the old revision wrote) and
@@ -166,13 +168,41 @@ def run_fixture(eng: engine.Engine, fx: fixtures.Fixture, work: Path, out: Path 
     tag = f"dockfix-lab/{fx.name}:old-dockfix"
     log(f"lab.regression: {fx.name} [dockfix {reg.dockfix}] cold build")
     ok, res.cold_s, build_log = measure.cold_build(
-        eng, ctx, tag, out / f"{fx.name}.old-dockfix.cold.log" if out else None)
+        eng, ctx, tag, out / f"{fx.name}.old-dockfix.cold.log" if out else None, fx.build_args)
     if not ok:
         judge(res, reg, "build", build_log)
         return res
     ok, smoke_out = measure.smoke_test(eng, tag, fx.smoke)
-    judge(res, reg, "" if ok else "smoke", smoke_out)
+    if not ok or reg.stage != "size":
+        judge(res, reg, "" if ok else "smoke", smoke_out)
+        return res
+    larger = size_check(eng, fx, work, tag, out, log)
+    judge(res, reg, "size" if larger.startswith(LARGER) else "", larger)
     return res
+
+
+LARGER = "image larger than the original"
+
+
+def size_check(eng: engine.Engine, fx: fixtures.Fixture, work: Path, tag: str, out: Path | None, log) -> str:
+    """Build the original and compare sizes with the old output's image (`tag`): a line saying
+    which is larger, with both sizes (MB, uncompressed, as the lab reports them)."""
+    ctx = work / f"{fx.name}-original-for-size"
+    if ctx.exists():
+        shutil.rmtree(ctx)
+    dockerfile = fx.copy_context(ctx, "original")
+    measure.drop_syntax_directive(dockerfile)
+    original = f"dockfix-lab/{fx.name}:original-for-size"
+    log(f"lab.regression: {fx.name} [original] cold build, for the size")
+    ok, _, text = measure.cold_build(eng, ctx, original, out / f"{fx.name}.original-for-size.cold.log" if out else None,
+                                     fx.build_args)
+    if not ok:
+        return f"the original did not build: {text.strip()[-300:]}"
+    _, old_bytes = measure.image_config(eng, tag)
+    _, original_bytes = measure.image_config(eng, original)
+    eng.docker("image", "rm", "-f", original, check=False)
+    sizes = f"{old_bytes / 1e6:.1f} MB (old dockfix) against {original_bytes / 1e6:.1f} MB (original)"
+    return f"{LARGER}: {sizes}" if old_bytes > original_bytes else f"not larger: {sizes}"
 
 
 def markdown(results: list[RegressionResult], meta: dict) -> str:

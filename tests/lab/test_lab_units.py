@@ -38,7 +38,7 @@ def test_issue_12_classes_each_have_a_regression_fixture():
     work failed (python -m lab.regression checks it), and which the lab builds today."""
     regs = {fx.name: fx.regression for fx in fixtures.discover() if fx.regression is not None}
     for name in ("recommends-ca-certificates", "psycopg2-requirements-include", "entrypoint-ps",
-                 "console-script-path"):
+                 "console-script-path", "nonroot-uid-arg", "bytecode-author-said-no", "split-nothing-to-gain"):
         reg = regs[name]
         assert reg.issue == 12 and reg.dockfix and reg.failure and reg.stage in fixtures.REGRESSION_STAGES
 
@@ -59,7 +59,7 @@ def test_regression_table_parses_and_is_optional():
 
 
 @pytest.mark.parametrize("old, new, message", [
-    ('stage = "smoke"', 'stage = "run"', "`stage` must be one of build, smoke"),
+    ('stage = "smoke"', 'stage = "run"', "`stage` must be one of build, smoke, size"),
     ('failure = "ps: not found"', 'failure = ""', "`failure` must not be empty"),
     ('dockfix = "d6cc797"\n', "", "missing `dockfix`"),
     ("issue = 12", 'issue = "12"', "`issue` must be int"),
@@ -87,6 +87,23 @@ def test_regression_counts_only_the_recorded_failure():
     md = regression.markdown([ok, other], {"engine": "26.1"})
     assert "| f | old | failed as recorded | smoke | `ps: not found` |" in md
     assert "failed otherwise" in md
+
+
+def test_build_args_are_optional_and_checked():
+    assert fixtures.parse_build_args(GOOD) == ()
+    assert fixtures.parse_build_args(GOOD + '[build]\nargs = { USER_UID = "1001" }\n') == (("USER_UID", "1001"),)
+    with pytest.raises(fixtures.FixtureError, match="maps build argument names to strings"):
+        fixtures.parse_build_args(GOOD + "[build]\nargs = { USER_UID = 1001 }\n")
+    with pytest.raises(fixtures.FixtureError, match="unknown keys"):
+        fixtures.parse_build_args(GOOD + "[build]\ntarget = 'x'\n")
+    assert fixtures.load(fixtures.FIXTURES_DIR / "nonroot-uid-arg").build_args == (("USER_UID", "1001"),)
+
+
+def test_a_size_regression_is_an_image_larger_than_the_original():
+    reg = fixtures.Regression(dockfix="old", stage="size", failure=regression.LARGER)
+    res = regression.RegressionResult(fixture="f", revision="old")
+    regression.judge(res, reg, "size", f"{regression.LARGER}: 171.8 MB (old dockfix) against 150.2 MB (original)")
+    assert res.status == "failed as recorded"
 
 
 def test_regression_source_of_an_unknown_revision_is_unavailable(tmp_path):
