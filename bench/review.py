@@ -1,6 +1,7 @@
 """The review table (issue 12): dockfix with unsafe fixes on every corpus file, in its real build context.
 
-    uv run python bench/review.py [--corpus DIR] [--mirror DIR] [--out FILE] [--diffs DIR] [--keep] [--tmp DIR]
+    uv run python bench/review.py [--at REV] [--before REV] [--corpus DIR] [--mirror DIR] [--out FILE]
+                                  [--diffs DIR] [--keep] [--tmp DIR]
 
 Corpus files come without their repositories; MANIFEST.tsv names each file's
 repository, path and commit. For every repository that has a snapshot in the
@@ -26,9 +27,13 @@ dockfix, the one `uv run dockfix` runs; with `--at HEAD`, this repository's src/
 engineers edit the working tree concurrently). The JSON carries every fix (transform,
 message, line, safe) and note, and the diff `--diff --unsafe-fixes` would print.
 
-Output: a Markdown report (default docs/review.md): a summary per rule (files
-changed, files refused, the most common refusal reasons with line numbers and
-quoted words folded), the facts each kind of change relies on, and a per-file
+Output: a Markdown report (default docs/review.md): per rule code, the files
+changed and refused by dockfix before issue 12's work (`--before`, default
+d6cc797, run on the same trees; its output predates rule codes, which are read
+from its transform and message) and by this revision, with every change the
+work took back (and the reason now given) and every new one; a summary per
+transform (files changed, files refused, the most common refusal reasons with
+line numbers and quoted words folded), the facts each kind of change relies on, and a per-file
 table (context real/absent, changes by rule with the fact, refusals). With
 `--diffs DIR` every file's diff is also written there, for review. A section
 "Reviewed diffs" written by hand below the marker line of an existing report is
@@ -54,6 +59,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 KEEP_MARKER = "<!-- review.py keeps everything below this line -->"
+BEFORE = "d6cc797"  # dockfix before issue 12 ("know or refuse"): the review's "before"
 GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
     "GIT_CONFIG_GLOBAL": os.devnull,
@@ -501,6 +507,49 @@ def fold(message: str) -> str:
     return message[:160]
 
 
+# ---- rule codes: given by dockfix since the codes came in; inferred for an older revision ----------
+
+_CODE_BY_TRANSFORM = {"lockfile-first": "DF401", "cache-mounts": "DF201", "multistage": "DF601", "pip-to-uv": "DF701"}
+RULE_NAMES = {
+    "DF101": "apt-lists-cleanup", "DF102": "apt-no-recommends", "DF103": "apk-no-cache", "DF104": "dnf-clean-all",
+    "DF201": "download-cache-mount", "DF301": "uv-compile-bytecode", "DF302": "uv-sync-locked",
+    "DF303": "uv-sync-no-dev", "DF304": "pip-compile-bytecode", "DF401": "dependencies-before-code",
+    "DF501": "dockerignore-entries", "DF502": "dockerignore-dotenv", "DF601": "multistage-split",
+    "DF701": "pip-to-uv-builder",
+}
+
+
+def code_of(item: dict) -> str:
+    """The item's rule code: its `code` field, or (an older dockfix, before rule codes) the code
+    today's rule for the same change or refusal has, read from its transform and message."""
+    if item.get("code"):
+        return str(item["code"])
+    t, m = item["transform"], item["message"]
+    if t in _CODE_BY_TRANSFORM:
+        return _CODE_BY_TRANSFORM[t]
+    if m.startswith("not a Python image"):
+        return "DF001"
+    if t == "apt":
+        if "recommend" in m.lower():
+            return "DF102"
+        if "apk" in m:
+            return "DF103"
+        if "dnf" in m or "yum" in m or "clean all" in m:
+            return "DF104"
+        return "DF101"
+    if t == "bytecode":
+        if "--locked" in m:
+            return "DF302"
+        if "--no-dev" in m or "dev dependencies" in m:
+            return "DF303"
+        if "--no-compile" in m or "PIP_NO_COMPILE" in m:
+            return "DF304"
+        return "DF301"
+    if t == "dockerignore":
+        return "DF502" if ".env" in m else "DF501"
+    return t
+
+
 # ---- the run -------------------------------------------------------------------------------------
 
 @dataclass
@@ -516,6 +565,7 @@ class Row:
     differs: str = ""
     declared: list[str] = field(default_factory=list)
     result: dict = field(default_factory=dict)
+    before: dict = field(default_factory=dict)  # the same file run by the --before revision
     absent_blobs: int = 0
 
 
@@ -546,6 +596,21 @@ def run_dockfix(paths: list[Path], src: Path | None = None) -> dict:
     return json.loads(done.stdout)
 
 
+def src_at(revision: str, into: Path) -> Path:
+    """This repository's src/ as committed at `revision`, extracted into `into` (git archive)."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "src"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
+
+
+def results_by_row(rows: list[Row], report: dict) -> list[dict]:
+    # paths come back relative to the current folder (ROOT) when below it, as given otherwise
+    by_path = {os.path.normpath(ROOT / f["path"]): f for f in report["files"]}
+    missing = {"status": "missing", "fixes": [], "notes": [], "diff": ""}
+    return [by_path.get(os.path.normpath(str(r.run_path)), missing) for r in rows]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
@@ -554,6 +619,9 @@ def main() -> None:
     parser.add_argument("--diffs", type=Path, help="also write each file's diff (--diff --unsafe-fixes) here")
     parser.add_argument("--at", metavar="REV", help="run dockfix's src/ as committed at REV (e.g. HEAD) instead of the "
                         "working tree, which other engineers may be editing")
+    parser.add_argument("--before", metavar="REV", default=BEFORE, help="also run src/ as committed at REV on the same "
+                        f"trees, for the before/after counts per rule (default {BEFORE}, the commit before issue 12's "
+                        "work; 'none' skips it)")
     parser.add_argument("--keep", action="store_true", help="keep the materialised trees (their folder is printed)")
     parser.add_argument("--tmp", type=Path, help="where to materialise the trees (default: "
                         "/dev/shm when it has 2 GB free, about five times faster than a disk; else the system's)")
@@ -598,19 +666,16 @@ def main() -> None:
                 row.declared = sorted({c for c, d in builds[key] if d == os.path.normpath(row.path)})
             else:
                 row.run_path = corpus_file
-        src = None
-        if args.at:  # this repository's own src/ at a commit, beside the trees
-            (tmp / "dockfix-src").mkdir()
-            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.at, "src"], capture_output=True, check=True).stdout
-            subprocess.run(["tar", "-x", "-C", str(tmp / "dockfix-src")], input=archive, check=True)
-            src = tmp / "dockfix-src" / "src"
+        src = src_at(args.at, tmp / "dockfix-src") if args.at else None  # this repository's src/ at a commit
         materialised = time.monotonic()
-        report = run_dockfix([r.run_path for r in rows if r.run_path], src)
-        # paths come back relative to the current folder (ROOT) when below it, as given otherwise
-        by_path = {os.path.normpath(ROOT / f["path"]): f for f in report["files"]}
-        for row in rows:
-            row.result = by_path.get(os.path.normpath(str(row.run_path)), {"status": "missing", "fixes": [], "notes": [], "diff": ""})
+        paths = [r.run_path for r in rows if r.run_path]
+        for row, found in zip(rows, results_by_row(rows, run_dockfix(paths, src)), strict=True):
+            row.result = found
         ran = time.monotonic()
+        if args.before != "none":  # the same trees, run by the revision before the work
+            old = run_dockfix(paths, src_at(args.before, tmp / "dockfix-before"))
+            for row, found in zip(rows, results_by_row(rows, old), strict=True):
+                row.before = found
         text = render(rows, args, missing_snapshots, failed_checkouts, checkouts, tmp,
                       (materialised - started, ran - materialised), dockfix_version(args.at))
         if args.diffs:
@@ -631,6 +696,60 @@ def main() -> None:
     args.out.write_text(text)
     print(f"{len(rows)} files, {sum(r.context == 'real' for r in rows)} in a real context; "
           f"{time.monotonic() - started:.1f} s; wrote {args.out}", file=sys.stderr)
+
+
+def _by_code(result: dict, kind: str, scope: tuple[str, ...]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = collections.defaultdict(list)
+    for item in result.get(kind, []):
+        if kind == "notes" and item["message"].startswith(scope):
+            continue
+        out[code_of(item)].append(item)
+    return out
+
+
+def before_after(rows: list[Row], before: str, scope: tuple[str, ...]) -> list[str]:
+    """Per rule code: files changed and refused by the revision before the work and by this one,
+    and, file by file, every change the work took back (with the reason now given) or added."""
+    codes = sorted({code_of(i) for r in rows for res in (r.result, r.before) for k in ("fixes", "notes")
+                    for i in res.get(k, []) if code_of(i).startswith("DF") and code_of(i) != "DF001"})
+    out = ["## Before and after, by rule code", "",
+           f"The same trees, run by dockfix as committed at `{before}` (before issue 12's \"know or refuse\" work; "
+           "its output has no rule codes, so each change and note gets the code today's rule for it has, read from "
+           "its transform and message) and by this revision. Files changed: files with at least one fix of the rule. "
+           "Files refused: files with at least one note of the rule (scope notes left out). "
+           "Taken back: files the rule changed before and no longer changes; new: the reverse.", "",
+           "| code | rule | files changed before → after | taken back | new | files refused before → after |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    details: list[str] = []
+    for code in codes:
+        changed_before = {r.file for r in rows if _by_code(r.before, "fixes", scope).get(code)}
+        changed_after = {r.file for r in rows if _by_code(r.result, "fixes", scope).get(code)}
+        refused_before = {r.file for r in rows if _by_code(r.before, "notes", scope).get(code)}
+        refused_after = {r.file for r in rows if _by_code(r.result, "notes", scope).get(code)}
+        gone, new = changed_before - changed_after, changed_after - changed_before
+        out.append(f"| {code} | {RULE_NAMES.get(code, '?')} | {len(changed_before)} → {len(changed_after)} | "
+                   f"{len(gone)} | {len(new)} | {len(refused_before)} → {len(refused_after)} |")
+        for r in rows:
+            if r.file not in gone | new:
+                continue
+            number = r.file[:3]
+            if r.file in gone:
+                was = "; ".join(f"L{f['line']}: {f['message']}" for f in _by_code(r.before, "fixes", scope)[code])
+                fixes = _by_code(r.before, "fixes", scope)[code]
+                notes = _by_code(r.result, "notes", scope).get(code) or [  # one note may say it for two rules
+                    n for n in r.result.get("notes", []) if n["transform"] == fixes[0]["transform"]
+                    and n["line"] in {f["line"] for f in fixes} and not n["message"].startswith(scope)]
+                now = "; ".join(f"L{n['line']}: {n['message']}" for n in notes)
+                reason = now or (f"error: {r.result['error'].get('message')}" if r.result.get("error") else
+                                 "no fix and no note of the rule (a suppression the rule now reads, or it no longer applies)")
+                details.append(f"| {code} | {number} {r.repo} `{r.path}` | taken back | {_cell([was])} | {_cell([reason])} |")
+            else:
+                now = "; ".join(f"L{f['line']}: {f['message']}" for f in _by_code(r.result, "fixes", scope)[code])
+                was = "; ".join(f"L{n['line']}: {n['message']}" for n in _by_code(r.before, "notes", scope).get(code, []))
+                details.append(f"| {code} | {number} {r.repo} `{r.path}` | new | {_cell([was or 'no note'])} | {_cell([now])} |")
+    out += ["", "Every change taken back, with the reason this revision gives, and every new one:", "",
+            "| code | file | | before | after |", "| --- | --- | --- | --- | --- |", *details, ""]
+    return out
 
 
 def _cell(items: list[str]) -> str:
@@ -659,7 +778,10 @@ def render(rows: list[Row], args: argparse.Namespace, missing: set[str], failed:
     out.append("- dockfix status: " + ", ".join(f"{k} {v}" for k, v in sorted(status.items(), key=lambda kv: str(kv[0]))) + ".")
     out.append("")
 
-    out += ["## Summary by rule", "",
+    if any(r.before for r in rows):
+        out += before_after(rows, args.before, scope=("not a Python image", "not split: not a Python image",
+                                                       "not split: already multi-stage"))
+    out += ["## Summary by transform", "",
             "Files changed: files with at least one fix of the rule (unsafe: at least one unsafe fix). "
             "Files refused: files with at least one note of the rule (something left alone, with the reason), "
             "not counting `not a Python image` (the whole file is out of scope) and `already multi-stage`.", "",
@@ -683,18 +805,21 @@ def render(rows: list[Row], args: argparse.Namespace, missing: set[str], failed:
     out.append("")
 
     out += ["## What each kind of change relies on", "",
-            "| rule | change | safe | fact relied on |", "| --- | --- | --- | --- |",
-            "| apt | remove the package lists | yes | the RUN's parsed shell structure (`shell`): the cleanup is chained with `&&` after the last top-level chain |",
-            f"| apt | `--no-install-recommends` | no | the table {_table_meta()}: what each package brings only through Recommends, on the stage's base |",
-            "| apt | `apk add --no-cache` | yes | the parsed RUN (no apk cache mount) |",
-            "| cache-mounts | cache mount, drop `--no-cache-dir` | yes | the stage's USER, HOME and ENV read from the Dockerfile (the cache folder) |",
-            "| bytecode | `UV_COMPILE_BYTECODE=1` | yes | the Dockerfile: no `PYTHONDONTWRITEBYTECODE`, no bytecode comment, no `uv run` start |",
-            "| bytecode | `uv sync --locked` | no | the context: `uv.lock` present and copied before the sync |",
-            "| bytecode | `uv sync --no-dev` | no | the context: pyproject.toml declares a dev group (quoted per file below) |",
-            "| dockerignore | caches/VCS/outputs | yes | the context listing and the Dockerfile (no COPY or command names them) |",
-            "| dockerignore | `**/.env` | no | the Dockerfile (no COPY/ADD/mount/command names `.env`); the per-file cell counts the `.env` files of the checkout |",
-            "| lockfile-first | manifests first | yes | the manifests read from the context (requirements includes, pyproject, lockfiles) |",
-            "| multistage | builder + slim runtime | no | static equivalence of the final stage's configuration, the slim tag table, the manifests read |",
+            "| code | change | safe | fact relied on |", "| --- | --- | --- | --- |",
+            "| DF101 | remove the package lists | yes | the RUN's parsed shell structure (`shell`): the cleanup is chained with `&&` after the last top-level chain; not when a cache or tmpfs mount holds the lists (its target read with the stage's variables) |",
+            f"| DF102 | `--no-install-recommends` | no | the table {_table_meta()}: what each package brings only through Recommends, on the stage's base (ca-certificates added where a later step needs it) |",
+            "| DF103 | `apk add --no-cache` | yes | the parsed RUN: no apk cache mount (its target read with the stage's variables) |",
+            "| DF104 | `dnf/yum clean all` | yes | the parsed RUN |",
+            "| DF201 | cache mount, drop `--no-cache-dir` | yes | the stage's USER, HOME and ENV read from the Dockerfile (the cache folder); a non-root uid from useradd/USER, or the build ARG it was given through, written as that ARG (BuildKit expands it: lab fixture nonroot-uid-arg) |",
+            "| DF301 | `UV_COMPILE_BYTECODE=1` | yes | the Dockerfile: no `PYTHONDONTWRITEBYTECODE`, no bytecode comment, no `uv run` start (CMD, ENTRYPOINT, compose files) |",
+            "| DF302 | `uv sync --locked` | no | the context: `uv.lock` present and copied before the sync; no flags through variables |",
+            "| DF303 | `uv sync --no-dev` | no | the context: pyproject.toml declares a dev group (quoted per file below); no `uv run` in compose or a Makefile; the app's code names no dev-group package |",
+            "| DF304 | drop pip's `--no-compile` | no | the Dockerfile |",
+            "| DF401 | manifests first | yes | the manifests read from the context (requirements includes, pyproject, lockfiles) |",
+            "| DF501 | caches/VCS/outputs | yes | the context listing and the Dockerfile (no COPY or command names them) |",
+            "| DF502 | `**/.env` | no | the Dockerfile (no COPY/ADD/mount/command names `.env`) and the context's code (no Python file loads a .env) |",
+            "| DF601 | builder + slim runtime | no | static equivalence of the final stage's configuration; the slim tag table; every dependency read from the manifests (system libraries: the Debian runtime table); the programs of the slim image (data/slim_programs.json); the estimate of what the split leaves behind against what it adds (nothing to gain) |",
+            "| DF701 | pip in the builder becomes uv | no | the builder the split made (a venv copied to the runtime), every pip install into it, the requirements read |",
             ""]
 
     out += ["## Per file", "",
