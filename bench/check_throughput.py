@@ -25,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.batch_throughput import build_corpus, measured  # noqa: E402
+from bench._measure import Run, interleaved, load_note, run_once  # noqa: E402
+from bench.batch_throughput import build_corpus  # noqa: E402
 
 
 def main() -> None:
@@ -44,18 +45,20 @@ def main() -> None:
             build_corpus(corpus, args.files)
         count = sum(1 for _ in corpus.glob("*/*/Dockerfile"))
         chunks = sorted(p.name for p in corpus.iterdir())
-        rates: dict[str, list[float]] = {name: [] for name, _ in versions}
-        for round_number in range(1, args.rounds + 1):
-            for name, src in versions:
-                os.environ["PYTHONPATH"] = src
-                seconds, _, rc, summary, cpu = measured([sys.executable, "-m", "dockfix", "--check", "--jobs", "1",
-                                                         *chunks], corpus)
-                rates[name].append(count / cpu)
-                print(f"round {round_number} {name:<16} {count / cpu:7.0f} files/CPU-s  ({cpu:.1f} CPU s, "
-                      f"{seconds:.1f} s wall, exit {rc}; {summary})", flush=True)
-        print(f"\n{count:,} files, {args.rounds} rounds, load average {os.getloadavg()[0]:.1f}")
-        for name, values in rates.items():
-            print(f"{name:<16} best {max(values):7.0f}  median {statistics.median(values):7.0f} files/CPU-s")
+        argv = [sys.executable, "-m", "dockfix", "--check", "--jobs", "1", *chunks]
+
+        def case(src: str):
+            return lambda: run_once(argv, cwd=corpus, env={**os.environ, "PYTHONPATH": src})
+
+        runs: dict[str, list[Run]] = interleaved({name: case(src) for name, src in versions}, args.rounds,
+                                                 warm_up=False)
+        print(f"{count:,} files, {args.rounds} interleaved rounds, dockfix --check --jobs 1; {load_note()}")
+        for name, done in runs.items():
+            rates = [count / r.cpu for r in done]
+            last = done[-1].stderr.strip().splitlines()
+            print(f"{name:<16} best {max(rates):5.0f}  median {statistics.median(rates):5.0f} files/CPU-s"
+                  f"  (CPU s: {', '.join(f'{r.cpu:.1f}' for r in done)}; exit {done[-1].returncode};"
+                  f" {last[-1] if last else ''})")
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
+
+from dockfix.shell import Command
 
 _PIP = re.compile(r"pip(\d(\.\d+)?)?")
 _PYTHON = re.compile(r"python(\d(\.\d+)?)?")
@@ -105,6 +108,18 @@ class Invocation:
 def program_name(word: str) -> str:
     """A program's name without its folder (`/usr/bin/apt-get` -> `apt-get`)."""
     return word.rsplit("/", 1)[-1]
+
+
+def invocation(cmd: Command) -> Invocation | None:
+    """recognise(cmd.argv), once per command: kept on it as its argv is (a command is immutable,
+    and every transform asks of every command)."""
+    found = cmd.__dict__.get("invocation", _UNSEEN)
+    if found is _UNSEEN:
+        found = cmd.__dict__["invocation"] = recognise(cmd.argv)
+    return cast("Invocation | None", found)
+
+
+_UNSEEN = object()
 
 
 def recognise(argv: list[str]) -> Invocation | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar, cast
 
-from dockfix.commands import Invocation, recognise
+from dockfix.commands import Invocation, invocation
 from dockfix.expand import Budget, expand
 from dockfix.shell import Command, Script, Word, parse_script
 from dockfix.syntax import Heredoc, Instruction, Tree, unquote
@@ -88,7 +88,7 @@ def _is_assign(value: str) -> bool:
 
 def classify(cmd: Command) -> tuple[str, str] | None:
     """(tool, verb) of a command that installs into a Python environment (see Install)."""
-    found = recognise(cmd.argv)
+    found = invocation(cmd)
     return found.python_install if found else None
 
 
@@ -184,7 +184,7 @@ class Model:
         if found is None:
             found = self._called[id(instr)] = tuple(
                 Called(inv, cmd, part, index) for part in self.parts(instr)
-                for index, cmd in enumerate(part.script.commands) if (inv := recognise(cmd.argv)) is not None)
+                for index, cmd in enumerate(part.script.commands) if (inv := invocation(cmd)) is not None)
         return found
 
     def installs(self, instr: Instruction) -> tuple[Install, ...]:

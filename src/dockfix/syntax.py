@@ -166,8 +166,8 @@ class Instruction(Node):
     # instruction of the tree and handed by the engine to the next tree of the same file.
     memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    @property
-    def name(self) -> str:
+    @cached_property
+    def name(self) -> str:  # (asked of every instruction by every transform: made once)
         return self.keyword.upper()
 
     @property

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from dockfix.commands import SYSTEM_MANAGERS, recognise
+from dockfix.commands import SYSTEM_MANAGERS, invocation
 from dockfix.expand import Budget, expand
 from dockfix.shell import Command, Script
 from dockfix.split.debian_runtime import is_build_only
@@ -182,7 +182,7 @@ class Classifier:
             if install is not None:
                 step.installs.append(install)
                 continue
-            manager = recognise(argv)
+            manager = invocation(cmd)
             if manager is not None and manager.manager == "apt":
                 if manager.verb in _APT_VERBS:
                     apt_seen = True
@@ -211,7 +211,7 @@ class Classifier:
 
     def _install(self, cmd: Command, argv: list[str], activated: str | None) -> InstallCommand | None:
         scope = self.scope
-        found = recognise(argv)
+        found = invocation(cmd)
         if found is None or found.manager in SYSTEM_MANAGERS or found.python2:
             return None  # (Python 2's pip installs where no environment of the split is: app setup)
         rest = list(found.args)
@@ -360,7 +360,7 @@ def _apk_build_deps(cmd: Command, deleted: set[str]) -> bool:
     """`apk add --virtual NAME ...` whose NAME the same RUN deletes (`deleted`: the words of
     its `apk del` commands), and that `apk del`."""
     argv = cmd.argv
-    if len(argv) < 3 or _manager(argv) != "apk":
+    if len(argv) < 3 or _manager(cmd) != "apk":
         return False
     if argv[1] == "add":
         name = _flag_value(argv, "--virtual", "-t")
@@ -368,8 +368,8 @@ def _apk_build_deps(cmd: Command, deleted: set[str]) -> bool:
     return "del" in argv[1:3]
 
 
-def _manager(argv: list[str]) -> str | None:
-    found = recognise(argv)
+def _manager(cmd: Command) -> str | None:
+    found = invocation(cmd)
     return found.manager if found else None
 
 
@@ -381,7 +381,7 @@ def _words_of(script: Script) -> tuple[set[str], set[str]]:
     apt_purge: set[str] = set()
     for cmd in script.commands:
         argv = cmd.argv
-        manager = _manager(argv)
+        manager = _manager(cmd)
         if manager == "apk" and "del" in argv:
             apk_del.update(argv)
         elif manager == "apt" and ("purge" in argv or "remove" in argv):
@@ -399,6 +399,6 @@ def system_only(step: Step, venv: str) -> bool:
         argv = cmd.argv
         if not argv:
             continue
-        if posixpath.basename(argv[0]) not in _SYSTEM and _manager(argv) not in ("apt", "apk") or any(venv in a or "site-packages" in a for a in argv):
+        if posixpath.basename(argv[0]) not in _SYSTEM and _manager(cmd) not in ("apt", "apk") or any(venv in a or "site-packages" in a for a in argv):
             return False
     return True

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from dockfix.edits import Edit, insert_before
 from dockfix.expand import Budget, expand
-from dockfix.model import Part
+from dockfix.model import Part, per_tree
 from dockfix.shell import Word
 from dockfix.syntax import Comment, Instruction, Tree
 from dockfix.views import key_values, mounts
@@ -135,5 +135,7 @@ def ensure_env(tree: Tree, instr: Instruction, key: str, value: str) -> Edit:
 
 def keyword_case(tree: Tree, keyword: str) -> str:
     """The keyword in the file's own case (most files use upper case)."""
-    lower = sum(1 for i in tree.instructions if i.keyword.islower())
-    return keyword.lower() if lower > len(tree.instructions) / 2 else keyword
+    # once per tree: asked for each fix, a count per call was quadratic over many installs
+    lower = per_tree(tree, "lower-case", lambda: sum(1 for i in tree.instructions if i.keyword.islower())
+                     > len(tree.instructions) / 2)
+    return keyword.lower() if lower else keyword

@@ -13,7 +13,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from dockfix.commands import SYSTEM_MANAGERS, program_name, recognise
+from dockfix.commands import SYSTEM_MANAGERS, invocation, program_name
 from dockfix.manifests import is_local_path
 from dockfix.model import Part, parts, per_tree
 from dockfix.shell import Command
@@ -70,7 +70,7 @@ def command_steps(tree: Tree, instr: Instruction, workdir: str) -> list[Step]:
 def _step(cmd: Command, part: Part, workdir: str) -> Step:
     argv = cmd.argv
     program = program_name(argv[0]) if argv else ""
-    found = recognise(argv)
+    found = invocation(cmd)
     kind = found.python_install if found else None
     if kind and kind[0] == "pip" or kind == ("uv", "install") or kind == ("uv", "pip-sync"):
         return _pip_step(cmd, part, workdir, sync=kind == ("uv", "pip-sync"))

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from dockfix.commands import SYSTEM_MANAGERS, recognise
+from dockfix.commands import SYSTEM_MANAGERS, invocation
 from dockfix.context import Context
 from dockfix.data import debian_recommends as recommends
 from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
@@ -40,7 +40,7 @@ RULES = (LISTS, NO_RECOMMENDS, APK_NO_CACHE, DNF_CLEAN)
 
 def _runs(cmd: Command, manager: str, verb: str, program: str | None = None) -> bool:
     """Whether cmd runs `manager verb` (dockfix.commands; `program`: that one of the manager's, yum of dnf)."""
-    found = recognise(cmd.argv)
+    found = invocation(cmd)
     return found is not None and found.manager == manager and found.verb == verb and program in (None, found.program)
 
 
@@ -103,7 +103,7 @@ def _text(tree: Tree, instr: Instruction, doc: Heredoc | None) -> str:
 
 
 def _runs_package_manager(parts: list[tuple[Script, int, Heredoc | None]]) -> bool:
-    return any((found := recognise(c.argv)) and found.manager in SYSTEM_MANAGERS for s, _, _ in parts for c in s.commands)
+    return any((found := invocation(c)) and found.manager in SYSTEM_MANAGERS for s, _, _ in parts for c in s.commands)
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:

@@ -11,7 +11,7 @@ from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from dockfix.commands import program_name, recognise
+from dockfix.commands import invocation, program_name
 from dockfix.context import Context
 from dockfix.diagnostics import NOT_PYTHON, Rule
 from dockfix.edits import Edit
@@ -147,7 +147,7 @@ class _Cleaners:
             for index, cmd in enumerate(part.script.commands):
                 order += 1
                 argv = cmd.argv
-                found = recognise(argv)
+                found = invocation(cmd)
                 if found is not None and found.cleans_cache:
                     self.tools.setdefault(found.manager, ((order, 0), " ".join(argv[:3])))
                 if not argv or program_name(argv[0]) != "rm":

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from dockfix.commands import recognise
+from dockfix.commands import invocation
 from dockfix.context import Context
 from dockfix.diagnostics import UNSAFE, Rule
 from dockfix.edits import Edit, remove_instruction, replace_instruction, replace_logical
@@ -104,7 +104,7 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
 def _venv_command(step: Step) -> InstallCommand | None:
     for command in step.installs:
         argv = command.command.argv
-        found = recognise(argv)
+        found = invocation(command.command)
         if command.tool == "venv" and found and found.program == argv[0] and found.program.startswith("python") \
                 and not found.python2 and argv[2:3] == ["venv"]:
             return command
