@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -146,16 +147,19 @@ class Instruction(Node):
     """One instruction: its physical lines, its logical line and its heredocs.
 
     The *logical* line is what BuildKit reads: continuation escapes removed,
-    comment and blank lines inside the continuation skipped. `offsets[i]` is
-    the source offset of logical character i, so a position found in the
-    logical line maps back to the exact byte to edit.
+    comment and blank lines inside the continuation skipped. `source_offset(i)`
+    is the source offset of logical character i, so a position found in the
+    logical line maps back to the exact byte to edit (each code line's part of
+    the logical line is a segment: where it starts in the logical line, and in
+    the source; a list of an offset per character cost a tenth of the parse).
     """
 
     keyword: str
     lines: list[Line]  # physical lines of the logical part (code, comments, blanks)
     code_lines: list[Line]  # the lines that carry code
     logical: str
-    offsets: list[int]
+    segment_starts: list[int]  # the logical offset where each code line's part begins
+    segment_sources: list[int]  # the source offset of that part's first character
     flags: tuple[Flag, ...]
     args_start: int  # logical offset where the arguments begin (after flags and a `--`)
     flags_end: int  # logical offset where a new flag goes: args_start, or the `--` ending the flags
@@ -176,9 +180,13 @@ class Instruction(Node):
 
     def source_offset(self, logical_index: int) -> int:
         """Source offset of a logical position; the end maps after the last character."""
-        if logical_index < len(self.offsets):
-            return self.offsets[logical_index]
-        return self.offsets[-1] + 1 if self.offsets else self.start
+        n = len(self.logical)
+        if logical_index >= n:
+            return self.source_offset(n - 1) + 1 if n else self.start
+        if logical_index < 0:  # from the end, as a list index would
+            logical_index += n
+        k = bisect_right(self.segment_starts, logical_index) - 1
+        return self.segment_sources[k] + logical_index - self.segment_starts[k]
 
     def flag(self, name: str) -> Flag | None:
         return next((f for f in self.flags if f.name == name), None)
@@ -423,7 +431,9 @@ class _Parser:
         lines: list[Line] = []
         code_lines: list[Line] = []
         logical: list[str] = []
-        offsets: list[int] = []
+        segment_starts: list[int] = []
+        segment_sources: list[int] = []
+        length = 0
         done = False
         while self.i < len(self.lines) and not done:
             line = self.lines[self.i]
@@ -442,7 +452,10 @@ class _Parser:
             else:
                 done = True
             logical.append(text)
-            offsets.extend(range(base, base + len(text)))
+            if text:
+                segment_starts.append(length)
+                segment_sources.append(base)
+                length += len(text)
         logical_text = "".join(logical)
         keyword = re.split(r"[ \t]", logical_text, maxsplit=1)[0]
         if keyword.upper() not in INSTRUCTIONS:
@@ -462,7 +475,8 @@ class _Parser:
             lines=lines,
             code_lines=code_lines,
             logical=logical_text,
-            offsets=offsets,
+            segment_starts=segment_starts,
+            segment_sources=segment_sources,
             flags=flags,
             args_start=args_start,
             flags_end=flags_end,
