@@ -677,7 +677,7 @@ def main() -> None:
             for row, found in zip(rows, results_by_row(rows, old), strict=True):
                 row.before = found
         text = render(rows, args, missing_snapshots, failed_checkouts, checkouts, tmp,
-                      (materialised - started, ran - materialised), dockfix_version(args.at))
+                      (materialised - started, ran - materialised, time.monotonic() - ran), dockfix_version(args.at))
         if args.diffs:
             args.diffs.mkdir(parents=True, exist_ok=True)
             for row in rows:
@@ -757,7 +757,7 @@ def _cell(items: list[str]) -> str:
 
 
 def render(rows: list[Row], args: argparse.Namespace, missing: set[str], failed: dict[str, str],
-           checkouts: dict[tuple[str, str], Checkout], tmp: Path, timing: tuple[float, float], version: str) -> str:
+           checkouts: dict[tuple[str, str], Checkout], tmp: Path, timing: tuple[float, float, float], version: str) -> str:
     transforms = ["lockfile-first", "apt", "cache-mounts", "bytecode", "dockerignore", "multistage"]
     real = [r for r in rows if r.context == "real"]
     out = ["# Review: dockfix --unsafe-fixes on the corpus, in real build contexts", "",
@@ -773,7 +773,8 @@ def render(rows: list[Row], args: argparse.Namespace, missing: set[str], failed:
            f"{sum(len(c.absent_blobs) for c in checkouts.values())} in {sum(bool(c.absent_blobs) for c in checkouts.values())} trees"
            + (f"; checkouts that failed: {failed}" if failed else "") + ".",
            f"- Time: {timing[0]:.1f} s to materialise the trees (in {tmp.parent}), {timing[1]:.1f} s for dockfix "
-           f"(dockfix: {version}).", ""]
+           f"(dockfix: {version})" + (f", {timing[2]:.1f} s for the `--before` revision ({args.before})"
+                                       if args.before != "none" else "") + ".", ""]
     status = collections.Counter(r.result.get("status") for r in rows)
     out.append("- dockfix status: " + ", ".join(f"{k} {v}" for k, v in sorted(status.items(), key=lambda kv: str(kv[0]))) + ".")
     out.append("")
