@@ -30,6 +30,7 @@ from dockfix.shell import Command, Script, Word, parse_script
 from dockfix.syntax import Heredoc, Instruction, Tree, unquote
 from dockfix.views import Run, Stage, heredoc_roles, key_values, stages
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WINDOWS = re.compile(r"windows|nanoserver|servercore", re.I)
 T = TypeVar("T")
 
@@ -83,7 +84,7 @@ class Install:
 
 def _is_assign(value: str) -> bool:
     name, eq, _ = value.partition("=")
-    return bool(eq) and bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name))
+    return bool(eq) and bool(_NAME.fullmatch(name))
 
 
 def classify(cmd: Command) -> tuple[str, str] | None:

@@ -30,8 +30,10 @@ OPERATORS = ("&&", "||", ";;", ";", "|", "&", "\n")
 RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!"})
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
+    """One shell word. (A named tuple: a file has thousands, and a frozen dataclass costs
+    several times as much to make.)"""
+
     raw: str  # as written, quotes included
     value: str  # quotes and escapes removed (no expansion)
     start: int

@@ -30,7 +30,7 @@ KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 
 _DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _HEREDOC_WORD = re.compile(r"(\d*)<<(-?)([^<]*)$")
-_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+_KEYWORD_END = re.compile(r"[ \t]")
 # What Go's unicode.IsSpace calls blank: BuildKit trims it from line starts, so a line of it is
 # blank and "#" after it starts a comment. Not Python's str.isspace(), which also takes \x1c-\x1f.
 GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
@@ -174,7 +174,7 @@ class Instruction(Node):
     def name(self) -> str:  # (asked of every instruction by every transform: made once)
         return self.keyword.upper()
 
-    @property
+    @cached_property
     def args(self) -> str:
         return self.logical[self.args_start :].rstrip(GO_SPACE)
 
@@ -457,7 +457,7 @@ class _Parser:
                 segment_sources.append(base)
                 length += len(text)
         logical_text = "".join(logical)
-        keyword = re.split(r"[ \t]", logical_text, maxsplit=1)[0]
+        keyword = _KEYWORD_END.split(logical_text, maxsplit=1)[0]
         if keyword.upper() not in INSTRUCTIONS:
             raise ParseError(f"unknown instruction: {keyword}", first.number)
         flags, args_start, flags_end = self._flags(logical_text, len(keyword))

@@ -13,6 +13,8 @@ from functools import cached_property
 from dockfix.shell import Script, Word, heredoc_marker, operands, parse_script
 from dockfix.syntax import Heredoc, Instruction, Tree, shell_words, unquote
 
+_BLANKS = re.compile(r"[ \t\v\f\r]+")
+
 
 @dataclass(frozen=True)
 class Mount:
@@ -194,7 +196,7 @@ class Copy:
         # BuildKit splits COPY/ADD arguments on blanks only (a path with a space needs the
         # JSON form), then removes quotes and escapes word by word.
         # Its blanks are [\t\v\f\r ] (str.split() would also split at \x1c-\x1f and U+3000).
-        return [unquote(w, self.instr.escape) for w in re.split(r"[\t\v\f\r ]+", self.instr.args) if w]
+        return [unquote(w, self.instr.escape) for w in _BLANKS.split(self.instr.args) if w]
 
     @property
     def sources(self) -> list[str]:
@@ -234,7 +236,7 @@ def key_values(instr: Instruction) -> list[tuple[str, str | None]]:
         if "=" not in words[0][0]:
             # BuildKit splits the legacy form at the first blank (its reWhitespace, [\t\v\f\r ]+), quotes or not:
             # `ENV 'a b'` is 'a = b'.
-            key, *rest = re.split(r"[ \t\v\f\r]+", instr.args, maxsplit=1)
+            key, *rest = _BLANKS.split(instr.args, maxsplit=1)
             return [(unquote(key, esc), unquote(rest[0] if rest else "", esc))]
     pairs = []
     for word, _, _ in words:
