@@ -252,9 +252,14 @@ def test_report_ratios_targets_and_markdown(tmp_path):
     assert "| demo | 1.05× ✓ | 0.67× ✓ | 0.42× ✓ | 1.28× ✗ | 0.10× ✓ |" in text
 
 
-def test_targets_leave_out_unchanged_files_and_originals_that_rerun_nothing():
-    results = [_vr("original", 1e8, 10, 1, 1), _vr("dockfix", 1e8, 9, 1, 1), _vr("expert", 1e8, 9, 1, 1)]
-    assert report.fixture_targets(report.summarize(results))[0]["code"] is None  # original re-ran no RUN
+def test_targets_leave_out_unchanged_files_and_originals_that_reinstall_nothing():
+    results = [_vr("original", 1e8, 10, 1, 1, reruns=["RUN chmod +x docker-entrypoint.sh"]),
+               _vr("dockfix", 1e8, 9, 0.1, 1), _vr("expert", 1e8, 9, 1, 1)]
+    assert report.fixture_targets(report.summarize(results))[0]["code"] is None  # no install re-ran
+    for run in ("RUN uv sync --locked", "RUN pip install --no-cache-dir .", "RUN poetry install --no-root",
+                "RUN --mount=type=cache,target=/root/.cache/uv uv pip install -r requirements.txt"):
+        results[0].code_reruns = [run]
+        assert report.fixture_targets(report.summarize(results))[0]["code"] is True, run
     results[1].changed = False
     assert report.targets(report.summarize(results))["dockfix_changed"] == 0
 
