@@ -240,8 +240,10 @@ def _uv_notes(files: dict[str, str], text: str = UV_ENTRY_POINT) -> tuple[str, l
     return out, [n.message for n in found if isinstance(n, Note) and n.kind == multistage.UV_PROJECT]
 
 
-def test_a_uv_package_run_by_its_entry_point_needs_only_the_venv() -> None:
-    out, notes = _uv_notes(UV_PACKAGE)
+@pytest.mark.parametrize("extra", [{}, {"compose.yaml": "services: {}\n", "Makefile": "test:\n\tpytest\n",
+                                      ".github/workflows/ci.yml": "on: push\n", "docs/index.md": "# docs\n"}])
+def test_a_uv_package_run_by_its_entry_point_needs_only_the_venv(extra: dict[str, str]) -> None:
+    out, notes = _uv_notes({**UV_PACKAGE, **extra})
     runtime = out.split("\n\n", 1)[1]
     assert "uv sync --locked --no-dev --no-editable" in out and notes == []
     assert "COPY . ." not in runtime and "COPY --from=builder /app/.venv /app/.venv" in runtime

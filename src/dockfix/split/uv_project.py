@@ -61,12 +61,15 @@ def read(image_folder: str, before: list[Step], context: Context) -> Project | s
 
 
 # What a copy of the project folder brings that no entry point reads at run time: the
-# manifests and documents the build reads, tests, and version-control and editor folders.
+# manifests and documents the build reads, tests, the repository's build, CI and lint
+# settings, and version-control and editor folders.
 _BUILD_ONLY = re.compile(r"^(?:pyproject\.toml|uv\.lock|setup\.cfg|MANIFEST\.in|(?:README|LICEN[CS]E|COPYING|CHANGELOG"
                          r"|CHANGES|NOTICE|AUTHORS|CONTRIBUTING)(?:\.\w+)?|\.python-version|\.dockerignore|\.gitignore"
                          r"|\.gitattributes|\.editorconfig|\.pre-commit-config\.yaml|[\w.-]*Dockerfile[\w.-]*"
-                         r"|[\w.-]+\.dockerignore|(?:tests?|docs|\.git|\.github|\.venv|\.pytest_cache|\.mypy_cache"
-                         r"|\.ruff_cache|\.idea|\.vscode)/.*)$")
+                         r"|[\w.-]+\.dockerignore|(?:docker-)?compose(?:\.[\w-]+)?\.ya?ml|Makefile|justfile|tox\.ini"
+                         r"|noxfile\.py|pytest\.ini|mypy\.ini|ruff\.toml|\.ruff\.toml|\.flake8|\.coveragerc|mkdocs\.ya?ml"
+                         r"|\.readthedocs\.ya?ml|renovate\.json|(?:tests?|docs|\.git|\.github|\.gitlab|\.venv|\.pytest_cache"
+                         r"|\.mypy_cache|\.ruff_cache|\.idea|\.vscode)/.*|\.gitlab-ci\.yml)$")
 _CODE = (".py", ".pyi", "py.typed")
 
 
