@@ -726,7 +726,7 @@ def _copied_again(plan: Plan, index: int) -> bool:
     if step.kind != "copy" or step.instr.name != "COPY" or step.into is None:
         return False
     copy = Copy(step.instr)
-    if copy.from_ or copy.link or not copy.sources or not all(_MANIFEST.match(s) for s in copy.sources):
+    if copy.from_ or copy.link or not copy.sources or not all(_MANIFEST.match(s.removeprefix("./")) for s in copy.sources):
         return False
     for later_index in range(index + 1, len(plan.steps)):
         later = plan.steps[later_index]
