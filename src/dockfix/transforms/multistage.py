@@ -692,7 +692,8 @@ def render(plan: Plan) -> str:
             continue
         if plan.system and index == plan.venv_at:
             builder += [line + eol for line in venv_lines]
-        builder.append(_text(tree, instr, with_comments=id(instr) in gone, edits=plan.builder_edits.get(index, ())))
+        builder.append(_text(tree, instr, with_comments=id(instr) in gone or index == plan.last,
+                             edits=plan.builder_edits.get(index, ())))
         if index == plan.last:
             edits.append(Edit(_block_start(instr), instr.end, _copy_lines(plan, kw, builder_name, instr)))
         elif id(instr) in gone:
