@@ -10,6 +10,7 @@ COPY --from=ghcr.io/astral-sh/uv:0.13.7 /uv /uvx /bin/
 ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1
 RUN uv venv --python /usr/local/bin/python /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+# install dependencies
 COPY ./requirements.txt .
 RUN --mount=type=cache,target=/root/.cache/uv uv pip install -r requirements.txt
 
@@ -27,8 +28,6 @@ RUN apt-get update \
     && apt-get install --no-install-recommends -y libpq5 \
     && rm -rf /var/lib/apt/lists/*
 
-# install dependencies
-COPY ./requirements.txt .
 COPY --from=builder /opt/venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 

@@ -12,7 +12,6 @@ FROM python:3.11-slim
 
 WORKDIR /app
 
-ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1
 COPY . .
 
 COPY --from=builder /app/.venv /app/.venv

@@ -5,7 +5,6 @@ WORKDIR /code
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 COPY poetry.lock pyproject.toml /code/
-# Project initialization:
 RUN --mount=type=cache,target=/root/.cache/pypoetry poetry config virtualenvs.create false \
   && poetry install --no-interaction --no-ansi
 

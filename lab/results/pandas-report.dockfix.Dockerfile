@@ -1,0 +1,20 @@
+ARG PYTHON_VERSION=3.11
+FROM python:${PYTHON_VERSION} AS builder
+WORKDIR /app
+COPY --from=ghcr.io/astral-sh/uv:0.13.7 /uv /uvx /bin/
+ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1
+RUN uv venv --python /usr/local/bin/python /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY requirements.txt ./
+RUN --mount=type=cache,target=/root/.cache/uv uv pip install -r requirements.txt
+
+FROM python:${PYTHON_VERSION}-slim
+
+WORKDIR /app
+
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+
+COPY . .
+
+CMD ["python", "report.py"]
