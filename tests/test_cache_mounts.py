@@ -146,3 +146,24 @@ def test_a_uid_from_a_build_argument_is_the_argument_in_the_mount():
     assert "RUN --mount=type=cache,target=/home/app/.cache/pip,uid=${USER_UID} pip install" in outcome.output
     literal = text.replace("$USER_UID", "1000")
     assert "uid=1000" in run_pipeline(literal, Context(files={}), [cache_mounts.TRANSFORM]).output
+
+
+BASES = {  # FROM ... ; RUN pip install --no-cache-dir x -> mounted?
+    "official": ("FROM python:3.12-slim\n", True),
+    "official-tag-unknown": ("ARG PY\nFROM python:${PY}-slim\n", True),
+    "official-by-registry": ("FROM docker.io/library/python:3.12\n", True),
+    "uv-image": ("FROM ghcr.io/astral-sh/uv:python3.12-bookworm-slim\n", True),
+    "vendor-no-user": ("FROM jupyter/scipy-notebook:2024-05-27\n", False),
+    "vendor-as-root": ("FROM jupyter/scipy-notebook:2024-05-27\nUSER root\n", False),  # its HOME is /home/jovyan
+    "vendor-cache-dir-said": ("FROM jupyter/scipy-notebook:2024-05-27\nUSER root\nENV PIP_CACHE_DIR=/var/cache/pip\n", True),
+    "image-through-arg": ("ARG FROM\nFROM ${FROM}\n", False),
+    "stage-of-official": ("FROM python:3.12 AS base\nFROM base\n", True),
+}
+
+
+@pytest.mark.parametrize("head,mounted", BASES.values(), ids=BASES.keys())
+def test_mounts_only_where_the_base_images_user_and_environment_are_known(head, mounted):
+    text = head + "RUN pip install --no-cache-dir flask\n"
+    out = run_pipeline(text, Context(files={}), [cache_mounts.TRANSFORM]).output
+    assert ("--mount=type=cache" in out) is mounted
+    assert ("--no-cache-dir" in out) is not mounted

@@ -442,17 +442,42 @@ class User:
     uid: str | None  # None: unknown; "0" for root
 
 
+# Images whose default user is root, by their own recipes: Docker Official Images (docker-library's
+# Dockerfiles set no USER) and uv's images. Any other base may set a USER of its own (jupyter's
+# jovyan, a vendor's app user), so with no USER line the user is not known.
+_ROOT_IMAGES = re.compile(
+    r"(docker\.io/)?(library/)?(python|pypy|debian|ubuntu|alpine|buildpack-deps|fedora|centos|rockylinux|almalinux"
+    r"|amazonlinux|oraclelinux|busybox|node|golang|rust|ruby|php|perl|eclipse-temurin|openjdk|amazoncorretto"
+    r"|ghcr\.io/astral-sh/uv)([:@].*)?")
+UNKNOWN_BASE_USER = "?base"  # User.name when no USER line says and the base image's own user is not known
+
+
+def _base_runs_as_root(tree: Tree, stage: Stage) -> bool:
+    """The image a stage chain starts FROM runs as root (its name read with the global ARGs' defaults)."""
+    # A tag dockfix cannot expand still names the image: python:${PYTHON_VER}-slim is python.
+    base = (expand(stage.base, _global_args(tree), budget=budget(tree)) or stage.base).lower()
+    return base == "scratch" or bool(_ROOT_IMAGES.fullmatch(base))
+
+
+def base_known(tree: Tree, instr: Instruction) -> bool:
+    """The image instr's stage chain starts FROM is one whose user and environment dockfix knows."""
+    return id(instr) not in per_tree(tree, "users-of-unknown-bases", lambda: _under_unknown_base(tree))
+
+
 def user_before(tree: Tree, instr: Instruction) -> User:
     """The USER in effect for instr, with the home and uid found where it was created."""
     env = env_before(tree, instr)
     # one pass per tree: asked per install, a scan per call was quadratic
     found = per_tree(tree, "users", lambda: _user_lines(tree))
     last_user, created, at = found.get(id(instr), (None, None, 0))
+    unknown_base = not base_known(tree, instr)
+    if last_user is None and unknown_base:
+        return User(UNKNOWN_BASE_USER, None, None)
     written = last_user.args.split(":")[0].strip() if last_user else "root"
     user = expand(written, env, budget=budget(tree)) or "?" if last_user else "root"
     home_env = env.get("HOME")
-    if user in ("root", "0"):
-        return User("root", home_env or "/root", "0")
+    if user in ("root", "0"):  # a base of unknown recipe may set HOME (jupyter's is /home/jovyan, even for root)
+        return User("root", home_env or (None if unknown_base else "/root"), "0")
     made = created.get(user, at) if created is not None else None
     if made:
         name, home, uid, ref = made
@@ -472,6 +497,18 @@ def reference(word: str) -> str | None:
     """`${NAME}` when the word is one variable and nothing else (`$NAME`, `"${NAME}"`), else None."""
     found = _VARIABLE.fullmatch(unquote(word))
     return f"${{{found[1] or found[2]}}}" if found else None
+
+
+def _under_unknown_base(tree: Tree) -> set[int]:
+    """The instructions (ids) of stages whose chain starts FROM an image not known to run as root."""
+    out: set[int] = set()
+    known: list[bool] = []  # per stage, its chain's verdict (a walk down each chain was quadratic)
+    for stage in Model.of(tree).stages:
+        up = parent(tree, stage)
+        known.append(known[up.index] if up is not None else _base_runs_as_root(tree, stage))
+        if not known[-1]:
+            out.update(id(i) for i in stage.instructions)
+    return out
 
 
 # (name, home, uid, uid_ref) a useradd/adduser gives: uid_ref is the `${NAME}` the uid was given

@@ -19,8 +19,10 @@ from dockfix.engine import Fix, Note, Transform
 from dockfix.expand import expand
 from dockfix.facts import not_python_reason
 from dockfix.model import (
+    UNKNOWN_BASE_USER,
     Install,
     User,
+    base_known,
     budget,
     command_env,
     env_at,
@@ -76,7 +78,14 @@ def _disabled_by_env(inst: Install, env: Mapping[str, str]) -> bool:
 
 
 def _cache(tree: Tree, instr: Instruction, inst: Install, user: User) -> Cache:
+    if user.name == UNKNOWN_BASE_USER:
+        return Cache(reason="no USER line, and the base image may run as a user of its own (dockfix knows the "
+                            "default user of official images only): the cache folder and its owner are not known")
     env = command_env(tree, instr, inst)
+    if not base_known(tree, instr) and not (option_value(inst.args, "--cache-dir") or env.get(CACHE_ENV[inst.tool])):
+        # Its HOME, XDG_CACHE_HOME or cache variables may place the cache anywhere (jupyter: /home/jovyan).
+        return Cache(reason=f"the base image's environment is not known (dockfix knows official images only): "
+                            f"{CACHE_ENV[inst.tool]} or --cache-dir in the Dockerfile would say where the cache is")
     name = _no_cache_env(inst)
     if name not in inst.command.assignments and _disabled_by_env(inst, env):
         return Cache(reason=f"{name} is set for the stage: {inst.tool} keeps no cache to mount")
