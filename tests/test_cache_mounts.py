@@ -167,3 +167,20 @@ def test_mounts_only_where_the_base_images_user_and_environment_are_known(head, 
     out = run_pipeline(text, Context(files={}), [cache_mounts.TRANSFORM]).output
     assert ("--mount=type=cache" in out) is mounted
     assert ("--no-cache-dir" in out) is not mounted
+
+
+REMOVALS = {  # an rm in the RUN -> is the pip cache still mounted?
+    "command-substitution": ("rm -rf $(pip cache dir)", False),
+    "unknown-variable-anywhere": ("rm -rf $CACHE", False),
+    "unknown-variable-inside-the-cache": ("rm -rf /root/.cache/pip/$WHAT", True),  # inside the mount, not its point
+    "unknown-variable-beside-the-cache": ("rm -rf /root/.cache/$WHAT", False),  # may be /root/.cache/pip
+    "unknown-variable-elsewhere": ("rm -rf /tmp/$BUILD_DIR", True),
+    "unknown-variable-above": ("rm -rf /root/$WHAT", False),  # may be /root/.cache
+}
+
+
+@pytest.mark.parametrize("rm,mounted", REMOVALS.values(), ids=REMOVALS.keys())
+def test_an_rm_of_a_path_dockfix_cannot_resolve_blocks_the_mount_only_where_it_may_reach(rm, mounted):
+    text = f"FROM python:3.12-slim\nRUN pip install flask && {rm}\n"
+    out = run_pipeline(text, Context(files={}), [cache_mounts.TRANSFORM]).output
+    assert ("--mount=type=cache" in out) is mounted

@@ -7,6 +7,7 @@ go. uv also gets `UV_LINK_MODE=copy`: it cannot hardlink from a mount.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -150,6 +151,9 @@ class _Cleaners:
         self.exact: dict[str, tuple[tuple[int, int], str]] = {}  # a path an `rm` removes -> (order, what)
         self.inside: dict[str, tuple[tuple[int, int], str]] = {}  # a folder whose content an `rm` removes
         self.answers: dict[tuple[str, str], str | None] = {}
+        # an `rm` of a path dockfix cannot resolve (`rm -rf $(poetry config cache-dir)`): its literal
+        # start, which any folder it may remove begins with
+        self.unresolved: list[tuple[str, tuple[tuple[int, int], str]]] = []
         spend = budget(tree)
         order = 0
         for part in parts(tree, instr):
@@ -165,7 +169,9 @@ class _Cleaners:
                 env = overlay({"HOME": home or ""}, env_at(tree, instr, part, index))  # the rm's own environment
                 for position, arg in enumerate(words):
                     path = expand(arg.replace("~", "$HOME", 1) if arg.startswith("~") else arg, env, budget=spend)
-                    if not path:
+                    if not path or "$" in path or "`" in path:
+                        literal = re.split(r"[$`*?\[]", arg, maxsplit=1)[0]
+                        self.unresolved.append((literal, ((order, position), f"rm {arg}, a path dockfix cannot resolve")))
                         continue
                     glob = path.endswith("/*")
                     path = path[:-2] if glob else path.rstrip("/")
@@ -180,6 +186,7 @@ class _Cleaners:
         if key not in self.answers:
             found = [self.tools.get(tool), self.exact.get(target)]
             found += [self.inside.get(target[:k]) for k in range(len(target)) if target[k] == "/"]
+            found += [entry for literal, entry in self.unresolved if target.startswith(literal)]
             self.answers[key] = min((f for f in found if f), default=(None, None))[1]
         return self.answers[key]
 
