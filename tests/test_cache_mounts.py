@@ -60,6 +60,13 @@ USERS = {
                            "RUN true\n", ("app", "/home/app", None)),
     "uid-from-an-expression": ("FROM python\nARG UID=1002\nRUN useradd -m -u ${UID}0 app\nUSER app\nRUN true\n",
                                ("app", "/home/app", None)),
+    # a home made from a name that is a build argument: --build-arg USERNAME=bob moves it
+    "name-from-arg": ("FROM python\nARG USERNAME=app\nRUN useradd -m -u 1000 $USERNAME\nUSER $USERNAME\nRUN true\n",
+                      ("app", None, "1000")),
+    "name-from-arg-explicit-home": ("FROM python\nARG USERNAME=app\nRUN useradd -m -d /srv/app -u 1000 $USERNAME\n"
+                                    "USER $USERNAME\nRUN true\n", ("app", "/srv/app", "1000")),
+    "base-dir-from-arg": ("FROM python\nARG BASE=/srv\nRUN useradd -m -b $BASE -u 1000 app\nUSER app\nRUN true\n",
+                          ("app", None, "1000")),
     "numeric-user-from-arg": ("FROM python\nARG UID=1002\nUSER ${UID}\nRUN true\n", ("1002", None, "${UID}")),
     "env-home": ("FROM python\nRUN useradd -u 5 app\nENV HOME=/app\nUSER app\nRUN true\n", ("app", "/app", "5")),
     "base-image-user": ("FROM jupyter/base-notebook\nUSER jovyan\nRUN true\n", ("jovyan", None, None)),

@@ -585,9 +585,12 @@ def _created(cmd: Command, env: Mapping[str, str], spend: Budget) -> _Made | Non
         elif arg.startswith("-"):
             opts[arg] = ""
         else:
-            names.append(arg)
+            names.append((arg, raw[i]))
         i += 1
-    name = names[0] if names else None
+    name = names[0][0] if names else None
+    # a home made from a name given through a variable (useradd -m $USERNAME) is that variable's
+    # default only: --build-arg USERNAME=bob moves it
+    named_by_variable = bool(names) and "$" in names[0][1]
     uid = opts.get("-u") or opts.get("--uid")
     # A uid or home read from a variable is only today's default: a build argument can change it
     # (--build-arg USER_UID=1001), and a mount with it written out would then not be the user's.
@@ -599,16 +602,17 @@ def _created(cmd: Command, env: Mapping[str, str], spend: Budget) -> _Made | Non
         ref = reference(written)
         if ref is None or not (uid or "").isdigit():
             uid, ref = None, None
-    if any("$" in given.get(flag, "") or f"{flag}=$" in " ".join(raw) for flag in ("-d", "--home-dir", "--home", "-h")):
+    if any("$" in given.get(flag, "") or f"{flag}=$" in " ".join(raw)
+           for flag in ("-d", "--home-dir", "--home", "-h", "-b", "--base-dir")):
         return name, None, uid, ref
     if tool == "useradd":
         home = opts.get("-d") or opts.get("--home-dir")
         base = opts.get("-b") or opts.get("--base-dir") or "/home"
-        home = home or f"{base.rstrip('/')}/{name}"
+        home = home or (None if named_by_variable else f"{base.rstrip('/')}/{name}")
     else:
         home = opts.get("--home") or opts.get("-h")
         system = "--system" in opts or "-S" in opts
-        home = home or (None if system else f"/home/{name}")
+        home = home or (None if system or named_by_variable else f"/home/{name}")
     return name, home, uid, ref
 
 
