@@ -82,3 +82,22 @@ def test_a_heredoc_that_is_data_is_not_read_for_installs():
     data, script = tree.instructions[1], tree.instructions[2]
     assert installs(tree, data) == []
     assert [i.command.argv[2] for i in installs(tree, script)] == ["django"]
+
+
+def test_a_tree_and_its_model_go_by_reference_counting():
+    """The tree holds its model and the model holds the tree weakly: no cycle keeps a file's trees
+    alive until the cycle collector runs (over a batch, a growing heap of dead trees)."""
+    import gc
+    import weakref
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        tree = parse("FROM python:3.12\nRUN pip install flask\nUSER app\n")
+        assert installs(tree, tree.instructions[1]) and Model.of(tree).stages
+        gone = weakref.ref(tree)
+        del tree
+        assert gone() is None
+    finally:
+        if enabled:
+            gc.enable()

@@ -17,6 +17,7 @@ they go when the tree goes. Nothing is kept in module globals.
 from __future__ import annotations
 
 import re
+import weakref
 from bisect import bisect_right
 from collections import ChainMap
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -97,12 +98,21 @@ class Model:
     """The meaning of one tree, computed on first use (see the module's docstring)."""
 
     def __init__(self, tree: Tree) -> None:
-        self.tree = tree
+        # The tree holds its model (Tree.derived): the model holds the tree weakly, so a tree
+        # and its model go by reference counting when the engine drops them, not at the next
+        # run of the cycle collector (over a batch of files, a growing heap of dead trees).
+        self._tree = weakref.ref(tree)
         self.budget = Budget()  # what the variable expansions of the file may still cost
         self._memo: dict[Any, Any] = {}
         self._parts: dict[int, tuple[Part, ...]] = {}
         self._called: dict[int, tuple[Called, ...]] = {}
         self._installs: dict[int, tuple[Install, ...]] = {}
+
+    @property
+    def tree(self) -> Tree:
+        found = self._tree()
+        assert found is not None, "a model outlived its tree"
+        return found
 
     @classmethod
     def of(cls, tree: Tree) -> Model:
