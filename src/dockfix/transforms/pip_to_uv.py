@@ -303,6 +303,10 @@ def _convert_run(tree: Tree, context: Context, stage: Stage, steps: list[Step], 
             raise Refuse(f"line {instr.line}: installs pip itself with other packages")
         inst = _find_install(by_start, instr, command)
         _convert_command(tree, context, stage, steps, index, venv, inst, plan)
+    removed = _removes_uv_cache(step)
+    if removed:
+        raise Refuse(f"line {instr.line}: the RUN removes {removed}, where uv's cache mount would be (a RUN "
+                     "cannot remove a mount point: the build would fail)")
     _mount(tree, instr, plan)
     plan.converted += 1
 
@@ -416,6 +420,23 @@ def _requirements(context: Context, steps: list[Step], index: int, path: str, pl
         for option in re.findall(r"\s(--?[\w-]+)", " " + line):
             if option != "--hash":
                 raise Refuse(f"{source}: `{option}` on a requirement line is pip-only")
+
+
+def _removes_uv_cache(step: Step) -> str | None:
+    """The path an `rm` of the RUN removes that is uv's cache folder, a parent of it, or a
+    parent's content (`rm -rf /root/.cache`, `~/.cache/*`): the mount point would go with it."""
+    for command in step.commands:
+        argv = command.argv
+        if not argv or argv[0].rsplit("/", 1)[-1] != "rm":
+            continue
+        for arg in argv[1:]:
+            if arg.startswith("-"):
+                continue
+            path = re.sub(r"^(~|\$HOME|\$\{HOME\})(?=/|$)", "/root", arg).rstrip("/")
+            path = path[:-2] if path.endswith("/*") else path
+            if path and (UV_CACHE == path or UV_CACHE.startswith(path + "/")):
+                return arg
+    return None
 
 
 def _mount(tree: Tree, instr: Instruction, plan: Plan) -> None:
