@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from dockfix.commands import PYTHON_MANAGERS
 from dockfix.context import Context
-from dockfix.model import per_tree
-from dockfix.syntax import Tree
+from dockfix.model import called, per_tree
+from dockfix.syntax import Instruction, Tree
 from dockfix.views import Copy, stages
 
 _PYTHON_BASE = re.compile(r"(^|/)(python|pypy)[:@]|(^|/)(python|pypy)$|astral-sh/uv|miniconda|micromamba|/python-", re.I)
@@ -20,12 +21,20 @@ def not_python_reason(tree: Tree, context: Context) -> str | None:
     return per_tree(tree, ("not-python", id(context)), lambda: _not_python_reason(tree, context))
 
 
+def _runs_python_tooling(tree: Tree, instr: Instruction) -> bool:
+    """A RUN that calls a Python package manager (dockfix.commands, through the model), or whose
+    text names Python's tools at all (`python3 setup.py`, `apt-get install python3-dev`)."""
+    if any(c.invocation.manager in PYTHON_MANAGERS for c in called(tree, instr)):
+        return True
+    return bool(_PYTHON_RUN.search(instr.logical[instr.args_start:] + "".join(h.body for h in instr.heredocs)))
+
+
 def _not_python_reason(tree: Tree, context: Context) -> str | None:
     for stage in stages(tree):
         if _PYTHON_BASE.search(stage.base):
             return None
         for instr in stage.instructions:
-            if instr.name == "RUN" and _PYTHON_RUN.search(instr.logical[instr.args_start:] + "".join(h.body for h in instr.heredocs)):
+            if instr.name == "RUN" and _runs_python_tooling(tree, instr):
                 return None
             if instr.name in ("CMD", "ENTRYPOINT") and _PYTHON_RUN.search(instr.args):
                 return None
