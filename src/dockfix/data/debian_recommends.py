@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -43,12 +43,19 @@ class Table:
     _names: str
     _starts: list[int]
     _keeps: dict[str, dict[str, list[str]]]  # suite -> package -> what its Depends bring, outside groups
+    # Names already looked up: a scan of `_names` costs ~0.2 ms (most names are in no group, so
+    # the scan reads all of it), and a batch run asks about the same few hundred names again and again.
+    _looked_up: dict[str, int] = field(default_factory=dict)
 
     def group(self, package: str) -> dict[str, dict[str, list[str]]] | None:
         """The group that lists `package` (its "lost" and "keeps" per suite), or None."""
         if not package or " " in package:
             return None
-        at = self._names.find(f" {package} ")
+        at = self._looked_up.get(package)
+        if at is None:
+            at = self._names.find(f" {package} ")
+            if len(self._looked_up) < 100_000:  # a bound, whatever names a hostile batch brings
+                self._looked_up[package] = at
         return self._groups[bisect_right(self._starts, at) - 1] if at >= 0 else None
 
     def keeps(self, suite: str, package: str) -> frozenset[str]:
