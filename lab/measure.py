@@ -273,22 +273,22 @@ def run_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs: Pat
     res.status = "ok"
     if not rebuilds:
         return res
-    if fx.apply_code_change(ctx, 1):
-        log(f"lab: {fx.name} [{variant}] rebuild after a code-only change")
-        ok, secs, tail = build(engine, ctx, tag, logp("code"), fx.build_args)
-        res.code_rebuild_s = secs if ok else None
+    def rebuild(what: str, failed: str, step: str) -> tuple[bool, float | None, str]:
+        log(f"lab: {fx.name} [{variant}] rebuild after a {what}")
+        ok, secs, tail = build(engine, ctx, tag, logp(step), fx.build_args)
         if not ok:
-            res.smoke_after_changes = "failed: rebuild after code change failed"
+            res.smoke_after_changes = f"failed: rebuild after {failed} failed"
             res.log = tail[-3000:]
+        return ok, secs if ok else None, tail
+
+    if fx.apply_code_change(ctx, 1):
+        ok, res.code_rebuild_s, tail = rebuild("code-only change", "code change", "code")
+        if not ok:
             return res
         res.code_reruns = rerun_steps(tail)
     if fx.apply_dependency_change(ctx, dependency):
-        log(f"lab: {fx.name} [{variant}] rebuild after a dependency change")
-        ok, secs, tail = build(engine, ctx, tag, logp("dep"), fx.build_args)
-        res.dep_rebuild_s = secs if ok else None
+        ok, res.dep_rebuild_s, _ = rebuild("dependency change", "dependency change", "dep")
         if not ok:
-            res.smoke_after_changes = "failed: rebuild after dependency change failed"
-            res.log = tail[-3000:]
             return res
     ok, out = smoke_test(engine, tag, fx.smoke)
     res.smoke_after_changes = "ok" if ok else f"failed: {out[-300:]}"

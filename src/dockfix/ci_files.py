@@ -131,22 +131,17 @@ def yaml_check(text: str) -> None:
 def process_ci_file(path: Path, options, shown: str):  # -> FileResult (runner's types: imported lazily)
     """One CI file through the transforms that rewrite CI files; a FileResult as for a Dockerfile."""
     from dockfix.ci_engine import run_ci
-    from dockfix.config import ConfigError, find_config, load_config
+    from dockfix.config import ConfigError
     from dockfix.diff import unified_diff
     from dockfix.engine import EngineBug
-    from dockfix.runner import CHANGED, FAILED, SKIPPED, UNCHANGED, Applied, FileResult, _config_stop
-    from dockfix.transforms import choose
+    from dockfix.runner import CHANGED, FAILED, SKIPPED, UNCHANGED, Applied, FileResult, chosen_for
     from dockfix.transforms._ci import CiParseError
 
     kind = ci_kind(path) or GITHUB
     try:
         raw = read_limited(path, MAX_SIZE, "CI files")
         text = decode_ci(raw)
-        config = load_config(options.config) if options.config else find_config(
-            path.parent, _config_stop(path, options.roots))
-        select = options.select if options.select is not None else config.select
-        transforms = choose(select, (*options.ignore, *config.ignore))
-        unsafe = config.unsafe_fixes if options.unsafe_fixes is None else options.unsafe_fixes
+        transforms, unsafe = chosen_for(path, options)
         repository = DiskRepository(ci_root(path, kind), options.dockerfiles)
         outcome = run_ci(text, kind, repository, transforms, unsafe, check=yaml_check)
     except (InputError, CiParseError) as err:

@@ -110,11 +110,7 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
     try:
         if source is None:
             source = read_source(path)
-        config = load_config(options.config) if options.config else find_config(
-            path.parent, _config_stop(path, options.roots))
-        select = options.select if options.select is not None else config.select
-        transforms = choose(select, (*options.ignore, *config.ignore))
-        unsafe = config.unsafe_fixes if options.unsafe_fixes is None else options.unsafe_fixes
+        transforms, unsafe = chosen_for(path, options)
         proposed: list[bool] = []  # set when a transform proposes an unsafe fix (that this run drops)
         if not unsafe and options.count_hidden:
             transforms = tuple(_watched(t, proposed) for t in transforms)
@@ -203,6 +199,16 @@ def _watched(transform: Transform, proposed: list[bool]) -> Transform:
             yield item
 
     return dataclasses.replace(transform, find=find)
+
+
+def chosen_for(path: Path, options) -> tuple[tuple[Transform, ...], bool]:
+    """The transforms (narrowed to the selected rules) and the unsafe-fixes setting for one file:
+    the command line over the config found for it. Raises ConfigError."""
+    config = load_config(options.config) if options.config else find_config(
+        path.parent, _config_stop(path, options.roots))
+    select = options.select if options.select is not None else config.select
+    transforms = choose(select, (*options.ignore, *config.ignore))
+    return transforms, config.unsafe_fixes if options.unsafe_fixes is None else options.unsafe_fixes
 
 
 def _config_stop(path: Path, roots: tuple[Path, ...]) -> Path | None:

@@ -106,13 +106,18 @@ def parse_script(text: str, memo: dict[Any, Any] | None = None) -> Script:
     `memo`: the file's parse memo (syntax.Instruction.memo, one per file, which the engine hands
     from each tree to the next): every transform asks for the same RUNs' scripts, each round, so
     each text is parsed once per file. Scripts are immutable: sharing them is safe."""
+    return cast(Script, _memoized(memo, "script", text, _parse_script))
+
+
+def _memoized(memo: dict[Any, Any] | None, kind: str, text: str, parse: Callable[[str], Any]) -> Any:
+    """parse(text), looked up first in the file's parse memo (None: no memo)."""
     if memo is None:
-        return _parse_script(text)
-    key = ("script", text)
+        return parse(text)
+    key = (kind, text)
     found = memo.get(key)
     if found is None:
-        found = memo[key] = _parse_script(text)
-    return cast(Script, found)
+        found = memo[key] = parse(text)
+    return found
 
 
 class _Token(NamedTuple):  # (not a frozen dataclass: one per word, and those are slow to build)
@@ -926,13 +931,7 @@ def _shown(tok: _Token) -> str:
 def parse_structure(text: str, memo: dict[Any, Any] | None = None) -> Structure:
     """The structure of shell text, or why it is not understood (`Structure.error`); `memo` as
     parse_script's."""
-    if memo is None:
-        return _parse_structure(text)
-    key = ("structure", text)
-    found = memo.get(key)
-    if found is None:
-        found = memo[key] = _parse_structure(text)
-    return cast(Structure, found)
+    return cast(Structure, _memoized(memo, "structure", text, _parse_structure))
 
 
 def _parse_structure(text: str) -> Structure:
