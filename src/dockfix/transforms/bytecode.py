@@ -17,6 +17,7 @@ from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
 from dockfix.edits import Edit
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import app_code_naming, not_python_reason, uv_run_outside
+from dockfix.manifests import toml
 from dockfix.model import Install, command_env, env_before, installs, parent, per_tree
 from dockfix.syntax import Comment, Instruction, Tree
 from dockfix.transforms._installs import ensure_env, is_set, remove_word, unquote
@@ -173,15 +174,7 @@ def _last_uv_run(tree: Tree) -> int | None:
 
 def _dev_group(context: Context) -> list[object]:
     """The requirements of pyproject.toml's dev group (uv's legacy dev-dependencies included)."""
-    text = context.read("pyproject.toml")
-    if not text:
-        return []
-    import tomllib  # only when a TOML file is read: its import costs more than most runs' work
-
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return []
+    data = toml(context, "pyproject.toml") or {}
     groups = data.get("dependency-groups", {})
     dev = groups.get("dev") if isinstance(groups, dict) else None
     legacy = data.get("tool", {}).get("uv", {}).get("dev-dependencies")
