@@ -26,6 +26,7 @@ CASES = [
     ("poetry config virtualenvs.create false", "poetry", "config", None),
     ("pipenv install --deploy --system", "pipenv", "install", None),
     ("pipx install black", "pipx", "install", None),
+    ("python3 -m pipx install black", "pipx", "install", None),
     ("micromamba install -y python=3.12", "conda", "install", None),
     ("mamba env create -f environment.yml", "conda", "env", None),
     ("python3 -m venv /venv", "venv", "/venv", None),

@@ -135,6 +135,8 @@ def recognise(argv: list[str]) -> Invocation | None:
                 return Invocation("pip", program, rest[2:], m.group(1) or "")
             if module in ("venv", "virtualenv"):
                 return Invocation("venv", program, rest[2:], m.group(1) or "")
+            if module == "pipx":  # pipx's documented way to run it before its bin folder is on PATH
+                return Invocation("pipx", program, rest[2:], m.group(1) or "")
         return None
     if program.startswith("pip") and (m := _PIP.fullmatch(program)):
         return Invocation("pip", program, rest, m.group(1) or "")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from dockfix.commands import SYSTEM_MANAGERS, invocation
 from dockfix.expand import Budget, expand
 from dockfix.shell import Command, Script
+from dockfix.split import pipx
 from dockfix.split.debian_runtime import is_build_only
 from dockfix.syntax import Instruction
 from dockfix.views import Copy, Run, key_values
@@ -40,11 +41,12 @@ _SYSTEM = frozenset({"mkdir", "chmod", "chown", "chgrp", "useradd", "groupadd", 
 
 @dataclass(frozen=True)
 class InstallCommand:
-    tool: str  # "pip", "uv-pip", "uv-sync", "poetry", "venv"
+    tool: str  # "pip", "uv-pip", "uv-sync", "poetry", "venv", "pipx"
     command: Command
     target: str  # an environment path, "system" (the interpreter's own site-packages) or "?"
     problem: str | None = None  # why the split cannot move it
-    packages: tuple[str, ...] = ()  # what pip installs (names as written)
+    packages: tuple[str, ...] = ()  # what pip (or pipx) installs (names as written)
+    copies: tuple[str, ...] = ()  # pipx: the folders the install writes (split.pipx.folders)
 
 
 @dataclass
@@ -67,6 +69,8 @@ class Scope:
     env: dict[str, str] = field(default_factory=dict)
     venvs: dict[str, str] = field(default_factory=dict)  # path -> creator ("venv" seeds pip, "uv" does not)
     poetry: dict[str, str] = field(default_factory=dict)  # poetry settings from `poetry config`
+    user: str | None = "root"  # the USER instructions run as (None: not known statically)
+    pipx_from: str | None = None  # "system" once a pip install put pipx into the image's Python
 
 
 def resolve(text: str, env: Mapping[str, str], partial: bool = False, budget: Budget | None = None,
@@ -132,7 +136,11 @@ class Classifier:
             path = resolve(instr.args, scope.env, budget=self.budget, escape=instr.escape)
             scope.workdir = absolute(path, scope.workdir) if path else "?"
             return Step(instr, "config")
-        if name in ("USER", "SHELL", "VOLUME"):
+        if name == "USER":
+            user = resolve(instr.args.strip(), scope.env, budget=self.budget, escape=instr.escape)
+            scope.user = user.split(":", 1)[0] if user else None
+            return Step(instr, "config")
+        if name in ("SHELL", "VOLUME"):
             return Step(instr, "config")
         if name in ("CMD", "ENTRYPOINT", "LABEL", "EXPOSE", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER"):
             return Step(instr, "metadata")
@@ -233,7 +241,12 @@ class Classifier:
                 problem = "pip installs outside an environment (--user, --target, --prefix or --root)"
             elif target == "?":
                 problem = f"pip at {argv[0]} is not an environment dockfix knows"
+            if verb == "install" and target == "system" and problem is None and any(
+                    re.split(r"[<>=!~\[ ;]", p, maxsplit=1)[0].lower() == "pipx" for p in packages):
+                scope.pipx_from = "system"
             return InstallCommand("pip", cmd, target, problem, packages)
+        if found.manager == "pipx":
+            return self._pipx(cmd, found.verb, found.args)
         if found.manager == "uv":
             return self._uv(cmd, rest, activated)
         if found.manager == "poetry":
@@ -253,6 +266,17 @@ class Classifier:
                 return None
             return InstallCommand("poetry", cmd, "?", f"`poetry {verb}` is not handled")
         return InstallCommand(found.program, cmd, "?", f"{found.program} is not handled by the split")
+
+    def _pipx(self, cmd: Command, verb: str, args: tuple[str, ...]) -> InstallCommand | None:
+        scope = self.scope
+        reading = pipx.read(verb, args, {**scope.env, **cmd.assignments}, scope.user, scope.pipx_from)
+        if reading is None:
+            return None
+        if reading.kind == "prints":
+            return InstallCommand("glue", cmd, "")
+        if reading.kind == "refuse":
+            return InstallCommand("pipx", cmd, "?", reading.problem)
+        return InstallCommand("pipx", cmd, pipx.TARGET, None, reading.specs, reading.copies)
 
     def _pip_target(self, explicit: str | None, program: str, activated: str | None) -> str:
         if "/" in program:

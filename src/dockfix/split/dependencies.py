@@ -81,6 +81,9 @@ def _command(command: InstallCommand, step: Step, before: list[Step], context: C
         _project(step.workdir, "uv.lock", step, before, context, out)
     elif command.tool == "poetry":
         _project(step.workdir, "poetry.lock", step, before, context, out)
+    elif command.tool == "pipx":  # each app's spec (and --preinstall): a name, a local project, a URL
+        for spec in command.packages:
+            _spec(spec, step, before, context, out)
     else:
         raise Unknown(f"`{' '.join(argv[:2])}` installs what dockfix cannot list")
 

@@ -22,7 +22,8 @@ from dockfix.edits import Edit, apply_edits, remove_word, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason, uv_run_outside
 from dockfix.model import per_tree
-from dockfix.split import classify, debian_runtime, dependencies, equivalence, images, programs, uv_project
+from dockfix.commands import invocation
+from dockfix.split import classify, debian_runtime, dependencies, equivalence, images, pipx, programs, uv_project
 from dockfix.split.classify import Classifier, Step, resolve
 from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
 from dockfix.transforms._installs import MANAGED_ENV
@@ -72,6 +73,7 @@ class Plan:
     uv_runs: bool = False  # uv runs in the runtime (its commands, or compose/make running `uv run` there)
     runtime_programs: set[str] = field(default_factory=set)  # what the runtime stage runs (split/programs)
     notes: list[str] = field(default_factory=list)  # why a uv project keeps its source in the runtime
+    copies: tuple[str, ...] = ()  # the folders the runtime copies from the builder (default: (venv,))
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -89,7 +91,8 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     for note in plan.notes:
         yield SPLIT.note(note, plan.from_.line, kind=UV_PROJECT)
     start = plan.from_.start
-    yield SPLIT.fix(f"split into a builder stage and a {plan.runtime.image} runtime that copies {plan.venv}",
+    yield SPLIT.fix(f"split into a builder stage and a {plan.runtime.image} runtime that copies "
+                    f"{' and '.join(plan.copies or (plan.venv,))}",
                     plan.from_.line, (Edit(start, len(tree.source), text[start:]),))
 
 
@@ -155,7 +158,8 @@ def make_plan(tree: Tree, context: Context) -> Plan:
         raise Skip(f"installs go to several environments ({', '.join(sorted(targets))})")
     target = targets.pop()
     system = target == "system"
-    venv = SYSTEM_VENV if system else target
+    copies = _pipx_copies(commands) if target == pipx.TARGET else ()
+    venv = SYSTEM_VENV if system else copies[0] if copies else target
     users = {stage.user_at(s.instr) for s in steps if any(c.target == target for c in s.installs)}
     first = next(i for i in installs if any(c.target == target for c in steps[i].installs))
     if len(users) != 1:
@@ -171,7 +175,7 @@ def make_plan(tree: Tree, context: Context) -> Plan:
         _check_uv_python(runtime, context, classifier.scope.env)
     _check_between(steps, first, last, venv)
     plan = Plan(tree, stage.from_, runtime, span, runtime_word, steps, first, last, venv, system,
-                None if user in ("root", "0") else user, keep_uv_binary=False)
+                None if user in ("root", "0") else user, keep_uv_binary=False, copies=copies)
     _check_tools(plan, context)
     plan.venv_at = _venv_position(plan) if system else -1
     plan.build_env = _build_env(plan)
@@ -182,6 +186,14 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     if reason:
         raise Skip(f"nothing to gain: {reason}", NOTHING_TO_GAIN)
     return plan
+
+
+def _pipx_copies(commands: list[classify.InstallCommand]) -> tuple[str, ...]:
+    """The folders every pipx install wrote (split.pipx.folders): one set for all of them."""
+    found = {c.copies for c in commands if c.tool == "pipx"}
+    if len(found) != 1:
+        raise Skip("pipx installs write to different folders (PIPX_HOME, PIPX_BIN_DIR or the user changed)")
+    return found.pop()
 
 
 def _build_env(plan: Plan) -> set[int]:
@@ -294,7 +306,7 @@ def _entry(plan: Plan) -> tuple[str | None, list[str]]:
 
 
 # Installing these into the system only serves the builder (the installers themselves).
-_TOOLING = {"pip", "setuptools", "wheel", "poetry", "uv", "poetry-plugin-export"}
+_TOOLING = {"pip", "setuptools", "wheel", "poetry", "uv", "poetry-plugin-export", "pipx"}
 _SEEDED = {"pip", "setuptools", "wheel"}  # what `python -m venv` puts into a venv (or pip can add there)
 
 
@@ -433,7 +445,9 @@ def _check_tools(plan: Plan, context: Context) -> None:
         _check_system_paths(plan, context)
     # What the copied environment holds (a system-wide install of uv or poetry next to a
     # venv stays in the builder).
-    target = "system" if plan.system else plan.venv
+    target = _target(plan)
+    if plan.copies and (ran.programs & {"pipx"} or _runs_pipx(plan)):
+        raise Skip("pipx runs in the runtime, but stays in the builder with the installs")
     pip_packages = " ".join(p for s in plan.steps for c in s.installs if c.target == target for p in c.packages)
     outside = uv_run_outside(context)  # compose `command:`, `docker compose run` in a Makefile
     uv_used = bool(used & {"uv", "uvx"}) or outside is not None
@@ -463,6 +477,17 @@ def _check_tools(plan: Plan, context: Context) -> None:
         provided = library in installed or any(debian_runtime.DEV_TO_RUNTIME.get(p) == library for p in installed)
         if dependencies.normalize(package) in known.names and not provided:
             raise Skip(f"{package} links against {library}, which {_image(plan)} has and {plan.runtime.image} lacks")
+
+
+def _target(plan: Plan) -> str:
+    """The install target of the plan's commands (InstallCommand.target)."""
+    return "system" if plan.system else pipx.TARGET if plan.copies else plan.venv
+
+
+def _runs_pipx(plan: Plan) -> bool:
+    """A RUN the runtime keeps calls pipx (`python -m pipx` too)."""
+    return any(_runs_in_runtime(plan, i) and any((found := invocation(c)) is not None and found.manager == "pipx"
+                                                 for c in step.commands) for i, step in enumerate(plan.steps))
 
 
 def _check_programs(plan: Plan, ran: programs.Executed, installed: set[str]) -> None:
@@ -535,7 +560,7 @@ def estimate(plan: Plan, classifier: Classifier) -> Estimate:
             out.left_behind.append(f"the build-only packages of line {plan.steps[index].instr.line}")
     out.left_behind += [f"the uv binary of line {s.instr.line}" for s in plan.steps
                         if s.kind == "uv-binary" and not plan.keep_uv_binary]
-    target = "system" if plan.system else plan.venv
+    target = _target(plan)
     for index, step in enumerate(plan.steps):
         for command in step.installs:
             if command.tool == "pip" and command.target == "system" and (target != "system" or index < plan.venv_at):
@@ -768,7 +793,7 @@ def _text(tree: Tree, instr: Instruction, with_comments: bool, edits: Sequence[E
 def _copy_lines(plan: Plan, kw, builder: str, instr: Instruction) -> str:
     eol = plan.tree.eol
     chown = f" --chown={plan.owner}" if plan.owner else ""
-    lines = [f"{kw('COPY')} --from={builder}{chown} {plan.venv} {plan.venv}"]
+    lines = [f"{kw('COPY')} --from={builder}{chown} {path} {path}" for path in plan.copies or (plan.venv,)]
     if plan.system:
         lines.append(f'{kw("ENV")} VIRTUAL_ENV={SYSTEM_VENV} PATH="{SYSTEM_VENV}/bin:$PATH"')
     ending = plan.tree.source[instr.end - len(eol): instr.end]
