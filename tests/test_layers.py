@@ -18,7 +18,7 @@ LAYERS = {
     "engine": ["dockfix.engine", "dockfix.ci_engine"],
     "analyses": ["dockfix.transforms._installs", "dockfix.transforms._reads", "dockfix.transforms._ci", "dockfix.split.classify",
                  "dockfix.split.dependencies", "dockfix.split.equivalence", "dockfix.split.programs",
-                 "dockfix.split.uv_project"],
+                 "dockfix.split.uv_project", "dockfix.split.pipx"],
     "transforms": ["dockfix.transforms"],
     "app": ["dockfix.runner", "dockfix.batch", "dockfix.formats", "dockfix.checklist", "dockfix.checklist_report",
             "dockfix.ci_files",

@@ -150,21 +150,21 @@ def folders(is_global: bool, env: Mapping[str, str], user: str | None) -> tuple[
     else:
         local = posixpath.join(home, ".local") if home else None
         if not found["HOME"] and env.get("XDG_DATA_HOME"):
-            found["HOME"] = _path(posixpath.join(env["XDG_DATA_HOME"], "pipx"), home)
+            return ("XDG_DATA_HOME is set without PIPX_HOME: pipx's home then depends on its version (it is "
+                    "$XDG_DATA_HOME/pipx since 1.3, ~/.local/pipx before)")
         # ~/.local holds every default (the home of each pipx version, the bin and manual folders)
         found = {k: v or local for k, v in found.items()}
     missing = [prefix + k for k, v in found.items() if v is None]
     if missing:
         return (f"the installing user's home is not known statically (no ENV HOME), so neither is pipx's "
                 f"{', '.join(missing)}")
-    out: list[str] = []
-    for name, path in sorted(found.items(), key=lambda kv: len(kv[1] or "")):
+    for name, path in found.items():
         assert path is not None
         if path == "/" or any(path == s or path.startswith(s + "/") for s in _SYSTEM) or path == home:
             return (f"pipx's {prefix}{name} is {path}, a folder of the base image: the runtime cannot copy it "
                     "without the full image's files (set it to a folder of its own, e.g. /opt/pipx/bin)")
-        if not any(path == o or path.startswith(o + "/") for o in out):
-            out.append(path)
+    paths = [p for p in found.values() if p is not None]
+    out = [p for p in dict.fromkeys(paths) if not any(p.startswith(o + "/") for o in paths)]  # home first
     # The bin folder's links point into the home's venvs: the home is copied at the same path.
     venvs = posixpath.join(found["HOME"] or "", "venvs")
     assert any(venvs.startswith(o + "/") for o in out)

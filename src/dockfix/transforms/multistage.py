@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from dockfix.commands import invocation
 from dockfix.context import Context
 from dockfix.data import slim_programs
 from dockfix.diagnostics import UNSAFE, Rule
@@ -22,7 +23,6 @@ from dockfix.edits import Edit, apply_edits, remove_word, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason, uv_run_outside
 from dockfix.model import per_tree
-from dockfix.commands import invocation
 from dockfix.split import classify, debian_runtime, dependencies, equivalence, images, pipx, programs, uv_project
 from dockfix.split.classify import Classifier, Step, resolve
 from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
@@ -446,8 +446,10 @@ def _check_tools(plan: Plan, context: Context) -> None:
     # What the copied environment holds (a system-wide install of uv or poetry next to a
     # venv stays in the builder).
     target = _target(plan)
-    if plan.copies and (ran.programs & {"pipx"} or _runs_pipx(plan)):
-        raise Skip("pipx runs in the runtime, but stays in the builder with the installs")
+    if plan.copies:
+        line = next((u.line for u in ran.uses if u.program == "pipx"), None) or _runs_pipx(plan)
+        if line:
+            raise Skip(f"line {line}: pipx runs in the runtime, but stays in the builder with the installs")
     pip_packages = " ".join(p for s in plan.steps for c in s.installs if c.target == target for p in c.packages)
     outside = uv_run_outside(context)  # compose `command:`, `docker compose run` in a Makefile
     uv_used = bool(used & {"uv", "uvx"}) or outside is not None
@@ -484,10 +486,10 @@ def _target(plan: Plan) -> str:
     return "system" if plan.system else pipx.TARGET if plan.copies else plan.venv
 
 
-def _runs_pipx(plan: Plan) -> bool:
-    """A RUN the runtime keeps calls pipx (`python -m pipx` too)."""
-    return any(_runs_in_runtime(plan, i) and any((found := invocation(c)) is not None and found.manager == "pipx"
-                                                 for c in step.commands) for i, step in enumerate(plan.steps))
+def _runs_pipx(plan: Plan) -> int | None:
+    """The line of a RUN the runtime keeps that calls pipx (`python -m pipx` too)."""
+    return next((step.instr.line for i, step in enumerate(plan.steps) if _runs_in_runtime(plan, i) and any(
+        (found := invocation(c)) is not None and found.manager == "pipx" for c in step.commands)), None)
 
 
 def _check_programs(plan: Plan, ran: programs.Executed, installed: set[str]) -> None:
