@@ -1,12 +1,12 @@
 """What a `pipx` command does to the image, read for the split: which folders an install writes.
 
 Facts from pipx's own source (pypa/pipx, src/pipx/paths.py, main.py, venv.py, read from
-0.15 to 1.16.7) and its documentation (docs/how-to/configure-paths.md):
+0.15 to 1.16.7; the lab built with 1.18.4) and its documentation (docs/how-to/configure-paths.md):
 
 - every app gets its own virtual environment, PIPX_HOME/venvs/<app>; the pip backend's shared
   pip lives in PIPX_HOME/shared (PIPX_SHARED_LIBS), a Python fetched with --fetch-python in
   PIPX_HOME/py; the app's commands are linked into PIPX_BIN_DIR (symlinks into
-  PIPX_HOME/venvs/<app>/bin on Linux), its manual pages into PIPX_MAN_DIR (1.4 and later);
+  PIPX_HOME/venvs/<app>/bin on Linux), its manual pages into PIPX_MAN_DIR (1.3 and later);
 - the defaults all lie under ~/.local: PIPX_HOME is ~/.local/pipx before 1.3 and
   $XDG_DATA_HOME/pipx (~/.local/share/pipx) since, unless ~/.local/pipx exists; PIPX_BIN_DIR
   ~/.local/bin; PIPX_MAN_DIR ~/.local/share/man; its logs ~/.local/state/pipx/log (1.16). So
