@@ -69,6 +69,14 @@ _USES_PIP = re.compile(r"(^|[\s/;&|(`\"'])pip[0-9.]*($|[\s;&|)`\"'])|-m\s+pip\b|
 _IMPORTS_PIP = re.compile(r"^\s*(import|from)\s+(pkg_resources|setuptools|pip)\b", re.M)
 
 
+# poetry versions that install into a venv with no pip in it (a uv venv), proven by lab builds
+# (lab/README.md, "poetry without pip"): since 1.4 poetry writes wheels with its own installer
+# and runs the pip wheel it bundles for what remains; [low, high) as (major, minor).
+POETRY_WITHOUT_PIP = ((1, 4), (3, 0))
+_POETRY_RANGE_TEXT = ">=1.4,<3"
+_POETRY_PIN = re.compile(r"^poetry(?:\[[^\]]*\])?\s*===?\s*([0-9]+\.[0-9]+(?:\.[0-9]+)?)\s*$", re.I)
+
+
 class Refuse(Exception):
     """Why the stage keeps pip."""
 
@@ -93,12 +101,14 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
             continue
         venv, venv_instr, users = found
         try:
-            edits = _plan(tree, context, stage, venv, venv_instr, users)
+            edits, converted = _plan(tree, context, stage, venv, venv_instr, users)
         except (Refuse, dependencies.Unknown) as why:
             yield UV_BUILDER.note(f"pip not replaced by uv in the builder: {why}", venv_instr.line)
             continue
-        yield UV_BUILDER.fix(f"the builder makes {venv} with uv venv and installs with uv pip install (pinned uv "
-                             f"{UV_VERSION}, cache on a mount)", venv_instr.line, edits)
+        how = "installs with uv pip install (pinned uv {}, cache on a mount)" if converted else \
+            "poetry installs into it (pinned uv {}; the venv has no pip or setuptools)"
+        yield UV_BUILDER.fix(f"the builder makes {venv} with uv venv and {how.format(UV_VERSION)}", venv_instr.line,
+                             edits)
 
 
 def _venv_command(step: Step) -> InstallCommand | None:
@@ -143,7 +153,8 @@ def _builder(tree: Tree, stage: Stage, every: list[Stage]) -> tuple[str, Instruc
 
 
 def _plan(tree: Tree, context: Context, stage: Stage, venv: str, venv_instr: Instruction,
-          users: list[Stage]) -> list[Edit]:
+          users: list[Stage]) -> tuple[list[Edit], int]:
+    """The edits, and how many RUNs of pip became uv (0: poetry installs into the venv)."""
     every = stages(tree)
     if parent(tree, stage) is not None:
         raise Refuse("the stage is built FROM another stage, whose interpreter dockfix does not know")
@@ -185,6 +196,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, venv: str, venv_instr: Ins
                                     if instr.name == "ARG" else ""))
 
     plan = Plan()
+    poetry = False
     for index, step in enumerate(steps):
         if not step.installs or index == at:
             continue
@@ -193,7 +205,12 @@ def _plan(tree: Tree, context: Context, stage: Stage, venv: str, venv_instr: Ins
             raise Refuse(f"line {step.instr.line}: runs pip or uv outside an install")
         if step.kind != "install":
             raise Refuse(f"line {step.instr.line}: {step.reason or 'the RUN does more than install'}")
+        if index < at and all(c.tool == "pip" and c.target == "system" and not c.problem for c in step.installs):
+            continue  # a tool for the builder (poetry, a pip upgrade) in the system interpreter: not the venv's
         for command in step.installs:
+            if command.tool in ("poetry", "poetry-config", "glue") and index > at:
+                poetry = poetry or _poetry_into(tree, step, command, venv)
+                continue
             if command.tool != "pip":
                 raise Refuse(f"line {step.instr.line}: the stage also installs with {command.tool}")
             if command.problem:
@@ -202,11 +219,58 @@ def _plan(tree: Tree, context: Context, stage: Stage, venv: str, venv_instr: Ins
                 raise Refuse(f"line {step.instr.line}: a pip install into {command.target}, not {venv}")
         if index < at:
             raise Refuse(f"line {step.instr.line}: a pip install before the venv is made")
-        _convert_run(tree, context, stage, steps, index, venv, plan)
-    if not plan.converted:
+        if "pip" in tools:
+            _convert_run(tree, context, stage, steps, index, venv, plan)
+    if poetry:
+        _poetry_version(tree, steps[:at])
+    elif not plan.converted:
         raise Refuse("no pip install to convert")
     plan.edits += _venv_lines(tree, venv_instr, venv_argv, venv, plan)
-    return plan.edits + plan.env_renames
+    return plan.edits + plan.env_renames, plan.converted
+
+
+def _poetry_into(tree: Tree, step: Step, command: InstallCommand, venv: str) -> bool:
+    """Whether the command is `poetry install` into the venv (True) or a setting (False);
+    Refuse when poetry installs elsewhere or would not find the venv."""
+    if command.tool != "poetry":
+        return False
+    line = step.instr.line
+    if command.problem:
+        raise Refuse(f"line {line}: {command.problem}")
+    if command.target != venv:
+        raise Refuse(f"line {line}: poetry installs into {command.target}, not {venv}")
+    found = {i.command.start: i for i in installs(tree, step.instr) if i.part.doc is None}.get(command.command.start)
+    if found is None or command_env(tree, step.instr, found).get("VIRTUAL_ENV") != venv:
+        raise Refuse(f"line {line}: VIRTUAL_ENV is not {venv} at `poetry install` (poetry finds a venv it did not "
+                     "make only through VIRTUAL_ENV)")
+    return True
+
+
+def _poetry_version(tree: Tree, before: list[Step]) -> None:
+    """The poetry that installs into the venv is one proven to need no pip there: the version
+    the stage pins where it installs poetry (`pip install poetry==X`), in POETRY_WITHOUT_PIP."""
+    pins = []
+    for step in before:
+        by_start = {i.command.start: i for i in installs(tree, step.instr) if i.part.doc is None}
+        for command in step.installs:
+            inst = by_start.get(command.command.start)
+            env = command_env(tree, step.instr, inst) if inst else {}
+            for package in command.packages:
+                text = resolve(package.strip("'\""), env) or package
+                match = _POETRY_PIN.match(text)
+                if match:
+                    pins.append(match.group(1))
+                elif re.match(r"^poetry(\[[^\]]*\])?\s*([<>=!~;]|$)", text, re.I):
+                    pins.append("")
+    if len(pins) != 1 or not pins[0]:
+        raise Refuse("poetry installs into the venv, but which poetry is not pinned in the stage (`pip install "
+                     "poetry==X.Y.Z` before the venv): only poetry " + _POETRY_RANGE_TEXT + " is known to install "
+                     "into a venv without pip")
+    version = tuple(int(p) for p in pins[0].split(".")[:2])
+    low, high = POETRY_WITHOUT_PIP
+    if not low <= version < high:
+        raise Refuse(f"poetry {pins[0]} installs into the venv: only poetry {_POETRY_RANGE_TEXT} is known to "
+                     "install into a venv without pip")
 
 
 def _texts(instrs: list[Instruction]) -> str:
@@ -327,7 +391,13 @@ def _convert_command(tree: Tree, context: Context, stage: Stage, steps: list[Ste
     explicit = "/" in words[0].value
     head = "uv pip install" + (f" --python {venv}" if explicit and env.get("VIRTUAL_ENV") != venv else "")
     if not explicit and env.get("VIRTUAL_ENV") != venv:
-        raise Refuse(f"line {instr.line}: VIRTUAL_ENV is not {venv} at the install: uv would not find the venv")
+        if env.get("VIRTUAL_ENV") or not _first_on_path(env, venv):
+            raise Refuse(f"line {instr.line}: VIRTUAL_ENV is not {venv} at the install, nor is {venv}/bin first "
+                         "on PATH: uv would not find the venv")
+        # Activated by PATH alone: the `pip` (or `python`) the shell finds is the venv's own, a fact
+        # of the ENV PATH and the venv the stage made; uv is told the venv's interpreter, and the
+        # image's environment stays as written.
+        head = f"uv pip install --python {venv}/bin/python"
     plan.edits.append(Edit(start, end, head))
     compiles = True
     for item in _options(words[verb + 1 :]):
@@ -361,6 +431,13 @@ def _convert_command(tree: Tree, context: Context, stage: Stage, steps: list[Ste
             continue
         raise Refuse(f"line {instr.line}: pip option {name} has no known uv equivalent")
     plan.compile.append(compiles)
+
+
+def _first_on_path(env: Mapping[str, str], venv: str) -> bool:
+    """The venv's bin folder is the first entry of PATH (a program without a slash is found there
+    first: the venv has python and pip)."""
+    first = env.get("PATH", "").split(":")[0]
+    return "$" not in first and posixpath.normpath(first or ".") == posixpath.join(venv, "bin")
 
 
 def _replace(tree: Tree, instr: Instruction, inst: Install, word: Word, text: str) -> Edit:
@@ -467,7 +544,7 @@ def _venv_lines(tree: Tree, instr: Instruction, argv: list[str], venv: str, plan
         env.append("UV_INDEX_STRATEGY=unsafe-best-match")  # pip picks the best version across all indexes
     eol = tree.eol
     lines = [f"{kw('COPY')} --from={UV_IMAGE} /uv /uvx /bin/",
-             f"{kw('ENV')} {' '.join(env)}",
+             *([f"{kw('ENV')} {' '.join(env)}"] if plan.converted else []),  # (poetry alone reads no UV_*)
              f"{kw('RUN')} uv venv --python /usr/local/bin/{argv[0]} {venv}"]
     return [replace_instruction(instr, eol.join(lines))]
 
