@@ -112,7 +112,7 @@ def is_local_path(spec: str) -> bool:
         return False
     if "@" in spec and not spec.startswith((".", "/")):
         return False  # `name @ url`
-    return spec in (".", "..") or spec.startswith(("./", "../", "/", "~")) or "/" in spec \
+    return spec in (".", "..") or spec.startswith(("./", "../", "/", "~", ".[", "..[")) or "/" in spec \
         or spec.endswith((".whl", ".tar.gz", ".zip"))
 
 
@@ -232,3 +232,45 @@ def needs_git(project: dict | None) -> bool:
     return any(s in requires for s in SCM_VERSIONING) or "setuptools_scm" in tool \
         or "poetry-dynamic-versioning" in tool or "uv-dynamic-versioning" in tool \
         or "vcs" in str(tool.get("hatch", {}).get("version", {})) or "scm" in str(tool.get("pdm", {}).get("version", {}))
+
+
+# Build backends that read [project].dependencies as written (PEP 621: a field not listed in
+# `dynamic` is static, and the backend may not change it). poetry-core reads [project] only
+# from 2.0 and setuptools from 61, so neither is taken on its name alone.
+PEP621_BACKENDS = frozenset({"hatchling.build", "flit_core.buildapi", "pdm.backend", "uv_build",
+                             "scikit_build_core.build", "mesonpy", "maturin"})
+_EXTRA_MARKER = re.compile(r"\bextra\s*[=!<>~]")
+
+
+def static_dependencies(project: dict) -> list[str] | str:
+    """The requirement strings of pyproject.toml's [project].dependencies, exactly what pip
+    installs for the project; or why they are not known without building it."""
+    table = project.get("project")
+    if not isinstance(table, dict):
+        return "pyproject.toml has no [project] table (its dependencies are the build backend's: setup.py, poetry)"
+    if "dependencies" in (table.get("dynamic") or []):
+        return "its dependencies are dynamic (the build backend computes them)"
+    backend = (project.get("build-system") or {}).get("build-backend")
+    if backend not in PEP621_BACKENDS and not (backend == "setuptools.build_meta" and _setuptools_61(project)):
+        return f"the build backend {backend or '(none: setuptools legacy)'} is not one known to read [project] as written"
+    deps = table.get("dependencies", [])
+    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+        return "[project].dependencies is not a list of strings"
+    for dep in deps:
+        if _EXTRA_MARKER.search(dep.partition(";")[2]):
+            return f"dependency `{dep}` has an `extra` marker"
+        if "@" in dep.partition(";")[0] or is_local_path(dep):
+            return f"dependency `{dep}` is a direct reference (a URL or a path)"
+    return deps
+
+
+def _setuptools_61(project: dict) -> bool:
+    """setuptools reads [project] from 61.0: its requirement in [build-system].requires says
+    `>=61` or more, or names no version (pip builds with the newest, 61 dates from 2022)."""
+    for req in (project.get("build-system") or {}).get("requires", []):
+        match = re.match(r"^\s*setuptools\s*(.*)$", str(req), re.I)
+        if match:
+            spec = match.group(1).strip()
+            floor = re.fullmatch(r">=\s*(\d+)[\d.]*", spec)
+            return not spec or (floor is not None and int(floor.group(1)) >= 61)
+    return False

@@ -50,6 +50,9 @@ class Step:
     local: list[tuple[str, str, bool]] = field(default_factory=list)
     venv: bool = False  # creates a virtualenv (a .venv in the code copy could land on it)
     itself: bool = False  # for CODE: it installs the project itself (a local path such as `.`)
+    project_arg: str = ""  # pip: the operand that names a local project (`.`), as in argv
+    twin: str = ""  # for a SPLIT pip install of a project: its dependencies-only command, as text
+    deps: tuple[str, ...] = ()  # ... and the requirement strings that command installs
 
 
 def resolve(base: str, path: str) -> str:
@@ -139,6 +142,7 @@ def _pip_step(cmd: Command, part: Part, workdir: str, sync: bool) -> Step:
             continue
         elif is_local_path(arg):
             step.local.append((_local(workdir, arg), f"`{arg}` is a local path (the project itself)", True))
+            step.project_arg = step.project_arg or arg
         else:
             i += 1
             continue
@@ -184,7 +188,8 @@ def against(steps: list[Step], dest: str) -> list[Step]:
     out = []
     for step in steps:
         inside = [(why, itself) for path, why, itself in step.local if not path or overlap(path, dest)]
-        out.append(Step(CODE, step.command, step.part, why=inside[0][0], itself=inside[0][1]) if inside else step)
+        out.append(Step(CODE, step.command, step.part, why=inside[0][0], itself=inside[0][1],
+                        project_arg=step.project_arg if len(inside) == 1 else "") if inside else step)
     return out
 
 

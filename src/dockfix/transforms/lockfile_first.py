@@ -18,7 +18,7 @@ import posixpath
 import re
 from bisect import bisect_left
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dockfix.context import Context
 from dockfix.diagnostics import NOT_PYTHON, Rule
@@ -31,6 +31,7 @@ from dockfix.manifests import (
     pipfile_blockers,
     poetry_blockers,
     requirements,
+    static_dependencies,
     toml,
     uv_blockers,
 )
@@ -207,6 +208,14 @@ class _Region:
         self._read_up_to(position)
         return self.venv_at is not None and self.venv_at < position
 
+    def named_before(self, deps: tuple[str, ...]) -> bool:
+        """An install before the code copy names every one of these requirements (as argv words)."""
+        for instr in self.stage.instructions[:self.code_at]:
+            if instr.name == "RUN" and any(set(deps) <= set(s.command.argv) for s in
+                                           command_steps(self.tree, instr, self.workdirs[id(instr)])):
+                return True
+        return False
+
     def already_first(self, steps: list[Step]) -> bool:
         """Every install of the RUN already has a dependencies-only twin before the code copy: the
         same project, or (without one) all its requirement files read by one install."""
@@ -229,7 +238,9 @@ class _Region:
         for step in steps:
             if step.kind not in (DEPS, SPLIT):
                 continue
-            if step.project:
+            if step.twin:
+                found = self.named_before(step.deps)
+            elif step.project:
                 found = step.project in projects
             else:
                 wanted = set(step.requirement_files)
@@ -253,7 +264,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
         return
     if code is None:
         return
-    steps = against(steps, code.dest)
+    steps = [_project_twin(tree, context, code, install, workdir, s) for s in against(steps, code.dest)]
     if not any(s.kind in (DEPS, SPLIT) for s in steps):
         builds = next((s for s in steps if s.kind == CODE and classify(s.command)), None)
         if builds:
@@ -305,8 +316,73 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
                      insert_before(tree, install, [*own, run, *_block_lines(tree, code.instr)]))
         else:
             edits = (insert_before(tree, code.instr, [*own, run]),)
-        message = f"install dependencies from {_names(files)} before copying the code, the project after it"
+        source = _names(files) or "pyproject.toml's [project].dependencies"
+        message = f"install dependencies from {source} before copying the code, the project after it"
     yield DEPS_FIRST.fix(message, install.line, edits)
+
+
+def _project_twin(tree: Tree, context: Context, code: CodeCopy, install: Instruction, workdir: str,
+                  step: Step) -> Step:
+    """`pip install .` of a project whose dependencies pyproject.toml lists statically: a SPLIT
+    step whose dependencies-only twin names them (`pip install 'click>=8'`); the install of the
+    project keeps its place after the code copy, as written (pip finds the dependencies there
+    and installs only what the list no longer covers, so a list edited later stays correct).
+    Otherwise the step as it was, its note saying why."""
+    if step.kind != CODE or not step.itself or not step.project_arg:
+        return step
+    why = _twin_blocker(context, code, workdir, step)
+    if isinstance(why, str):
+        return replace(step, why=f"{step.why}, and its dependencies cannot go first: {why}")
+    word = next(w for w in reversed(step.command.words) if w.value == step.project_arg)
+    start, end = step.part.span(install, word)
+    first, last = step.part.span(install, step.command.words[0])[0], step.part.span(install, step.command.words[-1])[1]
+    twin = tree.source[first:start] + " ".join(why) + tree.source[end:last]
+    return replace(step, kind=SPLIT, twin=twin, deps=tuple(_unquote(q) for q in why))
+
+
+def _twin_blocker(context: Context, code: CodeCopy, workdir: str, step: Step) -> list[str] | str:
+    """The quoted requirement words of the twin, or why there is none."""
+    argv = step.command.argv
+    if step.part.doc is not None:
+        return "the install is in a heredoc"
+    if any(a in ("--no-deps", "-e", "--editable") or a.startswith(("--editable=", "-r", "--requirement", "-c",
+                                                                  "--constraint")) for a in argv):
+        return "the install also reads requirement files, is editable, or installs no dependencies (--no-deps)"
+    if "[" in step.project_arg:
+        return f"`{step.project_arg}` asks for optional extras"
+    folder = code.context_path(resolve(workdir, step.project_arg))
+    if folder is None:
+        return f"`{step.project_arg}` is not in the code copy"
+    path = posixpath.normpath(posixpath.join(folder, "pyproject.toml"))
+    data = toml(context, path)
+    if data is None:
+        return f"{path} is missing or not valid TOML (a setup.py project's dependencies are known only by building it)"
+    deps = static_dependencies(data)
+    if isinstance(deps, str):
+        return deps
+    if not deps:
+        return "pyproject.toml lists no dependencies: there is nothing to install before the code"
+    quoted = [_quote(d) for d in deps]
+    bad = next((d for d, q in zip(deps, quoted, strict=True) if q is None), None)
+    if bad is not None:
+        return f"dependency `{bad}` cannot be quoted for the shell"
+    return [q for q in quoted if q is not None]
+
+
+def _quote(requirement: str) -> str | None:
+    """A requirement as one shell word: single quotes, or double quotes when it holds one."""
+    text = " ".join(requirement.split())
+    if re.fullmatch(r"[A-Za-z0-9._\-\[\],]+", text):
+        return text
+    if "'" not in text:
+        return f"'{text}'"
+    if not any(c in text for c in '"$`\\!'):
+        return f'"{text}"'
+    return None
+
+
+def _unquote(word: str) -> str:
+    return word[1:-1] if word[:1] in ("'", '"') else word
 
 
 def _maybe(edit: Edit | None) -> tuple[Edit, ...]:
@@ -407,7 +483,7 @@ def _files(context: Context, code: CodeCopy, steps: list[Step], venv_made: bool)
     for source, _ in out:
         if rules.excludes(source):
             return f"{source} is excluded by .dockerignore"
-    if not out:
+    if not out and not any(s.twin for s in steps):
         return "it reads no manifest from the code copy"
     venv = _venv_in_context(context, rules, code) if venv_made or any(s.project for s in steps) else None
     if venv:
@@ -486,7 +562,11 @@ def _deps_run(tree: Tree, install: Instruction, steps: list[Step]) -> str:
     would also install the project given its dependencies-only flag."""
     pieces, at = [], install.start
     for step in steps:
-        if step.kind == SPLIT:
+        if step.twin:  # a pip install of the project: its dependencies named instead
+            start, end = step.part.span(install, step.command.words[0])[0], step.part.span(install, step.command.words[-1])[1]
+            pieces += [tree.source[at:start], step.twin]
+            at = end
+        elif step.kind == SPLIT:
             end = install.source_offset(install.args_start + step.command.end - 1) + 1
             pieces += [tree.source[at:end], " " + step.suffix]
             at = end

@@ -1,0 +1,3 @@
+import markdown
+
+print(markdown.markdown("# ok"))

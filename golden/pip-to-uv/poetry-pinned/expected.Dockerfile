@@ -1,0 +1,17 @@
+FROM python:3.11-slim AS builder
+ENV POETRY_VERSION=1.8.5
+RUN pip install "poetry==$POETRY_VERSION"
+WORKDIR /code
+COPY --from=ghcr.io/astral-sh/uv:0.13.7 /uv /uvx /bin/
+RUN uv venv --python /usr/local/bin/python /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY poetry.lock pyproject.toml /code/
+RUN poetry config virtualenvs.create false \
+  && poetry install --no-interaction --no-ansi
+
+FROM python:3.11-slim
+WORKDIR /code
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY . /code
+CMD ["python", "-m", "quotes"]
