@@ -372,7 +372,7 @@ def _twin_blocker(context: Context, code: CodeCopy, workdir: str, step: Step) ->
 def _quote(requirement: str) -> str | None:
     """A requirement as one shell word: single quotes, or double quotes when it holds one."""
     text = " ".join(requirement.split())
-    if re.fullmatch(r"[A-Za-z0-9._\-\[\],]+", text):
+    if re.fullmatch(r"[A-Za-z0-9._=-]+", text):  # (no `[`: the shell would read `pkg[x]` as a pattern)
         return text
     if "'" not in text:
         return f"'{text}'"
