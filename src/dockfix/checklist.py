@@ -260,6 +260,8 @@ class _Facts:
         stuck = _notes(notes, lockfile_first.DEPS_FIRST)
         if stuck and stuck[0].kind == lockfile_first.PROJECT_ITSELF and self._no_dependencies():
             return PASS, "the install builds the project, which declares no dependencies"
+        if stuck and all(n.kind == lockfile_first.PROJECT_ONLY for n in stuck):
+            return PASS, "the install after the code copy builds the project alone (--no-deps)"
         if stuck:
             return FAIL, stuck[0].message
         return PASS, "dependencies install before the code is copied"

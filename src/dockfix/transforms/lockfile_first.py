@@ -59,6 +59,7 @@ DEPS_FIRST = Rule("DF401", NAME, "dependencies-before-code", "copy the manifests
                   "before the code is copied")
 RULES = (DEPS_FIRST,)
 PROJECT_ITSELF = "project-itself"  # the kind of a note: the install stays because it installs the project itself
+PROJECT_ONLY = "project-only"  # ... and only the project (`--no-deps`): its dependencies come from elsewhere
 _BLANK_LINE = re.compile(r"[ \t]*\r?\n")
 BASE = "/<workdir of the base image>"  # a symbolic folder: relative paths still compare right
 
@@ -268,8 +269,9 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
     if not any(s.kind in (DEPS, SPLIT) for s in steps):
         builds = next((s for s in steps if s.kind == CODE and classify(s.command)), None)
         if builds:
+            kind = "" if not builds.itself else PROJECT_ONLY if "--no-deps" in builds.command.argv else PROJECT_ITSELF
             yield DEPS_FIRST.note(f"install at line {install.line} stays after the code copy: {builds.why}",
-                                  install.line, PROJECT_ITSELF if builds.itself else "")
+                                  install.line, kind)
         return
     if suppress.blocks(DEPS_FIRST, code.instr.line):
         return
@@ -345,9 +347,11 @@ def _twin_blocker(context: Context, code: CodeCopy, workdir: str, step: Step) ->
     argv = step.command.argv
     if step.part.doc is not None:
         return "the install is in a heredoc"
-    if any(a in ("--no-deps", "-e", "--editable") or a.startswith(("--editable=", "-r", "--requirement", "-c",
-                                                                  "--constraint")) for a in argv):
-        return "the install also reads requirement files, is editable, or installs no dependencies (--no-deps)"
+    if "--no-deps" in argv:
+        return "it installs the project alone (--no-deps)"
+    if any(a in ("-e", "--editable") or a.startswith(("--editable=", "-r", "--requirement", "-c", "--constraint"))
+           for a in argv):
+        return "the install also reads requirement files or is editable"
     if "[" in step.project_arg:
         return f"`{step.project_arg}` asks for optional extras"
     folder = code.context_path(resolve(workdir, step.project_arg))
