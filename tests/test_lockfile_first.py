@@ -188,3 +188,43 @@ def test_many_installs_move_in_one_fix():
     names = " ".join(f"r{i}.txt" for i in range(10))
     assert outcome.output == PY + f"RUN useradd app\nCOPY {names} ./\n" + installs + "COPY . .\n"
     assert len(outcome.fixes) == 1
+
+
+PROJECT = {"pyproject.toml": "[build-system]\nrequires = ['hatchling']\nbuild-backend = 'hatchling.build'\n"
+                             "[project]\nname = 'a'\nversion = '1'\ndependencies = ['flask>=3', 'six']\n",
+           "sub/pyproject.toml": "[build-system]\nrequires = ['hatchling']\nbuild-backend = 'hatchling.build'\n"
+                                 "[project]\nname = 'b'\nversion = '1'\ndependencies = ['requests']\n",
+           "a/__init__.py": ""}
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    # the project's own folder, relative or absolute: its dependencies are named first
+    ("COPY . .\nRUN pip install .\n", "RUN pip install 'flask>=3' six\nCOPY . .\nRUN pip install .\n"),
+    ("COPY . /app\nRUN pip install /app\n", "RUN pip install 'flask>=3' six\nCOPY . /app\nRUN pip install /app\n"),
+    ("COPY . .\nRUN pip install ./sub\n", "RUN pip install requests\nCOPY . .\nRUN pip install ./sub\n"),
+    # an ENV between: the code copy moves down to the install, the twin goes after the ENV
+    ("COPY . .\nENV PIP_NO_CACHE_DIR=1\nRUN pip install .\n",
+     "ENV PIP_NO_CACHE_DIR=1\nRUN pip install 'flask>=3' six\nCOPY . .\nRUN pip install .\n"),
+])
+def test_pip_install_of_a_project_names_its_static_dependencies_first(body, expected):
+    assert _fixed(body, PROJECT) == expected
+
+
+@pytest.mark.parametrize("body", [
+    "COPY . .\nRUN cd sub && pip install .\n",  # `.` after `cd` is another project: never read as this one
+    "COPY . .\nRUN pip install --no-deps .\n",
+    "COPY . .\nRUN pip install -e .\n",
+    "COPY . .\nRUN pip install '.[dev]'\n",
+    "COPY . .\nRUN pip install -c constraints.txt .\n",
+    "COPY . .\nRUN pip install dist/*.whl\n",
+])
+def test_pip_install_of_a_project_left_alone(body):
+    assert _fixed(body, {**PROJECT, "constraints.txt": "six==1.17.0\n"}) == body
+
+
+@pytest.mark.parametrize("twin", ["RUN pip install 'flask>=3' six\n", "RUN pip install 'flask>=3'\n"])
+def test_a_twin_already_there_is_not_added_again_even_when_the_list_changed(twin):
+    """The twin names the list of the day dockfix ran; `pip install .` still installs what an old
+    twin misses (six here), so a second twin would only repeat the first."""
+    done = twin + "COPY . .\nRUN pip install .\n"
+    assert _fixed(done, PROJECT) == done

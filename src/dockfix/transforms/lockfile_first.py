@@ -210,9 +210,11 @@ class _Region:
         return self.venv_at is not None and self.venv_at < position
 
     def named_before(self, deps: tuple[str, ...]) -> bool:
-        """An install before the code copy names every one of these requirements (as argv words)."""
+        """An install before the code copy names one of these requirements (as argv words): the twin,
+        perhaps from a list edited since; a second one would only repeat it (the project's own
+        install still installs what it misses)."""
         for instr in self.stage.instructions[:self.code_at]:
-            if instr.name == "RUN" and any(set(deps) <= set(s.command.argv) for s in
+            if instr.name == "RUN" and any(set(deps) & set(s.command.argv) for s in
                                            command_steps(self.tree, instr, self.workdirs[id(instr)])):
                 return True
         return False
@@ -330,8 +332,8 @@ def _project_twin(tree: Tree, context: Context, code: CodeCopy, install: Instruc
     project keeps its place after the code copy, as written (pip finds the dependencies there
     and installs only what the list no longer covers, so a list edited later stays correct).
     Otherwise the step as it was, its note saying why."""
-    if step.kind != CODE or not step.itself or not step.project_arg:
-        return step
+    if step.kind != CODE or not step.itself or not _project_folder(step.project_arg):
+        return step  # (a wheel or archive, `dist/*.whl`, is a built package: its metadata is not read)
     why = _twin_blocker(context, code, workdir, step)
     if isinstance(why, str):
         return replace(step, why=f"{step.why}, and its dependencies cannot go first: {why}")
@@ -340,6 +342,12 @@ def _project_twin(tree: Tree, context: Context, code: CodeCopy, install: Instruc
     first, last = step.part.span(install, step.command.words[0])[0], step.part.span(install, step.command.words[-1])[1]
     twin = tree.source[first:start] + " ".join(why) + tree.source[end:last]
     return replace(step, kind=SPLIT, twin=twin, deps=tuple(_unquote(q) for q in why))
+
+
+def _project_folder(arg: str) -> bool:
+    """A local operand that names a project folder (`.`, `./app`, `.[dev]`), not a file or a pattern."""
+    path = arg.strip("'\"").split("[", 1)[0]
+    return bool(path) and not any(c in path for c in "*?$") and not path.endswith((".whl", ".tar.gz", ".zip"))
 
 
 def _twin_blocker(context: Context, code: CodeCopy, workdir: str, step: Step) -> list[str] | str:
@@ -356,7 +364,7 @@ def _twin_blocker(context: Context, code: CodeCopy, workdir: str, step: Step) ->
         return f"`{step.project_arg}` asks for optional extras"
     folder = code.context_path(resolve(workdir, step.project_arg))
     if folder is None:
-        return f"`{step.project_arg}` is not in the code copy"
+        return f"the project folder `{step.project_arg}` holds more than the code copy brings"
     path = posixpath.normpath(posixpath.join(folder, "pyproject.toml"))
     data = toml(context, path)
     if data is None:
