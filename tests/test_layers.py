@@ -17,6 +17,7 @@ LAYERS = {
               "dockfix.pragmas", "dockfix.context", "dockfix.manifests", "dockfix.facts", "dockfix.config", "dockfix.discover"],
     "engine": ["dockfix.engine", "dockfix.ci_engine"],
     "analyses": ["dockfix.transforms._installs", "dockfix.transforms._reads", "dockfix.transforms._ci", "dockfix.split.classify",
+                 "dockfix.split.between",
                  "dockfix.split.dependencies", "dockfix.split.equivalence", "dockfix.split.programs",
                  "dockfix.split.uv_project", "dockfix.split.pipx"],
     "transforms": ["dockfix.transforms"],

@@ -67,6 +67,12 @@ def _python_has(program: str, python: str | None) -> bool | None:
     return False
 
 
+def interpreter_program(program: str, python: str | None = None) -> bool | None:
+    """Is `program` one of the Python interpreter's own programs (python3, pip, pydoc...)? None
+    when that depends on a version not given (2to3, python3.12 without knowing the Python)."""
+    return _python_has(program, python)
+
+
 def _has(program: str, suite: str, python: str | None, variant: int) -> bool | None:
     sets = _suite(suite)
     if sets is None:

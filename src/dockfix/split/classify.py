@@ -33,10 +33,6 @@ _PIP_TARGET_FLAGS = ("--user", "--target", "-t", "--prefix", "--root")
 _CACHE_DIRS = ("/root/.cache", "~/.cache", "$HOME/.cache", "${HOME}/.cache", "/tmp", "/var/lib/apt/lists",
                "/var/cache/apt", "/var/cache/debconf")
 _APT_VERBS = {"update", "install", "clean", "autoclean", "distclean", "autoremove", "purge", "remove"}
-# Commands that touch only the system (users, folders, permissions): their place
-# relative to the environment copy does not matter.
-_SYSTEM = frozenset({"mkdir", "chmod", "chown", "chgrp", "useradd", "groupadd", "adduser", "addgroup", "ln",
-                     "touch", "echo", "true", ":", "set", "export", "cd", "usermod", "install", "printf", "rm"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +55,7 @@ class Step:
     reason: str | None = None
     into: str | None = None  # COPY/ADD: the absolute folder it copies into, when that is known
     workdir: str = "/"  # the working folder the instruction runs in ("?" when not known)
+    env: dict[str, str] | None = None  # RUN: the ENV and ARG values it runs with (as far as known)
 
 
 @dataclass
@@ -122,6 +119,8 @@ class Classifier:
         workdir = self.scope.workdir
         step = self._step(instr)
         step.workdir = workdir
+        if instr.name == "RUN":
+            step.env = dict(self.scope.env)
         return step
 
     def _step(self, instr: Instruction) -> Step:
@@ -411,18 +410,3 @@ def _words_of(script: Script) -> tuple[set[str], set[str]]:
         elif manager == "apt" and ("purge" in argv or "remove" in argv):
             apt_purge.update(argv)
     return apk_del, apt_purge
-
-
-def system_only(step: Step, venv: str) -> bool:
-    """A RUN that only manages users, folders and permissions (and not the environment)."""
-    if step.kind == "apt":
-        return True
-    if step.kind != "other" or not step.commands:
-        return False
-    for cmd in step.commands:
-        argv = cmd.argv
-        if not argv:
-            continue
-        if posixpath.basename(argv[0]) not in _SYSTEM and _manager(cmd) not in ("apt", "apk") or any(venv in a or "site-packages" in a for a in argv):
-            return False
-    return True

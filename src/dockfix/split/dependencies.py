@@ -52,11 +52,12 @@ class Dependencies:
     read: list[str] = field(default_factory=list)  # build-context files they were read from
 
 
-def installed(steps: list[Step], target: str, context: Context) -> Dependencies | str:
-    """Every distribution the installs into `target` put there, or why that is not known."""
+def installed(steps: list[Step], target: str, context: Context, start: int = 0) -> Dependencies | str:
+    """Every distribution the installs into `target` put there (those of steps[start:]), or why
+    that is not known."""
     out = Dependencies()
     try:
-        for index, step in enumerate(steps):
+        for index, step in enumerate(steps[start:], start):
             for command in step.installs:
                 if command.target != target or command.tool in ("glue", "poetry-config", "venv"):
                     continue

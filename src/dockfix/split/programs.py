@@ -36,6 +36,7 @@ class Use:
     line: int  # the Dockerfile line that makes it run
     program: str  # the basename it is looked up by
     via: str = ""  # a script it runs from, when not the Dockerfile itself
+    args: tuple[str, ...] = ()  # its arguments (as written, quotes removed)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def _argv(argv: list[str], line: int, via: str, step: Step, before: list[Step], 
     if "$" in program or "`" in program:
         raise Unknown(f"line {line}: the program `{program}` is a variable")
     name = posixpath.basename(program)
-    out.append(Use(line, name, via))
+    out.append(Use(line, name, via, tuple(argv[1:])))
     if name in SHELLS:
         if "-c" in argv[1:] and argv.index("-c") + 1 < len(argv):
             _shell(argv[argv.index("-c") + 1], line, via, step, before, context, out, depth + 1)

@@ -23,7 +23,7 @@ from dockfix.edits import Edit, apply_edits, remove_word, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason, uv_run_outside
 from dockfix.model import per_tree
-from dockfix.split import classify, debian_runtime, dependencies, equivalence, images, pipx, programs, uv_project
+from dockfix.split import between, classify, debian_runtime, dependencies, equivalence, images, pipx, programs, uv_project
 from dockfix.split.classify import Classifier, Step, resolve
 from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
 from dockfix.transforms._installs import MANAGED_ENV
@@ -65,6 +65,8 @@ class Plan:
     system: bool  # installs went to the interpreter's site-packages: the builder makes SYSTEM_VENV
     owner: str | None  # --chown for the copy (the installs ran as this non-root user)
     keep_uv_binary: bool
+    copy_at: int = -1  # step index before which the runtime copies the environment (the last install's, or
+    # that of a RUN between the installs that needs the packages: split/between)
     venv_at: int = -1  # step index before which the builder makes SYSTEM_VENV (system installs only)
     apt_edits: dict[int, list[Edit] | None] = field(default_factory=dict)  # step index -> runtime edits; None: drop
     builder_edits: dict[int, list[Edit]] = field(default_factory=dict)  # step index -> edits of its builder copy
@@ -173,9 +175,14 @@ def make_plan(tree: Tree, context: Context) -> Plan:
         raise Skip(f"{SYSTEM_VENV} is already used by the Dockerfile")
     if any(c.tool == "uv-sync" or (c.tool == "venv" and c.command.argv[0] == "uv") for c in commands):
         _check_uv_python(runtime, context, classifier.scope.env)
-    _check_between(steps, first, last, venv)
+    suites = [runtime.distribution] if runtime.distribution else list(slim_programs.suites())
+    # pipx writes several folders (home, bin, man): their common parent stands for them all
+    folders = posixpath.commonpath(copies) if copies else venv
+    place = between.placement(steps, first, last, folders, target, suites, runtime.version, context)
+    if isinstance(place, str):
+        raise Skip(place)
     plan = Plan(tree, stage.from_, runtime, span, runtime_word, steps, first, last, venv, system,
-                None if user in ("root", "0") else user, keep_uv_binary=False, copies=copies)
+                None if user in ("root", "0") else user, keep_uv_binary=False, copies=copies, copy_at=place.copy_at)
     _check_tools(plan, context)
     plan.venv_at = _venv_position(plan) if system else -1
     plan.build_env = _build_env(plan)
@@ -396,13 +403,6 @@ def _check_uv_python(runtime: images.Runtime, context: Context, env: dict[str, s
         raise Skip("pyproject.toml does not parse") from None
     if requires and not images.python_allowed(runtime.version, requires):
         raise Skip(f"requires-python {requires!r} may not admit the base's Python: uv would download one")
-
-
-def _check_between(steps: list[Step], first: int, last: int, venv: str) -> None:
-    """Instructions between the first and last install run before the environment copy."""
-    for step in steps[first + 1 : last]:
-        if step.kind == "other" and step.instr.name == "RUN" and not classify.system_only(step, venv):
-            raise Skip(f"line {step.instr.line}: a RUN between dependency installs may need the installed packages")
 
 
 # The system interpreter's files: its programs and console scripts (the official images keep
@@ -711,7 +711,8 @@ def render(plan: Plan) -> str:
                   f'{kw("ENV")} VIRTUAL_ENV={SYSTEM_VENV} PATH="{SYSTEM_VENV}/bin:$PATH"']
     moved = {index for index, step in enumerate(plan.steps[: plan.last])
              if step.instr.name not in _METADATA and _builder_only(plan, index)}
-    gone = {id(plan.steps[i].instr) for i in moved | plan.source_copies}  # left out of the runtime
+    early = plan.first < plan.copy_at < plan.last  # the runtime copies the environment before a RUN that needs it
+    gone = {id(plan.steps[i].instr) for i in moved | plan.source_copies | ({plan.last} if early else set())}
     behind: dict[int, int] = {}
     for index, step in enumerate(plan.steps[: plan.last + 1]):
         instr = step.instr
@@ -721,7 +722,9 @@ def render(plan: Plan) -> str:
             builder += [line + eol for line in venv_lines]
         builder.append(_text(tree, instr, with_comments=id(instr) in gone or index == plan.last,
                              edits=plan.builder_edits.get(index, ())))
-        if index == plan.last:
+        if early and index == plan.copy_at:
+            edits.append(Edit(_block_start(instr), _block_start(instr), _copy_lines(plan, kw, builder_name, None)))
+        if index == plan.last and not early:
             edits.append(Edit(_block_start(instr), instr.end, _copy_lines(plan, kw, builder_name, instr)))
         elif id(instr) in gone:
             edits.append(_removal(tree, instr, gone, behind))
@@ -792,13 +795,14 @@ def _text(tree: Tree, instr: Instruction, with_comments: bool, edits: Sequence[E
     return text if text.endswith("\n") else text + tree.eol
 
 
-def _copy_lines(plan: Plan, kw, builder: str, instr: Instruction) -> str:
+def _copy_lines(plan: Plan, kw, builder: str, instr: Instruction | None) -> str:
+    """The runtime's copy of the environment, in place of `instr` (None: inserted, ending its line)."""
     eol = plan.tree.eol
     chown = f" --chown={plan.owner}" if plan.owner else ""
     lines = [f"{kw('COPY')} --from={builder}{chown} {path} {path}" for path in plan.copies or (plan.venv,)]
     if plan.system:
         lines.append(f'{kw("ENV")} VIRTUAL_ENV={SYSTEM_VENV} PATH="{SYSTEM_VENV}/bin:$PATH"')
-    ending = plan.tree.source[instr.end - len(eol): instr.end]
+    ending = plan.tree.source[instr.end - len(eol): instr.end] if instr is not None else eol
     text = eol.join(lines)
     return text + eol if ending == eol else text
 

@@ -1,0 +1,185 @@
+"""RUN instructions between two dependency installs: where a split's runtime may run them.
+
+The runtime stage replaces the installs with one copy of the finished environment. In the
+original, a RUN between two installs ran with the packages of the installs before it, and
+before those after it. For each such RUN, from what it runs (split/programs: the programs of
+its commands, substitutions and scripts) and the paths its words name:
+
+- only system programs (on the full image, per dockfix's table of the images' programs, and
+  not the interpreter's) and no path of the environment: its place relative to the copy does
+  not matter; it stays where it is (and runs in the builder as well);
+- the interpreter, pip, a console script, or a program the table does not have: it needs the
+  packages. The runtime copies the environment just before it, provided every install after it
+  only adds packages (a pip or uv pip install, no upgrade or reinstall flag, naming none of the
+  packages the installs before it named): the RUN then sees the packages it saw, plus others;
+- a path into the environment, or a folder above it given to a command that acts on whole
+  trees (chown, chmod, rm, cp, mv, find...): refused, since the copy holds what the later
+  installs made of those files;
+- what cannot be read (a variable dockfix cannot resolve, a script it cannot read, `uv run`,
+  which syncs the environment itself): refused.
+
+A later version of a package one of the earlier installs pulled in indirectly is not checked:
+the installs' own requirement names are what dockfix reads (split/dependencies).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from dockfix.context import Context
+from dockfix.data import slim_programs
+from dockfix.split import dependencies, programs
+from dockfix.split.classify import Step, absolute, resolve
+
+# Commands that act on whole trees: given a folder above the environment, they reach into it.
+_TREE_COMMANDS = frozenset({"chown", "chmod", "chgrp", "rm", "cp", "mv", "find", "rsync", "setfacl", "tar"})
+# Programs that look a program up on PATH, where the environment's bin folder comes first.
+_LOOKUPS = frozenset({"which", "whereis"})
+# Programs that change the environment themselves when they run (uv run syncs the project first).
+_MANAGERS = frozenset({"uv", "uvx", "poetry", "pipenv", "pdm", "hatch", "conda", "mamba"})
+_PACKAGE_MANAGERS = frozenset({"apt-get", "apt", "apk", "dpkg"})
+# pip into the system interpreter: its packages and scripts, and the folders above them.
+_SYSTEM_LIB = "/usr/local/lib/python"
+_ABOVE_SYSTEM = frozenset({"/usr", "/usr/local", "/usr/local/lib", "/usr/local/bin"})
+_ADDING_VERBS = frozenset({"install"})
+_UPGRADE_FLAGS = frozenset({"-U", "--upgrade", "--force-reinstall", "-I", "--ignore-installed", "--reinstall",
+                            "--upgrade-package", "-P", "--reinstall-package", "--upgrade-strategy"})
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the runtime copies the environment (a step index), or why the split is refused."""
+
+    copy_at: int
+    why: str = ""  # the RUN that needs the environment there (for notes and docs)
+
+
+def placement(steps: list[Step], first: int, last: int, venv: str, target: str, suites: list[str],
+              version: str | None, context: Context) -> Place | str:
+    """The step before which the runtime copies the environment (`last`, the last install's
+    place, unless a RUN between the installs needs the packages), or why it cannot be known."""
+    copy_at = last
+    why = ""
+    for index in range(first + 1, last):
+        step = steps[index]
+        if step.instr.name != "RUN" or step.kind not in ("other",):
+            continue
+        need = _needs(step, steps[:index], venv, target == "system", suites, version, context)
+        if need.startswith("!"):
+            return f"line {step.instr.line}: a RUN between dependency installs {need[1:]}"
+        if need and copy_at == last:
+            copy_at, why = index, need
+    if copy_at == last:
+        return Place(last)
+    problem = _later_installs_only_add(steps, copy_at, last, venv, target, context)
+    if problem:
+        return (f"line {steps[copy_at].instr.line}: a RUN between dependency installs {why}, and {problem}: "
+                "the runtime cannot give it the packages it had")
+    return Place(copy_at, why)
+
+
+def _needs(step: Step, before: list[Step], venv: str, system: bool, suites: list[str], version: str | None,
+           context: Context) -> str:
+    """"" (runs only system programs on no path of the environment), what it needs the
+    environment for, or "!" and why it cannot run in the runtime at all."""
+    ran = programs.executed([(step, before)], context)
+    if ran.unknown:
+        return f"!runs what dockfix cannot read ({ran.unknown})"
+    named = _names_environment(step, venv, system)
+    if named:
+        return "!" + named
+    for use in ran.uses:
+        if use.program in _MANAGERS:
+            return f"!runs `{use.program}`, which manages the environment itself"
+    for use in ran.uses:
+        if not _system_program(use.program, suites, version):
+            return f"runs `{use.program}`" + (f" ({use.via})" if use.via else "") + ", which needs the installed packages"
+    for use in ran.uses:
+        if use.program in _LOOKUPS:
+            for name in use.args:
+                if not name.startswith("-") and not _system_program(name, suites, version):
+                    return f"looks `{name}` up on the search path, where the environment's programs come first"
+    return ""
+
+
+def _system_program(program: str, suites: list[str], version: str | None) -> bool:
+    """On the full image in every suite, and not one of the interpreter's programs (python, pip...);
+    or the system's package manager (alpine's apk too, which the Debian table does not hold)."""
+    if program in _PACKAGE_MANAGERS:
+        return True
+    if slim_programs.interpreter_program(program, version) is not False:
+        return False
+    return all(slim_programs.full_has(program, suite, version) is True for suite in suites)
+
+
+def _names_environment(step: Step, venv: str, system: bool) -> str:
+    """Why the RUN's words reach into the environment ("" when they do not)."""
+    env = step.env or {}
+    for command in step.commands:
+        argv = command.argv
+        if not argv:
+            continue
+        tree_command = posixpath.basename(argv[0]) in _TREE_COMMANDS
+        program = len(command.words) - len(argv)  # the program's word: running it is a use, not a write
+        for word in command.words[program + 1:]:
+            raw = word.raw
+            if "$(" in raw or "`" in raw:
+                continue  # its programs are read (split/programs); its value is not a path we can know
+            value = word.value
+            if value.startswith(("$HOME", "${HOME}")) and "HOME" not in env:
+                value = "~"  # the user's home: the image's, for the USER of the RUN
+            if "$" in value:
+                value = resolve(value, env) or ""
+                if not value:
+                    if "/" in word.value or word.value.startswith("$"):
+                        return f"names `{word.value}`, which dockfix cannot resolve (it may be the environment)"
+                    continue
+            if not value.startswith(("/", ".", "~")) and "/" not in value:
+                continue
+            if value.startswith("~"):
+                if venv.startswith(("/root", "/home")):
+                    return f"names `{word.value}`, a path in a home folder, where the environment is"
+                continue
+            if not value.startswith("/") and step.workdir == "?":
+                return f"names `{word.value}` in a working folder dockfix does not know (it may be the environment)"
+            path = absolute(value.rstrip("/") or "/", step.workdir)
+            if path == venv or path.startswith(venv.rstrip("/") + "/"):
+                return f"writes or reads the environment's files (`{word.value}`)"
+            if tree_command and (path == "/" or venv.startswith(path.rstrip("/") + "/")):
+                return f"reaches into the environment's folder (`{argv[0]} ... {word.value}`)"
+            if system and tree_command and (path in _ABOVE_SYSTEM or path.startswith(_SYSTEM_LIB)):
+                return (f"reaches into the system interpreter's packages (`{argv[0]} ... {word.value}`), which the "
+                        f"split moves to {venv}")
+    return ""
+
+
+def _later_installs_only_add(steps: list[Step], copy_at: int, last: int, venv: str, target: str,
+                             context: Context) -> str:
+    """"" when every install after `copy_at` only adds packages the earlier ones did not name
+    (and nothing after it writes into the environment's folder); otherwise what may change."""
+    for index in range(copy_at + 1, last + 1):
+        step = steps[index]
+        if step.instr.name in ("COPY", "ADD") and step.kind == "copy":
+            into = step.into
+            if into is None or into == venv or venv.startswith(into.rstrip("/") + "/"):
+                return f"line {step.instr.line} copies into the environment's folder after it"
+        for command in step.installs:
+            if command.target != target or command.tool == "glue":
+                continue
+            argv = command.command.argv
+            if command.tool not in ("pip", "uv-pip") or not _ADDING_VERBS & set(argv):
+                return f"line {step.instr.line} (`{' '.join(argv[:3])}`) may change or remove installed packages"
+            flags = {a.split("=", 1)[0] for a in argv if a.startswith("-")}
+            if flags & _UPGRADE_FLAGS:
+                return f"line {step.instr.line} upgrades or reinstalls packages ({', '.join(sorted(flags & _UPGRADE_FLAGS))})"
+    before = dependencies.installed(steps[:copy_at], target, context)
+    after = dependencies.installed(steps[: last + 1], target, context, start=copy_at + 1)
+    for found in (before, after):
+        if isinstance(found, str):
+            return f"what the installs name is not known ({found})"
+    assert not isinstance(before, str) and not isinstance(after, str)
+    both = sorted(before.names & after.names)
+    if both:
+        return f"a later install names {', '.join(both[:4])} again (another version may replace it)"
+    return ""
