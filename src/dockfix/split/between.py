@@ -31,6 +31,7 @@ from dockfix.context import Context
 from dockfix.data import slim_programs
 from dockfix.split import dependencies, programs
 from dockfix.split.classify import Step, absolute, resolve
+from dockfix.views import Copy
 
 # Commands that act on whole trees: given a folder above the environment, they reach into it.
 _TREE_COMMANDS = frozenset({"chown", "chmod", "chgrp", "rm", "cp", "mv", "find", "rsync", "setfacl", "tar"})
@@ -154,16 +155,34 @@ def _names_environment(step: Step, venv: str, system: bool) -> str:
     return ""
 
 
+def _may_write_into(step: Step, venv: str, context: Context) -> bool:
+    """Whether a COPY may put files into the environment: its folder is the environment's or above
+    it, and a source is not a file of the build context (a folder, a pattern, another stage's)."""
+    into = step.into
+    if into is None:
+        return True
+    if into != venv and not venv.startswith(into.rstrip("/") + "/"):
+        return False
+    copy = Copy(step.instr)
+    if copy.from_ or step.instr.name == "ADD":
+        return True
+    for source in copy.sources:
+        landing = posixpath.join(into, posixpath.basename(source.rstrip("/")))
+        if any(c in source for c in "*?[$") or not context.exists(source) or context.is_dir(source):
+            return True
+        if landing == venv or landing.startswith(venv.rstrip("/") + "/"):
+            return True
+    return False
+
+
 def _later_installs_only_add(steps: list[Step], copy_at: int, last: int, venv: str, target: str,
                              context: Context) -> str:
     """"" when every install after `copy_at` only adds packages the earlier ones did not name
     (and nothing after it writes into the environment's folder); otherwise what may change."""
     for index in range(copy_at + 1, last + 1):
         step = steps[index]
-        if step.instr.name in ("COPY", "ADD") and step.kind == "copy":
-            into = step.into
-            if into is None or into == venv or venv.startswith(into.rstrip("/") + "/"):
-                return f"line {step.instr.line} copies into the environment's folder after it"
+        if step.instr.name in ("COPY", "ADD") and step.kind == "copy" and _may_write_into(step, venv, context):
+            return f"line {step.instr.line} copies into the environment's folder after it"
         for command in step.installs:
             if command.target != target or command.tool == "glue":
                 continue
