@@ -33,8 +33,11 @@ from dockfix.split import dependencies, programs
 from dockfix.split.classify import Step, absolute, resolve
 from dockfix.views import Copy
 
-# Commands that act on whole trees: given a folder above the environment, they reach into it.
-_TREE_COMMANDS = frozenset({"chown", "chmod", "chgrp", "rm", "cp", "mv", "find", "rsync", "setfacl", "tar"})
+# Commands that change files already in a folder tree: given a folder above the environment,
+# they reach into it. Those that put files into a folder too (a copy of a project folder into
+# the one that holds the environment may bring a stale one).
+_CHANGING = frozenset({"chown", "chmod", "chgrp", "rm", "find", "setfacl"})
+_TREE_COMMANDS = _CHANGING | {"cp", "mv", "rsync", "tar"}
 # Programs that look a program up on PATH, where the environment's bin folder comes first.
 _LOOKUPS = frozenset({"which", "whereis"})
 # Programs that change the environment themselves when they run (uv run syncs the project first).
@@ -42,6 +45,7 @@ _MANAGERS = frozenset({"uv", "uvx", "poetry", "pipenv", "pdm", "hatch", "conda",
 _PACKAGE_MANAGERS = frozenset({"apt-get", "apt", "apk", "dpkg"})
 # pip into the system interpreter: its packages and scripts, and the folders above them.
 _SYSTEM_LIB = "/usr/local/lib/python"
+_SYSTEM_PACKAGES = (_SYSTEM_LIB, "/usr/lib/python")  # site-packages, and Debian's dist-packages
 _ABOVE_SYSTEM = frozenset({"/usr", "/usr/local", "/usr/local/lib", "/usr/local/bin"})
 _ADDING_VERBS = frozenset({"install"})
 _UPGRADE_FLAGS = frozenset({"-U", "--upgrade", "--force-reinstall", "-I", "--ignore-installed", "--reinstall",
@@ -66,7 +70,7 @@ def placement(steps: list[Step], first: int, last: int, venv: str, target: str, 
         step = steps[index]
         if step.instr.name != "RUN" or step.kind not in ("other",):
             continue
-        need = _needs(step, steps[:index], venv, target == "system", suites, version, context)
+        need = needs(step, steps[:index], venv, target == "system", suites, version, context)
         if need.startswith("!"):
             return f"line {step.instr.line}: a RUN between dependency installs {need[1:]}"
         if need and copy_at == last:
@@ -80,7 +84,7 @@ def placement(steps: list[Step], first: int, last: int, venv: str, target: str, 
     return Place(copy_at, why)
 
 
-def _needs(step: Step, before: list[Step], venv: str, system: bool, suites: list[str], version: str | None,
+def needs(step: Step, before: list[Step], venv: str, system: bool, suites: list[str], version: str | None,
            context: Context) -> str:
     """"" (runs only system programs on no path of the environment), what it needs the
     environment for, or "!" and why it cannot run in the runtime at all."""
@@ -94,7 +98,7 @@ def _needs(step: Step, before: list[Step], venv: str, system: bool, suites: list
         if use.program in _MANAGERS:
             return f"!runs `{use.program}`, which manages the environment itself"
     for use in ran.uses:
-        if not _system_program(use.program, suites, version):
+        if not use.script and not _system_program(use.program, suites, version):
             return f"runs `{use.program}`" + (f" ({use.via})" if use.via else "") + ", which needs the installed packages"
     for use in ran.uses:
         if use.program in _LOOKUPS:
@@ -122,6 +126,7 @@ def _names_environment(step: Step, venv: str, system: bool) -> str:
         if not argv:
             continue
         tree_command = posixpath.basename(argv[0]) in _TREE_COMMANDS
+        changing = posixpath.basename(argv[0]) in _CHANGING
         program = len(command.words) - len(argv)  # the program's word: running it is a use, not a write
         for word in command.words[program + 1:]:
             raw = word.raw
@@ -149,7 +154,9 @@ def _names_environment(step: Step, venv: str, system: bool) -> str:
                 return f"writes or reads the environment's files (`{word.value}`)"
             if tree_command and (path == "/" or venv.startswith(path.rstrip("/") + "/")):
                 return f"reaches into the environment's folder (`{argv[0]} ... {word.value}`)"
-            if system and tree_command and (path in _ABOVE_SYSTEM or path.startswith(_SYSTEM_LIB)):
+            if system and path.startswith(_SYSTEM_PACKAGES):
+                return f"names the system interpreter's packages (`{word.value}`), which the split moves to {venv}"
+            if system and changing and (path in _ABOVE_SYSTEM or path.startswith(_SYSTEM_LIB)):
                 return (f"reaches into the system interpreter's packages (`{argv[0]} ... {word.value}`), which the "
                         f"split moves to {venv}")
     return ""

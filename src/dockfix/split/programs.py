@@ -37,6 +37,7 @@ class Use:
     program: str  # the basename it is looked up by
     via: str = ""  # a script it runs from, when not the Dockerfile itself
     args: tuple[str, ...] = ()  # its arguments (as written, quotes removed)
+    script: bool = False  # a script run by its path from the build context (what it runs is read too)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,9 @@ def _argv(argv: list[str], line: int, via: str, step: Step, before: list[Step], 
     if "$" in program or "`" in program:
         raise Unknown(f"line {line}: the program `{program}` is a variable")
     name = posixpath.basename(program)
-    out.append(Use(line, name, via, tuple(argv[1:])))
+    folder = posixpath.dirname(program) if "/" in program else ""
+    script = bool(folder) and folder not in SYSTEM_BIN and not folder.endswith("/bin")  # a venv's bin/ holds its scripts
+    out.append(Use(line, name, via, tuple(argv[1:]), script))
     if name in SHELLS:
         if "-c" in argv[1:] and argv.index("-c") + 1 < len(argv):
             _shell(argv[argv.index("-c") + 1], line, via, step, before, context, out, depth + 1)
@@ -126,8 +129,7 @@ def _argv(argv: list[str], line: int, via: str, step: Step, before: list[Step], 
         if scripts:
             _script(scripts[0], line, step, before, context, out, depth)
         return
-    folder = posixpath.dirname(program) if "/" in program else ""
-    if folder and folder not in SYSTEM_BIN and not folder.endswith("/bin"):  # a venv's bin/ holds its scripts
+    if script:
         _script(program, line, step, before, context, out, depth)  # ./entrypoint.sh, /usr/local/sbin/start.sh
     elif "/" not in program and program.endswith(".sh"):
         raise Unknown(f"line {line}: runs {program} from the search path, which dockfix cannot read")
