@@ -185,7 +185,9 @@ def test_corpus_outputs_parse_and_are_fixpoints(corpus) -> None:
             parse(out)
             assert run_pipeline(out, Context(files={}), transforms, unsafe=True).output == out, path.name
         split += _split(text) != text
-    assert split >= 5  # the measured figure is in transforms/multistage.md
+    # the measured figure is in transforms/multistage.md (087 stopped splitting without its context:
+    # gcc leaves the runtime, and what its libraries served is not known without the requirements)
+    assert split >= 4
 
 
 def test_the_page_example_is_what_the_transform_does() -> None:

@@ -93,6 +93,9 @@ PYPI_SYSTEM_LIBRARY = {
     "gssapi": "libkrb5-3",
     "xmlsec": "libxmlsec1",
     "python-snappy": "libsnappy1v5",
+    # wheels that leave OpenMP to the system (gcc brings libgomp1; slim images lack it)
+    "xgboost": "libgomp1",
+    "lightgbm": "libgomp1",
 }
 
 def runtime_package(package: str, distribution: str | None) -> str | None:

@@ -467,18 +467,27 @@ def _check_tools(plan: Plan, context: Context) -> None:
             raise Skip("poetry runs in the runtime but is not installed into the environment the runtime gets")
         if any(c.tool == "poetry-config" for s in plan.steps for c in s.installs):
             raise Skip("poetry runs in the runtime but its settings were written by `poetry config` in the builder")
-    if not plan.runtime.changed:
+    # Build-only packages the runtime leaves out (gcc, -dev headers) take the libraries they
+    # depend on with them (gcc brings libgomp1): on the same base too, a library a dependency
+    # needs must then be installed by the runtime.
+    dropped = [(s.instr.line, p) for s in plan.steps[: plan.last] if s.kind == "apt"
+               for p, _ in s.apt_packages if debian_runtime.is_build_only(p)]
+    if not plan.runtime.changed and not dropped:
         return
     installed = _runtime_packages(plan)
-    _check_programs(plan, ran, installed)
+    if plan.runtime.changed:
+        _check_programs(plan, ran, installed)
+    lost = (f"{_image(plan)} has and {plan.runtime.image} lacks" if plan.runtime.changed else
+            f"the build-only packages the runtime leaves out (line {dropped[0][0]}: "
+            f"{', '.join(sorted({p for _, p in dropped}))}) may have brought")
     known = dependencies.installed(plan.steps, target, context)
     if isinstance(known, str):
         raise Skip(f"the installed dependencies are not known ({known}), so neither are the system libraries "
-                   f"they need on {plan.runtime.image}")
+                   f"they need, which {lost}")
     for package, library in debian_runtime.PYPI_SYSTEM_LIBRARY.items():
         provided = library in installed or any(debian_runtime.DEV_TO_RUNTIME.get(p) == library for p in installed)
         if dependencies.normalize(package) in known.names and not provided:
-            raise Skip(f"{package} links against {library}, which {_image(plan)} has and {plan.runtime.image} lacks")
+            raise Skip(f"{package} links against {library}, which {lost}")
 
 
 def _target(plan: Plan) -> str:
