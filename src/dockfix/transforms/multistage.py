@@ -23,7 +23,17 @@ from dockfix.edits import Edit, apply_edits, remove_word, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason, uv_run_outside
 from dockfix.model import per_tree
-from dockfix.split import between, classify, debian_runtime, dependencies, equivalence, images, pipx, programs, uv_project
+from dockfix.split import (
+    between,
+    classify,
+    debian_runtime,
+    dependencies,
+    equivalence,
+    images,
+    pipx,
+    programs,
+    uv_project,
+)
 from dockfix.split.classify import Classifier, Step, resolve
 from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
 from dockfix.transforms._installs import MANAGED_ENV
@@ -483,7 +493,7 @@ def _check_tools(plan: Plan, context: Context) -> None:
     known = dependencies.installed(plan.steps, target, context)
     if isinstance(known, str):
         raise Skip(f"the installed dependencies are not known ({known}), so neither are the system libraries "
-                   f"they need, which {lost}")
+                   + (f"they need on {plan.runtime.image}" if plan.runtime.changed else f"they need, which {lost}"))
     for package, library in debian_runtime.PYPI_SYSTEM_LIBRARY.items():
         provided = library in installed or any(debian_runtime.DEV_TO_RUNTIME.get(p) == library for p in installed)
         if dependencies.normalize(package) in known.names and not provided:
