@@ -205,11 +205,12 @@ def _plan(tree: Tree, context: Context, stage: Stage, venv: str, venv_instr: Ins
             raise Refuse(f"line {step.instr.line}: runs pip or uv outside an install")
         if step.kind != "install":
             raise Refuse(f"line {step.instr.line}: {step.reason or 'the RUN does more than install'}")
-        if index < at and all(c.tool == "pip" and c.target == "system" and not c.problem for c in step.installs):
-            continue  # a tool for the builder (poetry, a pip upgrade) in the system interpreter: not the venv's
+        if index < at and all(c.tool in ("poetry-config", "glue") or c.tool == "pip" and c.target == "system"
+                              and not c.problem for c in step.installs):
+            continue  # a tool for the builder (poetry, its settings, a pip upgrade) in the system interpreter
         for command in step.installs:
-            if command.tool in ("poetry", "poetry-config", "glue") and index > at:
-                poetry = poetry or _poetry_into(tree, step, command, venv)
+            if command.tool in ("poetry-config", "glue") or command.tool == "poetry" and index > at:
+                poetry = _poetry_into(tree, step, command, venv) or poetry
                 continue
             if command.tool != "pip":
                 raise Refuse(f"line {step.instr.line}: the stage also installs with {command.tool}")
@@ -217,7 +218,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, venv: str, venv_instr: Ins
                 raise Refuse(f"line {step.instr.line}: {command.problem}")
             if command.target != venv:
                 raise Refuse(f"line {step.instr.line}: a pip install into {command.target}, not {venv}")
-        if index < at:
+        if index < at and "pip" in tools:
             raise Refuse(f"line {step.instr.line}: a pip install before the venv is made")
         if "pip" in tools:
             _convert_run(tree, context, stage, steps, index, venv, plan)

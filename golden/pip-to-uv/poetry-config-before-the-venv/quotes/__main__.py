@@ -1,0 +1,3 @@
+import click
+
+click.echo("quote")
