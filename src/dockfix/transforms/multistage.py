@@ -456,7 +456,10 @@ def _check_tools(plan: Plan, context: Context) -> None:
     # What the copied environment holds (a system-wide install of uv or poetry next to a
     # venv stays in the builder).
     target = _target(plan)
-    if plan.copies:
+    # pipx put into the system interpreter stays in the builder, unless the installs go there too
+    behind = not plan.system and any(c.tool == "pip" and c.target == "system" and "pipx" in _names(c.packages)
+                                     for s in plan.steps for c in s.installs)
+    if plan.copies or behind:
         line = next((u.line for u in ran.uses if u.program == "pipx"), None) or _runs_pipx(plan)
         if line:
             raise Skip(f"line {line}: pipx runs in the runtime, but stays in the builder with the installs")
