@@ -35,7 +35,7 @@ ROOT_USERS = frozenset({"root", "0"})
 _VALUED = frozenset({"--suffix", "--python", "--fetch-python", "--preinstall", "--app", "--lock", "--index-url", "-i",
                      "--pip-args", "--cooldown", "--backend", "--upgrade-strategy", "--output",
                      "--include-resources-from", "--spec"})
-_PRINTS = frozenset({"list", "environment", "completions", "--version"})  # verbs that only print
+_PRINTS = frozenset({"list", "environment", "completions"})  # verbs that only print (and `pipx --version`)
 # Folders of the base image: the split cannot copy them without the full image's files.
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/var", "/tmp", "/run",
            "/proc", "/sys", "/dev", "/boot")
@@ -71,12 +71,10 @@ def read(verb: str, args: tuple[str, ...], env: Mapping[str, str], user: str | N
         return Reading("refuse", f"`pipx {verb}` is not handled by the split")
     words = list(args[args.index("install") + 1:])
     options, specs = _options(words)
-    if isinstance(options, str):
-        return Reading("refuse", options)
     problem = _problem(options, env, pipx_from)
     if problem:
         return Reading("refuse", problem)
-    if "--spec" in options:  # pipx before 1.3: `pipx install --spec SPEC NAME` installs SPEC
+    if "--spec" in options:  # older pipx: `pipx install --spec SPEC NAME` installs SPEC
         specs = [options["--spec"][-1]]
     specs += options.get("--preinstall", [])
     if not specs:
@@ -87,7 +85,7 @@ def read(verb: str, args: tuple[str, ...], env: Mapping[str, str], user: str | N
     return Reading("install", specs=tuple(specs), copies=copies)
 
 
-def _options(words: list[str]) -> tuple[dict[str, list[str]] | str, list[str]]:
+def _options(words: list[str]) -> tuple[dict[str, list[str]], list[str]]:
     """pipx install's options (each with its values) and its package specs."""
     options: dict[str, list[str]] = {}
     specs: list[str] = []
