@@ -258,7 +258,8 @@ def _run(argv: list[str]) -> int:
     roots = tuple(p.resolve() for p in paths if not stdin and p.is_dir())
     # `--write -` is an editor's save: its stderr carries no hint about fixes it was not asked for.
     options = Options(mode, _names(args.select), _names(args.ignore) or (), args.unsafe_fixes, roots,
-                      config=config, count_hidden=not (stdin and mode == "write"))
+                      config=config, count_hidden=not (stdin and mode == "write"),
+                      diffs=mode == "diff" or output_format in ("json", "sarif"))  # what shows diffs
     if args.ci and stdin:
         raise UsageError("--ci reads the CI files beside Dockerfiles on disk: it does not go with -")
     try:
@@ -342,9 +343,12 @@ def expand_paths(paths: list[Path], include_hidden: bool = False, use_ignore: bo
             problems.extend(FileResult(display_path(e.path), FAILED, error=e.message) for e in errors)
             if not found and not errors:  # as ruff: nothing to do is not an error
                 warnings.append((display_path(path), "no Dockerfile found in this folder"))
+            folders: dict[Path, Path] = {}  # a folder's files share its repository: looked up once per folder
             for file in found:
                 files.setdefault(os.path.normpath(file), file)
-            repositories.update(repository_of(f, [path]) for f in found)
+                if file.parent not in folders:
+                    folders[file.parent] = repository_of(file, [path])
+            repositories.update(folders.values())
         else:  # named on the command line: always processed, ignored or not
             files.setdefault(os.path.normpath(path), path)
             if ci and not ci_kind(path):

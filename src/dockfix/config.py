@@ -46,24 +46,91 @@ class Config:
     source: Path | None = None
 
 
-def find_config(start: Path, stop: Path | None = None) -> Config:
+def find_config(start: Path, stop: Path | None = None, folders: Folders | None = None) -> Config:
     """The [tool.dockfix] table of the nearest pyproject.toml that has one.
 
     Searched from `start` up to the repository root; outside a repository,
-    up to `stop` if it is `start` or above it, else `start` alone.
+    up to `stop` if it is `start` or above it, else `start` alone. `folders`:
+    what this run already knows of the folders (a new one looks at each afresh).
     """
-    folder = start.resolve()
-    chain = [folder, *folder.parents]
-    root = next((c for c in chain if os.path.lexists(c / ".git")), None)
+    known = folders if folders is not None else Folders()
+    folder = known.real(os.fspath(start))
+    chain = [folder]
+    while (up := os.path.dirname(chain[-1])) != chain[-1]:
+        chain.append(up)
+    root = next((c for c in chain if known.has_git(c)), None)
     if root is None:
-        limit = Path(stop).resolve() if stop is not None else folder
+        limit = known.real(os.fspath(stop)) if stop is not None else folder
         root = limit if limit in chain else folder
     for candidate in chain[: chain.index(root) + 1]:
-        for name in (OWN_FILE, "pyproject.toml"):
-            found = _read(candidate / name)
-            if found is not None:
-                return found
+        found = known.config_in(candidate)
+        if found is not None:
+            return found
     return Config()
+
+
+class Folders:
+    """What one run learns of folders, each asked once: where a folder really is (its parent's
+    answer and one lstat, not a walk of every folder above it), whether it holds `.git`, the
+    config in it. A batch's files share the folders above them, and looking again cost each file
+    about 0.15 ms, a twentieth of its --check. One per run (runner.Options holds it): a config
+    file edited while the run goes on is read as it was when its folder was first asked about.
+    Bounded: past LIMIT folders it starts over."""
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self._real: dict[str, str] = {}
+        self._git: dict[str, bool] = {}
+        self._config: dict[str, Config | None] = {}
+
+    def _full(self) -> None:
+        if len(self._real) + len(self._git) + len(self._config) >= self.LIMIT:
+            self._real.clear()
+            self._git.clear()
+            self._config.clear()
+
+    def real(self, folder: str) -> str:
+        """os.path.realpath(folder)."""
+        found = self._real.get(folder)
+        if found is None:
+            parent, name = os.path.split(folder)
+            if os.sep != "/" or not name or name in (".", "..") or parent.endswith("/") and parent.strip("/"):
+                found = os.path.realpath(folder)  # (the cases the shortcut below does not cover)
+            else:
+                real_parent = self.real(parent or os.curdir)
+                found = os.path.join(real_parent, name)
+                try:
+                    link = os.path.islink(found)
+                except OSError:
+                    link = True
+                if link:
+                    found = os.path.realpath(found)
+            self._full()
+            self._real[folder] = found
+        return found
+
+    def has_git(self, folder: str) -> bool:
+        found = self._git.get(folder)
+        if found is None:
+            found = os.path.lexists(os.path.join(folder, ".git"))
+            self._full()
+            self._git[folder] = found
+        return found
+
+    def config_in(self, folder: str) -> Config | None:
+        """The config of a folder's own dockfix.toml or pyproject.toml (None: neither has one).
+        A ConfigError is not kept: the next file that asks raises it again."""
+        if folder in self._config:
+            return self._config[folder]
+        found = None
+        for name in (OWN_FILE, "pyproject.toml"):
+            found = _read(Path(folder) / name)
+            if found is not None:
+                break
+        self._full()
+        self._config[folder] = found
+        return found
 
 
 def load_config(path: Path) -> Config:

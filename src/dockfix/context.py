@@ -24,8 +24,8 @@ MAX_CONTEXT_FILE = 1 << 20  # larger context files are not read (lockfiles are f
 
 class Context:
     def __init__(self, root: Path | None = None, files: Mapping[str, str] | None = None,
-                 dockerfile: str = "Dockerfile"):
-        self.root = root.resolve() if root else None
+                 dockerfile: str = "Dockerfile", *, resolved: bool = False):
+        self.root = (root if resolved else root.resolve()) if root else None  # resolved: root is a real path
         self.dockerfile = dockerfile  # the Dockerfile's name, relative to root
         self._files: dict[str, str | None] = dict(files or {})
         self._listing: list[str] | None = sorted(self._files) if root is None else None
@@ -35,7 +35,10 @@ class Context:
         self._indexed: tuple[list[str], frozenset[str], frozenset[str]] | None = None
 
     @classmethod
-    def for_dockerfile(cls, path: Path) -> Context:
+    def for_dockerfile(cls, path: Path, real_folder: str | None = None) -> Context:
+        """`real_folder`: the folder's real path, when the caller knows it (config.Folders)."""
+        if real_folder:
+            return cls(Path(real_folder), dockerfile=path.name, resolved=True)
         return cls(path.parent, dockerfile=path.name)
 
     def read(self, rel: str) -> str | None:

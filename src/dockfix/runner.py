@@ -23,8 +23,9 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from dockfix.config import ConfigError, find_config, load_config
+from dockfix.config import ConfigError, Folders, find_config, load_config
 from dockfix.context import Context
 from dockfix.diagnostics import NOT_PYTHON as NOT_PYTHON_NOTE
 from dockfix.diff import Replacement, replacements, unified_diff
@@ -52,6 +53,8 @@ class Options:
     config: Path | None = None  # --config FILE: this file for every Dockerfile, no search
     count_hidden: bool = True  # with safe fixes only, count what --unsafe-fixes would add
     dockerfiles: frozenset[str] | None = None  # this run's Dockerfiles (resolved): the builds a CI file may rewrite
+    diffs: bool = True  # make each result's diff and replacements (a text --check shows neither)
+    folders: Folders = field(default_factory=Folders, compare=False, repr=False)  # what this run knows of folders
 
 
 @dataclass(frozen=True)
@@ -89,10 +92,15 @@ class FileResult:
 
 
 def display_path(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        rel = str(path)
+    name = str(path)
+    rel = os.path.normpath(name) if os.sep == "/" and not name.startswith("/") else ""
+    if rel == ".." or rel.startswith("../") or not rel:
+        # (relpath reads the working folder twice: a relative path that stays below it is its own
+        # relative path, normalised, and most paths of a batch are)
+        try:
+            rel = os.path.relpath(path)
+        except ValueError:
+            rel = str(path)
     return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
 
 
@@ -114,12 +122,15 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
         proposed: list[bool] = []  # set when a transform proposes an unsafe fix (that this run drops)
         if not unsafe and options.count_hidden:
             transforms = tuple(_watched(t, proposed) for t in transforms)
-        context = Context.for_dockerfile(path)
+        real_folder = options.folders.real(os.fspath(path.parent))
+        context = Context.for_dockerfile(path, real_folder)
         # Called here, not in a helper: batch's time limit interrupts run_pipeline only when process_file calls it.
-        outcome = run_pipeline(source.text, context, transforms, unsafe=unsafe)
+        memo: dict[Any, Any] = {}  # the file's shell parses, shared by its two runs (Tree.memo)
+        outcome = run_pipeline(source.text, context, transforms, unsafe=unsafe, memo=memo)
         if proposed:
             try:
-                with_unsafe = run_pipeline(source.text, Context.for_dockerfile(path), transforms, unsafe=True)
+                with_unsafe = run_pipeline(source.text, Context.for_dockerfile(path, real_folder), transforms,
+                                           unsafe=True, memo=memo)
                 hidden = sum(not f.safe for f in with_unsafe.fixes)
             except Exception:  # noqa: BLE001 - only a hint: a bug on the unsafe path must not fail a safe run
                 hidden = 0
@@ -143,8 +154,9 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
         return FileResult(shown, SKIPPED if reason else UNCHANGED, notes=notes, skip_reason=reason,
                           warnings=pragmas, hidden_fixes=hidden, output=output)
     folder = Path(shown).parent
-    parts = [unified_diff(source.text, outcome.output, shown)] if outcome.output != source.text else []
-    spans = [(shown, replacements(source.text, outcome.output))] if outcome.output != source.text else []
+    diffs = options.diffs
+    parts = [unified_diff(source.text, outcome.output, shown)] if diffs and outcome.output != source.text else []
+    spans = [(shown, replacements(source.text, outcome.output))] if diffs and outcome.output != source.text else []
     changes: list[Change] = [(path, outcome.output, source.raw)] if outcome.output != source.text else []
     for rel, text in sorted(outcome.files.items()):
         target = path.parent / rel
@@ -158,8 +170,9 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
                               "exactly; nothing written", bug=True)
         changes.append((target, text, old))
         old_text = old.decode("utf-8") if old is not None else None
-        parts.append(unified_diff(old_text, text, (folder / rel).as_posix()))
-        spans.append(((folder / rel).as_posix(), replacements(old_text, text)))
+        if diffs:
+            parts.append(unified_diff(old_text, text, (folder / rel).as_posix()))
+            spans.append(((folder / rel).as_posix(), replacements(old_text, text)))
     diff = "".join(parts)
     written: list[str] = []
     warnings: list[str] = list(pragmas)
@@ -205,16 +218,16 @@ def chosen_for(path: Path, options) -> tuple[tuple[Transform, ...], bool]:
     """The transforms (narrowed to the selected rules) and the unsafe-fixes setting for one file:
     the command line over the config found for it. Raises ConfigError."""
     config = load_config(options.config) if options.config else find_config(
-        path.parent, _config_stop(path, options.roots))
+        path.parent, _config_stop(path, options.roots, options.folders), options.folders)
     select = options.select if options.select is not None else config.select
     transforms = choose(select, (*options.ignore, *config.ignore))
     return transforms, config.unsafe_fixes if options.unsafe_fixes is None else options.unsafe_fixes
 
 
-def _config_stop(path: Path, roots: tuple[Path, ...]) -> Path | None:
+def _config_stop(path: Path, roots: tuple[Path, ...], folders: Folders) -> Path | None:
     """The highest folder named on the command line that holds path (None: the file's own folder)."""
-    folder = path.parent.resolve()
-    holding = [r for r in roots if r == folder or r in folder.parents]
+    folder = folders.real(os.fspath(path.parent))
+    holding = [r for r in roots if folder == os.fspath(r) or folder.startswith(os.fspath(r).rstrip("/") + "/")]
     return min(holding, key=lambda r: len(r.parts)) if holding else None
 
 
