@@ -12,7 +12,7 @@ import bisect
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import overload
+from typing import Any, overload
 
 from dockfix.context import Context
 from dockfix.diagnostics import GENERAL, UNKNOWN_NAME, Catalog, Rule
@@ -272,12 +272,13 @@ def _rule_of(item: Fix | Note, transform: Transform, rules: dict[str, Rule]) -> 
 
 
 def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
-                 unsafe: bool = False) -> Outcome:
+                 unsafe: bool = False, memo: dict[Any, Any] | None = None) -> Outcome:
     """Apply the transforms to a fixpoint. Raises ParseError for bad input, EngineBug for ours.
 
     A transform runs when any of its rules is selected (`Transform.selected`); its fixes and notes
-    of the other rules are dropped (the pipeline's own notes, DF0xx, are always kept)."""
-    tree = parse(text)
+    of the other rules are dropped (the pipeline's own notes, DF0xx, are always kept). `memo`: the
+    file's parse memo (Tree.memo) from an earlier run on the same file, whose RUNs it need not parse again."""
+    tree = parse(text, memo)
     suppress = Suppressions.of(tree)
     outcome = Outcome(source=text, output=text, ignored_file=ALL in suppress.file)
     catalog = Catalog([r for t in transforms for r in t.rules], [t.name for t in transforms])

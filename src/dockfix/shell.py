@@ -109,14 +109,18 @@ def parse_script(text: str, memo: dict[Any, Any] | None = None) -> Script:
     return cast(Script, _memoized(memo, "script", text, _parse_script))
 
 
-def _memoized(memo: dict[Any, Any] | None, kind: str, text: str, parse: Callable[[str], Any]) -> Any:
-    """parse(text), looked up first in the file's parse memo (None: no memo)."""
+def _memoized(memo: dict[Any, Any] | None, kind: str, text: str, parse: Callable[[str, _Lexed], Any]) -> Any:
+    """parse(text, its tokens), looked up first in the file's parse memo (None: no memo). The
+    tokens are kept there too: a RUN's script and structure are read from one lexing."""
     if memo is None:
-        return parse(text)
+        return parse(text, _lex(text))
     key = (kind, text)
     found = memo.get(key)
     if found is None:
-        found = memo[key] = parse(text)
+        lexed = memo.get(("lex", text))
+        if lexed is None:
+            lexed = memo[("lex", text)] = _lex(text)
+        found = memo[key] = parse(text, lexed)
     return found
 
 
@@ -330,8 +334,7 @@ def _matching(text: str, i: int) -> int:
 
 # ---- the flat reading: Script.commands ----------------------------------------------------
 
-def _parse_script(text: str) -> Script:
-    lexed = _lex(text)
+def _parse_script(text: str, lexed: _Lexed) -> Script:
     commands: list[Command] = []
     words: list[Word] = []
     depth = 0
@@ -934,8 +937,7 @@ def parse_structure(text: str, memo: dict[Any, Any] | None = None) -> Structure:
     return cast(Structure, _memoized(memo, "structure", text, _parse_structure))
 
 
-def _parse_structure(text: str) -> Structure:
-    lexed = _lex(text)
+def _parse_structure(text: str, lexed: _Lexed) -> Structure:
     if not lexed.closed:
         return Structure(None, lexed.problem)
     try:
