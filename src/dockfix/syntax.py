@@ -18,8 +18,9 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, NamedTuple, NoReturn
+
+from dockfix.lazy import cached_property
 
 INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER "
@@ -376,9 +377,6 @@ class _Parser:
             raise ParseError("binary file (contains NUL bytes)")
         self._bom()
         self._directives()
-        # A single escape at the end of a line continues it; a doubled one is text.
-        esc = re.escape(self.escape)
-        continuation = re.compile(rf"(?<!{esc}){esc}[ \t]*$")
         pending_comments: list[Comment] = []
         while self.i < len(self.lines):
             line = self.lines[self.i]
@@ -393,7 +391,7 @@ class _Parser:
                 pending_comments.append(comment)
                 self.i += 1
             else:
-                node = self._instruction(continuation)
+                node = self._instruction()
                 node.leading_comments = pending_comments
                 pending_comments = []
                 self.nodes.append(node)
@@ -426,8 +424,9 @@ class _Parser:
             self.nodes.append(Directive(line.start, line.end, line.number, line.number, key, value))
             self.i += 1
 
-    def _instruction(self, continuation: re.Pattern[str]) -> Instruction:
+    def _instruction(self) -> Instruction:
         first = self.lines[self.i]
+        escape, doubled = self.escape, self.escape * 2
         lines: list[Line] = []
         code_lines: list[Line] = []
         logical: list[str] = []
@@ -446,9 +445,11 @@ class _Parser:
             elif text.lstrip(GO_SPACE).startswith("#") or not text.strip(GO_SPACE):
                 continue  # BuildKit skips comments and blank lines inside a continuation
             code_lines.append(line)
-            m = continuation.search(text)
-            if m:
-                text = text[: m.start()]
+            # A single escape at the end of a line, blanks after it, continues the line; a doubled
+            # one is text. (A regular expression searched for it from every position of the line.)
+            code = text.rstrip(" \t")
+            if code.endswith(escape) and not code.endswith(doubled):
+                text = code[:-1]
             else:
                 done = True
             logical.append(text)
