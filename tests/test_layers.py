@@ -11,7 +11,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS = {
-    "base": ["dockfix.syntax", "dockfix.shell", "dockfix.expand", "dockfix.fileio", "dockfix.diff", "dockfix.pages",
+    "base": ["dockfix.lazy", "dockfix.syntax", "dockfix.shell", "dockfix.expand", "dockfix.fileio", "dockfix.diff", "dockfix.pages",
              "dockfix.data", "dockfix.split.images", "dockfix.split.debian_runtime", "dockfix.split"],
     "model": ["dockfix.commands", "dockfix.model", "dockfix.views", "dockfix.edits", "dockfix.diagnostics",
               "dockfix.pragmas", "dockfix.context", "dockfix.manifests", "dockfix.facts", "dockfix.config", "dockfix.discover"],

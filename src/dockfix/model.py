@@ -22,11 +22,11 @@ from bisect import bisect_right
 from collections import ChainMap
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, TypeVar, cast
 
 from dockfix.commands import Invocation, invocation
 from dockfix.expand import Budget, expand
+from dockfix.lazy import cached_property
 from dockfix.shell import Command, Script, Word, parse_script
 from dockfix.syntax import Heredoc, Instruction, Tree, unquote
 from dockfix.views import Run, Stage, heredoc_roles, key_values, stages

@@ -23,8 +23,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, NamedTuple, NoReturn, cast
+
+from dockfix.lazy import cached_property
 
 OPERATORS = ("&&", "||", ";;", ";", "|", "&", "\n")
 RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!"})
@@ -375,7 +376,9 @@ def _parse_script(text: str, lexed: _Lexed) -> Script:
             continue
         assert word is not None
         raw = word.raw
-        at_start = all(w.raw in RESERVED for w in words)  # a command's first word (`then {` too)
+        # A command's first word (`then {` too). (The last word decides first: all() over the words
+        # at each word was quadratic in a long command.)
+        at_start = not words or (words[-1].raw in RESERVED and all(w.raw in RESERVED for w in words))
         if raw == "{" and at_start:
             depth += 1
             continue

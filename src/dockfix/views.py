@@ -7,13 +7,16 @@ transform may want to edit (a RUN's shell text, a COPY's sources).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import TypeVar
 
+from dockfix.lazy import cached_property
 from dockfix.shell import Script, Word, heredoc_marker, operands, parse_script
 from dockfix.syntax import Heredoc, Instruction, Tree, shell_words, unquote
 
 _BLANKS = re.compile(r"[ \t\v\f\r]+")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -184,19 +187,22 @@ def _errexit_option(options: list[str]) -> bool:
     return False
 
 
+def _kept(instr: Instruction, key: str, compute: Callable[[Instruction], T]) -> T:
+    """compute(instr), kept on the instruction as its cached properties are: its text never
+    changes (an edit makes a new tree), and every transform makes its own view of it."""
+    found: T | None = instr.__dict__.get(key)
+    if found is None:
+        found = instr.__dict__[key] = compute(instr)
+    return found
+
+
 @dataclass(frozen=True)
 class Copy:
     instr: Instruction
 
-    @cached_property
+    @property
     def _paths(self) -> list[str]:
-        exec_form = self.instr.exec_form
-        if exec_form is not None:
-            return exec_form
-        # BuildKit splits COPY/ADD arguments on blanks only (a path with a space needs the
-        # JSON form), then removes quotes and escapes word by word.
-        # Its blanks are [\t\v\f\r ] (str.split() would also split at \x1c-\x1f and U+3000).
-        return [unquote(w, self.instr.escape) for w in _BLANKS.split(self.instr.args) if w]
+        return _kept(self.instr, "copy-paths", _copy_paths)
 
     @property
     def sources(self) -> list[str]:
@@ -226,23 +232,37 @@ class Copy:
         return self.instr.flag("link") is not None
 
 
+def _copy_paths(instr: Instruction) -> list[str]:
+    exec_form = instr.exec_form
+    if exec_form is not None:
+        return exec_form
+    # BuildKit splits COPY/ADD arguments on blanks only (a path with a space needs the
+    # JSON form), then removes quotes and escapes word by word.
+    # Its blanks are [\t\v\f\r ] (str.split() would also split at \x1c-\x1f and U+3000).
+    return [unquote(w, instr.escape) for w in _BLANKS.split(instr.args) if w]
+
+
 def key_values(instr: Instruction) -> list[tuple[str, str | None]]:
     """ENV/ARG/LABEL pairs, in both `K=V ...` and the legacy `K V` syntax."""
+    return list(_kept(instr, "key-values", _key_values))
+
+
+def _key_values(instr: Instruction) -> tuple[tuple[str, str | None], ...]:
     esc = instr.escape
     words = shell_words(instr.args, esc)
     if not words:
-        return []
+        return ()
     if instr.name == "ENV" or instr.name == "LABEL":
         if "=" not in words[0][0]:
             # BuildKit splits the legacy form at the first blank (its reWhitespace, [\t\v\f\r ]+), quotes or not:
             # `ENV 'a b'` is 'a = b'.
             key, *rest = _BLANKS.split(instr.args, maxsplit=1)
-            return [(unquote(key, esc), unquote(rest[0] if rest else "", esc))]
+            return ((unquote(key, esc), unquote(rest[0] if rest else "", esc)),)
     pairs = []
     for word, _, _ in words:
         key, eq, value = word.partition("=")
         pairs.append((unquote(key, esc), unquote(value, esc) if eq else None))
-    return pairs
+    return tuple(pairs)
 
 
 @dataclass
