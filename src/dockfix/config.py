@@ -93,22 +93,28 @@ class Folders:
     def real(self, folder: str) -> str:
         """os.path.realpath(folder)."""
         found = self._real.get(folder)
-        if found is None:
-            parent, name = os.path.split(folder)
+        if found is not None:
+            return found
+        # Up to the nearest folder already known (or one the shortcut does not cover), then down
+        # again, one lstat a folder (a loop: a folder 1,100 deep is no recursion error).
+        below: list[tuple[str, str]] = []  # (folder, its last name), the deepest first
+        current = folder
+        while (found := self._real.get(current)) is None:
+            parent, name = os.path.split(current)
             if os.sep != "/" or not name or name in (".", "..") or parent.endswith("/") and parent.strip("/"):
-                found = os.path.realpath(folder)  # (the cases the shortcut below does not cover)
-            else:
-                real_parent = self.real(parent or os.curdir)
-                found = os.path.join(real_parent, name)
-                try:
-                    link = os.path.islink(found)
-                except OSError:
-                    link = True
-                if link:
-                    found = os.path.realpath(found)
-            self._full()
-            self._real[folder] = found
+                found = self._keep(current, os.path.realpath(current))
+                break
+            below.append((current, name))
+            current = parent or os.curdir
+        for sub, name in reversed(below):
+            path = os.path.join(found, name)
+            found = self._keep(sub, os.path.realpath(path) if os.path.islink(path) else path)
         return found
+
+    def _keep(self, folder: str, real: str) -> str:
+        self._full()
+        self._real[folder] = real
+        return real
 
     def has_git(self, folder: str) -> bool:
         found = self._git.get(folder)
