@@ -281,8 +281,9 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
     tree = parse(text, memo)
     suppress = Suppressions.of(tree)
     outcome = Outcome(source=text, output=text, ignored_file=ALL in suppress.file)
-    catalog = Catalog([r for t in transforms for r in t.rules], [t.name for t in transforms])
-    outcome.warnings = _unknown_names(suppress, catalog)
+    if suppress.pragmas:  # (the catalog only tells the names of `# dockfix:` pragmas; most files have none)
+        catalog = Catalog([r for t in transforms for r in t.rules], [t.name for t in transforms])
+        outcome.warnings = _unknown_names(suppress, catalog)
     running = [(t, {r.code: r for r in t.rules}) for t in transforms if t.runs]
     notes: dict[tuple[str, str, int | None], Note] = {}
     lines = _LineMap(text)
@@ -333,10 +334,13 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
             if new_text == tree.source and not new_files:
                 quiet[transform.name] = (tree, writes)
                 continue
-            try:
-                new_tree = parse(new_text, tree.memo)  # unchanged RUNs keep their parse
-            except ParseError as err:
-                raise EngineBug(f"transform {transform.name} produced a file that does not parse: {err}") from err
+            if new_text == tree.source:  # only context files were written: the same nodes, a new tree
+                new_tree = Tree(tree.source, tree.nodes, tree.lines, tree.escape, memo=tree.memo)  # (and model)
+            else:
+                try:
+                    new_tree = parse(new_text, tree.memo)  # unchanged RUNs keep their parse
+                except ParseError as err:
+                    raise EngineBug(f"transform {transform.name} produced a file that does not parse: {err}") from err
             outcome.fixes.extend(replace(f, line=lines.original(f.line), end_line=_at_or_after(
                 lines.original(f.line), lines.original(_end_line(tree, f.line, f.edits)))) for f in chosen)
             lines = lines.after(tree.source, taken.edits)

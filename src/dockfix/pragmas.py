@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from dockfix.syntax import Comment, Tree
 
@@ -49,6 +49,14 @@ class Suppressions:
 
     @classmethod
     def of(cls, tree: Tree) -> Suppressions:
+        """The tree's suppressions (read once per tree, kept with it: the engine and transforms ask)."""
+        found = tree.derived.get(cls)
+        if found is None:
+            found = tree.derived[cls] = cls._read(tree)
+        return cast(Suppressions, found)
+
+    @classmethod
+    def _read(cls, tree: Tree) -> Suppressions:
         file: set[str] = set()
         by_line: dict[int, frozenset[str]] = {}
         pragmas: list[Pragma] = []
