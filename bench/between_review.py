@@ -6,7 +6,8 @@ For every stage of every Dockerfile (any base, multi-stage or not: the split
 refuses most real files for other reasons first, and this shows the decision
 itself) with a RUN between two installs into one environment, prints each
 such RUN and what split/between makes of it: `stays` (only system programs,
-no path of the environment: it runs where it is), `env` (it needs the
+no path of the environment: it runs where it is), `builder` (it writes only
+into the environment: the builder alone runs it), `env` (it needs the
 installed packages: the runtime would copy the environment before it), or
 `refused` with the reason; then the stage's placement (the copy's line, or
 the refusal, which also weighs the installs after the RUN). The build
@@ -71,9 +72,10 @@ def review(path: Path) -> list[str]:
                    f"{steps[first].instr.line}-{steps[last].instr.line}")
         for i in runs:
             decision = between.needs(steps[i], steps[:i], venv, target == "system", suites, version, context)
-            kind = "refused" if decision.startswith("!") else "env" if decision else "stays"
+            kind = {between.REFUSED: "refused", between.BUILDER: "builder"}.get(decision[:1], "env" if decision else "stays")
             text = " ".join(steps[i].instr.logical.split())[:110]
-            out.append(f"  L{steps[i].instr.line} {kind:8} {text}" + (f"\n      {decision.lstrip('!')}" if decision else ""))
+            shown = decision.lstrip(between.REFUSED + between.BUILDER)
+            out.append(f"  L{steps[i].instr.line} {kind:8} {text}" + (f"\n      {shown}" if decision else ""))
         place = between.placement(steps, first, last, venv, target, suites, version, context)
         out.append(f"  => {place}" if isinstance(place, str) else
                    f"  => copy before line {steps[place.copy_at].instr.line}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dockfix.context import Context
-from dockfix.split.between import Place, needs, placement
+from dockfix.split.between import BUILDER, Place, needs, placement
 from dockfix.split.classify import Classifier
 from dockfix.syntax import parse
 from dockfix.views import stages
@@ -57,8 +57,10 @@ def test_a_search_path_lookup_of_a_console_script_needs_the_environment():
 
 
 @pytest.mark.parametrize("run, before, why", [
-    ("RUN echo /app > $VIRTUAL_ENV/lib/python3.11/site-packages/app.pth", "ENV VIRTUAL_ENV=/opt/venv\n",
-     "writes or reads the environment's files (`$VIRTUAL_ENV/lib"),
+    ("RUN cp $VIRTUAL_ENV/share/app.conf /etc/app.conf", "ENV VIRTUAL_ENV=/opt/venv\n",
+     "writes or reads the environment's files (`$VIRTUAL_ENV/share"),
+    ("RUN echo /app > $VIRTUAL_ENV/app.pth && echo done > /app/done", "ENV VIRTUAL_ENV=/opt/venv\n",
+     "writes or reads the environment's files (`$VIRTUAL_ENV/app.pth`)"),
     ("RUN chown -R app .", "WORKDIR /app\n", "reaches into the environment's folder (`chown ... .`)"),
     ("RUN mkdir -p $DATA/cache", "ARG DATA\n", "names `$DATA/cache`, which dockfix cannot resolve"),
     ("RUN uv run python -m app.prepare", "", "runs `uv`, which manages the environment itself"),
@@ -67,6 +69,17 @@ def test_a_search_path_lookup_of_a_console_script_needs_the_environment():
 def test_refused(run, before, why):
     found = need(run, venv="/app/.venv" if "chown" in run else "/opt/venv", system=False, before=before)
     assert found.startswith("!" + why), found
+
+
+@pytest.mark.parametrize("run", [
+    "RUN echo /app/src > $VIRTUAL_ENV/lib/python3.11/site-packages/app.pth",
+    "RUN mkdir -p /opt/venv/etc && printf '[global]\\ntimeout = 60\\n' > /opt/venv/pip.conf",
+    "RUN ln -s /app/bin/serve $VIRTUAL_ENV/bin/serve && chmod 755 $VIRTUAL_ENV/bin/serve",
+    "RUN rm -rf /opt/venv/lib/python3.11/site-packages/*/tests",
+])
+def test_a_run_that_writes_only_into_the_environment_stays_in_the_builder(run):
+    found = need(run, system=False, before="ENV VIRTUAL_ENV=/opt/venv\n")
+    assert found.startswith(BUILDER + "writes only into the environment"), found
 
 
 def test_a_folder_above_the_system_packages_is_refused_only_for_system_installs():

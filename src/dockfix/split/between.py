@@ -52,12 +52,17 @@ _UPGRADE_FLAGS = frozenset({"-U", "--upgrade", "--force-reinstall", "-I", "--ign
                             "--upgrade-package", "-P", "--reinstall-package", "--upgrade-strategy"})
 
 
+BUILDER = "="  # needs(): the RUN writes only into the environment: the builder alone runs it
+REFUSED = "!"  # needs(): the RUN cannot be placed in the runtime
+
+
 @dataclass(frozen=True)
 class Place:
     """Where the runtime copies the environment (a step index), or why the split is refused."""
 
     copy_at: int
     why: str = ""  # the RUN that needs the environment there (for notes and docs)
+    builder_only: frozenset[int] = frozenset()  # RUNs whose every write lands in the environment
 
 
 def placement(steps: list[Step], first: int, last: int, venv: str, target: str, suites: list[str],
@@ -66,37 +71,44 @@ def placement(steps: list[Step], first: int, last: int, venv: str, target: str, 
     place, unless a RUN between the installs needs the packages), or why it cannot be known."""
     copy_at = last
     why = ""
+    builder_only = set()
     for index in range(first + 1, last):
         step = steps[index]
         if step.instr.name != "RUN" or step.kind not in ("other",):
             continue
         need = needs(step, steps[:index], venv, target == "system", suites, version, context)
-        if need.startswith("!"):
+        if need.startswith(REFUSED):
             return f"line {step.instr.line}: a RUN between dependency installs {need[1:]}"
-        if need and copy_at == last:
+        if need.startswith(BUILDER):
+            builder_only.add(index)
+        elif need and copy_at == last:
             copy_at, why = index, need
     if copy_at == last:
-        return Place(last)
+        return Place(last, builder_only=frozenset(builder_only))
     problem = _later_installs_only_add(steps, copy_at, last, venv, target, context)
     if problem:
         return (f"line {steps[copy_at].instr.line}: a RUN between dependency installs {why}, and {problem}: "
                 "the runtime cannot give it the packages it had")
-    return Place(copy_at, why)
+    return Place(copy_at, why, frozenset(builder_only))
 
 
 def needs(step: Step, before: list[Step], venv: str, system: bool, suites: list[str], version: str | None,
            context: Context) -> str:
     """"" (runs only system programs on no path of the environment), what it needs the
-    environment for, or "!" and why it cannot run in the runtime at all."""
+    environment for, BUILDER and what it writes (every write lands in the environment: the copy
+    carries it), or REFUSED and why it cannot run in the runtime at all."""
     ran = programs.executed([(step, before)], context)
     if ran.unknown:
-        return f"!runs what dockfix cannot read ({ran.unknown})"
+        return f"{REFUSED}runs what dockfix cannot read ({ran.unknown})"
     named = _names_environment(step, venv, system)
     if named:
-        return "!" + named
+        into = _writes_only_into(step, venv)
+        if into:
+            return f"{BUILDER}writes only into the environment ({into}), which the copy carries"
+        return REFUSED + named
     for use in ran.uses:
         if use.program in _MANAGERS:
-            return f"!runs `{use.program}`, which manages the environment itself"
+            return f"{REFUSED}runs `{use.program}`, which manages the environment itself"
     for use in ran.uses:
         if not use.script and not _system_program(use.program, suites, version):
             return f"runs `{use.program}`" + (f" ({use.via})" if use.via else "") + ", which needs the installed packages"
@@ -106,6 +118,59 @@ def needs(step: Step, before: list[Step], venv: str, system: bool, suites: list[
                 if not name.startswith("-") and not _system_program(name, suites, version):
                     return f"looks `{name}` up on the search path, where the environment's programs come first"
     return ""
+
+
+# Programs whose writes dockfix can name: output only through redirections, or the paths
+# their arguments name (after a mode or owner operand), or their last argument.
+_REDIRECT_ONLY = frozenset({"echo", "printf", "cat", "true", ":", "set", "export"})
+_ALL_OPERANDS = frozenset({"mkdir", "touch", "rm", "rmdir", "tee"})
+_AFTER_FIRST = frozenset({"chmod", "chown", "chgrp"})
+_LAST_OPERAND = frozenset({"ln", "cp", "install"})
+_VALUED = frozenset({"-m", "--mode", "-o", "--owner", "-g", "--group"})  # options that take a value
+
+
+def _writes_only_into(step: Step, venv: str) -> str:
+    """The paths the RUN writes when each is in the environment and nothing else is written
+    (its programs are all of the table above, no substitution, every path resolved); else ""."""
+    env = step.env or {}
+    written: list[str] = []
+    for command in step.commands:
+        argv = command.argv
+        if not argv:
+            continue
+        if any("$(" in w.raw or "`" in w.raw for w in command.words):
+            return ""
+        name = posixpath.basename(argv[0])
+        words, targets = [], []
+        rest = iter(argv[1:])
+        for word in rest:
+            if word in (">", ">>", "1>", "1>>"):
+                targets.append(next(rest, ""))
+            elif word.startswith(">") and len(word) > 1:
+                targets.append(word.lstrip(">"))
+            elif word in _VALUED:
+                next(rest, "")
+            elif word in ("-t", "--target-directory") or word.startswith("--target-directory="):
+                return ""  # cp -t DIR: the destination comes first
+            elif not word.startswith("-") or word == "-":
+                words.append(word)
+        if name in _ALL_OPERANDS:
+            targets += words
+        elif name in _AFTER_FIRST:
+            targets += words[1:]
+        elif name in _LAST_OPERAND and len(words) >= 2:
+            targets.append(words[-1])
+        elif name not in _REDIRECT_ONLY:
+            return ""
+        for target in targets:
+            value = resolve(target, env) if "$" in target else target
+            if not value or not value.startswith("/"):
+                return ""  # relative to a folder a `cd` may have changed, or not resolved
+            path = posixpath.normpath(value)
+            if path != "/dev/null" and not path.startswith(venv.rstrip("/") + "/"):
+                return ""
+            written.append(target)
+    return ", ".join(f"`{w}`" for w in written[:3])
 
 
 def _system_program(program: str, suites: list[str], version: str | None) -> bool:

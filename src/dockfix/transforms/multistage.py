@@ -75,6 +75,7 @@ class Plan:
     system: bool  # installs went to the interpreter's site-packages: the builder makes SYSTEM_VENV
     owner: str | None  # --chown for the copy (the installs ran as this non-root user)
     keep_uv_binary: bool
+    builder_only: frozenset[int] = frozenset()  # RUNs between the installs that write only into the environment
     copy_at: int = -1  # step index before which the runtime copies the environment (the last install's, or
     # that of a RUN between the installs that needs the packages: split/between)
     venv_at: int = -1  # step index before which the builder makes SYSTEM_VENV (system installs only)
@@ -192,7 +193,8 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     if isinstance(place, str):
         raise Skip(place)
     plan = Plan(tree, stage.from_, runtime, span, runtime_word, steps, first, last, venv, system,
-                None if user in ("root", "0") else user, keep_uv_binary=False, copies=copies, copy_at=place.copy_at)
+                None if user in ("root", "0") else user, keep_uv_binary=False, copies=copies, copy_at=place.copy_at,
+                builder_only=place.builder_only)
     _check_tools(plan, context)
     plan.venv_at = _venv_position(plan) if system else -1
     plan.build_env = _build_env(plan)
@@ -543,8 +545,8 @@ def _check_programs(plan: Plan, ran: programs.Executed, installed: set[str]) -> 
 
 def _runs_in_runtime(plan: Plan, index: int) -> bool:
     step = plan.steps[index]
-    if step.instr.name == "RUN":
-        return step.kind == "other"  # installs move to the builder; apt lines run apt-get
+    if step.instr.name == "RUN":  # installs move to the builder; apt lines run apt-get
+        return step.kind == "other" and index not in plan.builder_only
     return step.instr.name in ("CMD", "ENTRYPOINT", "HEALTHCHECK")
 
 
@@ -763,7 +765,7 @@ def render(plan: Plan) -> str:
 
 def _builder_only(plan: Plan, index: int) -> bool:
     step = plan.steps[index]
-    return step.kind == "install" or plan.apt_edits.get(index, []) is None or (
+    return step.kind == "install" or index in plan.builder_only or plan.apt_edits.get(index, []) is None or (
         step.kind == "uv-binary" and not plan.keep_uv_binary) or _copied_again(plan, index) or (
         index in plan.build_env)
 
