@@ -217,7 +217,9 @@ def _names_environment(step: Step, venv: str, system: bool) -> str:
             path = absolute(value.rstrip("/") or "/", step.workdir)
             if path == venv or path.startswith(venv.rstrip("/") + "/"):
                 return f"writes or reads the environment's files (`{word.value}`)"
-            if tree_command and (path == "/" or venv.startswith(path.rstrip("/") + "/")):
+            # (pip into the system: the venv is the split's own, no file of the build holds one; only
+            # commands that change what is already there reach into it)
+            if (changing if system else tree_command) and (path == "/" or venv.startswith(path.rstrip("/") + "/")):
                 return f"reaches into the environment's folder (`{argv[0]} ... {word.value}`)"
             if system and path.startswith(_SYSTEM_PACKAGES):
                 return f"names the system interpreter's packages (`{word.value}`), which the split moves to {venv}"
