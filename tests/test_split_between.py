@@ -118,3 +118,20 @@ def test_no_run_needs_the_packages_the_copy_stays_at_the_last_install():
 def test_a_later_install_that_may_change_what_the_run_used_refuses(later, why):
     found = place(INSTALL_NLTK + "COPY requirements.txt .\n" + later + "\n")
     assert isinstance(found, str) and why in found, found
+
+
+@pytest.mark.parametrize("run, files", [
+    ("RUN curl -fsSL -o /app/model.bin https://example.org/m", ("/app/model.bin",)),
+    ("RUN mkdir -p data/empty && wget -q -O data/m.onnx https://example.org/m && chmod 644 data/m.onnx",
+     ("/app/data/empty", "/app/data/m.onnx")),
+    ("RUN curl -fsSL https://example.org/m > /srv/m.bin", ()),  # a redirection, but no download option: not read
+    ("RUN curl -fsSL https://example.org/a.tgz | tar -xz -C /app", ()),  # tar writes what the archive holds
+    ("RUN curl -o /app/m.bin https://example.org/m && rm -f /app/old.bin", ()),  # a deletion the copy cannot make
+    ("RUN chmod 600 /etc/passwd && curl -o /app/m.bin https://example.org/m", ()),  # a mode on a file it did not make
+    ("RUN curl -o /opt/venv/m.bin https://example.org/m", ()),  # into the environment: the builder alone runs it
+])
+def test_the_files_a_downloading_run_leaves(run, files):
+    from dockfix.split.between import downloads
+
+    steps = steps_of("WORKDIR /app\n" + run + "\n")
+    assert downloads(steps[-1], "/opt/venv") == files

@@ -11,7 +11,7 @@ RUN pip install -r requirements.txt
 FROM python:3.11-slim
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl && rm -rf /var/lib/apt/lists/*
-RUN curl -fsSL -o /app/model.bin https://example.org/model.bin
+COPY --from=builder /app/model.bin /app/model.bin
 COPY --from=builder /opt/venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 COPY . .

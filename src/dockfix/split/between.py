@@ -63,15 +63,19 @@ class Place:
     copy_at: int
     why: str = ""  # the RUN that needs the environment there (for notes and docs)
     builder_only: frozenset[int] = frozenset()  # RUNs whose every write lands in the environment
+    builder_copy: tuple[tuple[int, tuple[str, ...]], ...] = ()  # downloading RUNs: the paths the runtime copies
 
 
 def placement(steps: list[Step], first: int, last: int, venv: str, target: str, suites: list[str],
-              version: str | None, context: Context) -> Place | str:
+              version: str | None, context: Context, as_root: frozenset[int] = frozenset()) -> Place | str:
     """The step before which the runtime copies the environment (`last`, the last install's
-    place, unless a RUN between the installs needs the packages), or why it cannot be known."""
+    place, unless a RUN between the installs needs the packages), or why it cannot be known.
+    `as_root`: the steps that run as root (a downloading RUN's files are copied only then: the
+    copy cannot give them another owner's group)."""
     copy_at = last
     why = ""
     builder_only = set()
+    builder_copy = []
     for index in range(first + 1, last):
         step = steps[index]
         if step.instr.name != "RUN" or step.kind not in ("other",):
@@ -83,13 +87,16 @@ def placement(steps: list[Step], first: int, last: int, venv: str, target: str, 
             builder_only.add(index)
         elif need and copy_at == last:
             copy_at, why = index, need
+        elif not need and index in as_root and (files := downloads(step, venv)) and not any(
+                f in later.instr.logical for later in steps[index + 1 : last + 1] for f in files):
+            builder_copy.append((index, files))  # nothing after it in the builder names its files
     if copy_at == last:
-        return Place(last, builder_only=frozenset(builder_only))
+        return Place(last, builder_only=frozenset(builder_only), builder_copy=tuple(builder_copy))
     problem = _later_installs_only_add(steps, copy_at, last, venv, target, context)
     if problem:
         return (f"line {steps[copy_at].instr.line}: a RUN between dependency installs {why}, and {problem}: "
                 "the runtime cannot give it the packages it had")
-    return Place(copy_at, why, frozenset(builder_only))
+    return Place(copy_at, why, frozenset(builder_only), tuple(builder_copy))
 
 
 def needs(step: Step, before: list[Step], venv: str, system: bool, suites: list[str], version: str | None,
@@ -121,56 +128,95 @@ def needs(step: Step, before: list[Step], venv: str, system: bool, suites: list[
 
 
 # Programs whose writes dockfix can name: output only through redirections, or the paths
-# their arguments name (after a mode or owner operand), or their last argument.
+# their arguments name (after a mode or owner operand), or their last argument; curl and wget
+# with their output file named.
 _REDIRECT_ONLY = frozenset({"echo", "printf", "cat", "true", ":", "set", "export"})
-_ALL_OPERANDS = frozenset({"mkdir", "touch", "rm", "rmdir", "tee"})
+_ALL_OPERANDS = {"mkdir": "dir", "touch": "write", "rm": "delete", "rmdir": "delete", "tee": "write"}
 _AFTER_FIRST = frozenset({"chmod", "chown", "chgrp"})
 _LAST_OPERAND = frozenset({"ln", "cp", "install"})
 _VALUED = frozenset({"-m", "--mode", "-o", "--owner", "-g", "--group"})  # options that take a value
+_OUTPUT = {"curl": ("-o", "--output"), "wget": ("-O", "--output-document")}
 
 
-def _writes_only_into(step: Step, venv: str) -> str:
-    """The paths the RUN writes when each is in the environment and nothing else is written
-    (its programs are all of the table above, no substitution, every path resolved); else ""."""
+def _writes(step: Step) -> list[tuple[str, str]] | None:
+    """Every path the RUN writes, resolved, with how ("write", "dir", "delete", "mode",
+    "download"); None when that is not known (a program outside the table above, a
+    substitution, a path through a variable without a known value, a relative path after `cd`)."""
     env = step.env or {}
-    written: list[str] = []
+    moves = any(c.argv[:1] == ["cd"] for c in step.commands)
+    out: list[tuple[str, str]] = []
     for command in step.commands:
         argv = command.argv
         if not argv:
             continue
         if any("$(" in w.raw or "`" in w.raw for w in command.words):
-            return ""
+            return None
         name = posixpath.basename(argv[0])
-        words, targets = [], []
+        words: list[str] = []
+        targets: list[tuple[str, str]] = []
         rest = iter(argv[1:])
         for word in rest:
+            option = word.split("=", 1)[0]
             if word in (">", ">>", "1>", "1>>"):
-                targets.append(next(rest, ""))
+                targets.append((next(rest, ""), "write"))
             elif word.startswith(">") and len(word) > 1:
-                targets.append(word.lstrip(">"))
-            elif word in _VALUED:
+                targets.append((word.lstrip(">"), "write"))
+            elif name in _OUTPUT and option in _OUTPUT[name]:
+                targets.append((word.split("=", 1)[1] if "=" in word else next(rest, ""), "download"))
+            elif name in _OUTPUT and word.startswith(_OUTPUT[name][0]) and len(word) > 2:
+                targets.append((word[2:], "download"))  # curl -ofile
+            elif word in _VALUED and name not in _OUTPUT:
                 next(rest, "")
             elif word in ("-t", "--target-directory") or word.startswith("--target-directory="):
-                return ""  # cp -t DIR: the destination comes first
+                return None  # cp -t DIR: the destination comes first
             elif not word.startswith("-") or word == "-":
                 words.append(word)
         if name in _ALL_OPERANDS:
-            targets += words
+            targets += [(w, _ALL_OPERANDS[name]) for w in words]
         elif name in _AFTER_FIRST:
-            targets += words[1:]
+            targets += [(w, "mode") for w in words[1:]]
         elif name in _LAST_OPERAND and len(words) >= 2:
-            targets.append(words[-1])
+            targets.append((words[-1], "write"))
+        elif name in _OUTPUT:
+            if not any(how == "download" for _, how in targets):
+                return None  # wget's file named after the URL, curl -O
         elif name not in _REDIRECT_ONLY:
-            return ""
-        for target in targets:
+            return None
+        for target, how in targets:
             value = resolve(target, env) if "$" in target else target
-            if not value or not value.startswith("/"):
-                return ""  # relative to a folder a `cd` may have changed, or not resolved
-            path = posixpath.normpath(value)
-            if path != "/dev/null" and not path.startswith(venv.rstrip("/") + "/"):
-                return ""
-            written.append(target)
-    return ", ".join(f"`{w}`" for w in written[:3])
+            if not value or (not value.startswith("/") and (moves or step.workdir == "?")):
+                return None
+            out.append((absolute(value, step.workdir), how))
+    return out
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _writes_only_into(step: Step, venv: str) -> str:
+    """The paths the RUN writes (shown) when each is in the environment; else ""."""
+    found = _writes(step)
+    if not found or not all(_inside(path, venv) or path == "/dev/null" for path, _ in found):
+        return ""
+    return ", ".join(f"`{path}`" for path, _ in found[:3])
+
+
+def downloads(step: Step, venv: str) -> tuple[str, ...]:
+    """The files and folders a RUN that downloads (curl -o, wget -O) leaves in the image, when
+    they are all it writes, none is in or above the environment and it deletes nothing: the
+    builder can run it and the runtime copy them. () otherwise."""
+    found = _writes(step)
+    if not found or not any(how == "download" for _, how in found):
+        return ()
+    made = {path for path, how in found if how in ("write", "dir", "download")}
+    for path, how in found:
+        if how == "delete" or path == "/dev/null" or _inside(path, venv) or _inside(venv, path):
+            return ()
+        if how == "mode" and path not in made:
+            return ()  # a mode on a file the RUN did not make
+    # a folder the RUN made that holds another of its files comes with that file's copy
+    return tuple(sorted(p for p in made if not any(o != p and _inside(o, p) for o in made)))
 
 
 def _system_program(program: str, suites: list[str], version: str | None) -> bool:

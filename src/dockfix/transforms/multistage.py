@@ -76,6 +76,7 @@ class Plan:
     owner: str | None  # --chown for the copy (the installs ran as this non-root user)
     keep_uv_binary: bool
     builder_only: frozenset[int] = frozenset()  # RUNs between the installs that write only into the environment
+    builder_copy: dict[int, tuple[str, ...]] = field(default_factory=dict)  # downloading RUNs -> their files
     copy_at: int = -1  # step index before which the runtime copies the environment (the last install's, or
     # that of a RUN between the installs that needs the packages: split/between)
     venv_at: int = -1  # step index before which the builder makes SYSTEM_VENV (system installs only)
@@ -189,12 +190,14 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     suites = [runtime.distribution] if runtime.distribution else list(slim_programs.suites())
     # pipx writes several folders (home, bin, man): their common parent stands for them all
     folders = posixpath.commonpath(copies) if copies else venv
-    place = between.placement(steps, first, last, folders, target, suites, runtime.version, context)
+    as_root = frozenset(i for i, s in enumerate(steps) if resolve(stage.user_at(s.instr), classifier.scope.env)
+                        in ("root", "0"))
+    place = between.placement(steps, first, last, folders, target, suites, runtime.version, context, as_root)
     if isinstance(place, str):
         raise Skip(place)
     plan = Plan(tree, stage.from_, runtime, span, runtime_word, steps, first, last, venv, system,
                 None if user in ("root", "0") else user, keep_uv_binary=False, copies=copies, copy_at=place.copy_at,
-                builder_only=place.builder_only)
+                builder_only=place.builder_only, builder_copy=dict(place.builder_copy))
     _check_tools(plan, context)
     plan.venv_at = _venv_position(plan) if system else -1
     plan.build_env = _build_env(plan)
@@ -546,7 +549,7 @@ def _check_programs(plan: Plan, ran: programs.Executed, installed: set[str]) -> 
 def _runs_in_runtime(plan: Plan, index: int) -> bool:
     step = plan.steps[index]
     if step.instr.name == "RUN":  # installs move to the builder; apt lines run apt-get
-        return step.kind == "other" and index not in plan.builder_only
+        return step.kind == "other" and index not in plan.builder_only and index not in plan.builder_copy
     return step.instr.name in ("CMD", "ENTRYPOINT", "HEALTHCHECK")
 
 
@@ -736,7 +739,8 @@ def render(plan: Plan) -> str:
     moved = {index for index, step in enumerate(plan.steps[: plan.last])
              if step.instr.name not in _METADATA and _builder_only(plan, index)}
     early = plan.first < plan.copy_at < plan.last  # the runtime copies the environment before a RUN that needs it
-    gone = {id(plan.steps[i].instr) for i in moved | plan.source_copies | ({plan.last} if early else set())}
+    gone = {id(plan.steps[i].instr) for i in moved | plan.source_copies | ({plan.last} if early else set())
+            if i not in plan.builder_copy}  # (a downloading RUN leaves its files' copy in its place)
     behind: dict[int, int] = {}
     for index, step in enumerate(plan.steps[: plan.last + 1]):
         instr = step.instr
@@ -750,6 +754,11 @@ def render(plan: Plan) -> str:
             edits.append(Edit(_block_start(instr), _block_start(instr), _copy_lines(plan, kw, builder_name, None)))
         if index == plan.last and not early:
             edits.append(Edit(_block_start(instr), instr.end, _copy_lines(plan, kw, builder_name, instr)))
+        elif index in plan.builder_copy:  # the builder downloads; the runtime copies the files, in place
+            files = plan.builder_copy[index]
+            ending = eol if tree.source[instr.end - len(eol):instr.end] == eol else ""
+            edits.append(Edit(instr.start, instr.end, eol.join(
+                f"{kw('COPY')} --from={builder_name} {f} {f}" for f in files) + ending))
         elif id(instr) in gone:
             edits.append(_removal(tree, instr, gone, behind))
         elif kept := plan.apt_edits.get(index):
@@ -765,7 +774,7 @@ def render(plan: Plan) -> str:
 
 def _builder_only(plan: Plan, index: int) -> bool:
     step = plan.steps[index]
-    return step.kind == "install" or index in plan.builder_only or plan.apt_edits.get(index, []) is None or (
+    return step.kind == "install" or index in plan.builder_only or index in plan.builder_copy or plan.apt_edits.get(index, []) is None or (
         step.kind == "uv-binary" and not plan.keep_uv_binary) or _copied_again(plan, index) or (
         index in plan.build_env)
 
