@@ -19,7 +19,7 @@ LAYERS = {
     "analyses": ["dockfix.transforms._installs", "dockfix.transforms._reads", "dockfix.transforms._ci", "dockfix.split.classify",
                  "dockfix.split.between",
                  "dockfix.split.dependencies", "dockfix.split.equivalence", "dockfix.split.programs",
-                 "dockfix.split.uv_project", "dockfix.split.pipx"],
+                 "dockfix.split.uv_project", "dockfix.split.pipx", "dockfix.split.apt_python"],
     "transforms": ["dockfix.transforms"],
     "app": ["dockfix.runner", "dockfix.batch", "dockfix.formats", "dockfix.checklist", "dockfix.checklist_report",
             "dockfix.ci_files",

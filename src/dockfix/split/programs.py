@@ -38,6 +38,7 @@ class Use:
     via: str = ""  # a script it runs from, when not the Dockerfile itself
     args: tuple[str, ...] = ()  # its arguments (as written, quotes removed)
     script: bool = False  # a script run by its path from the build context (what it runs is read too)
+    path: str = ""  # the program as written (`/venv/bin/python`), when a command names it
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def _argv(argv: list[str], line: int, via: str, step: Step, before: list[Step], 
     name = posixpath.basename(program)
     folder = posixpath.dirname(program) if "/" in program else ""
     script = bool(folder) and folder not in SYSTEM_BIN and not folder.endswith("/bin")  # a venv's bin/ holds its scripts
-    out.append(Use(line, name, via, tuple(argv[1:]), script))
+    out.append(Use(line, name, via, tuple(argv[1:]), script, program))
     if name in SHELLS:
         if "-c" in argv[1:] and argv.index("-c") + 1 < len(argv):
             _shell(argv[argv.index("-c") + 1], line, via, step, before, context, out, depth + 1)

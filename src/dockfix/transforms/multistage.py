@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from dockfix.commands import invocation
@@ -24,6 +24,7 @@ from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason, uv_run_outside
 from dockfix.model import per_tree
 from dockfix.split import (
+    apt_python,
     between,
     classify,
     debian_runtime,
@@ -88,6 +89,8 @@ class Plan:
     runtime_programs: set[str] = field(default_factory=set)  # what the runtime stage runs (split/programs)
     notes: list[str] = field(default_factory=list)  # why a uv project keeps its source in the runtime
     copies: tuple[str, ...] = ()  # the folders the runtime copies from the builder (default: (venv,))
+    debian: apt_python.Base | None = None  # a Debian base with Python from apt: the runtime is the same image
+    debian_install: apt_python.Runtime | None = None  # what the runtime's apt lines install then
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -144,8 +147,12 @@ def make_plan(tree: Tree, context: Context) -> Plan:
         raise Skip("conda environment: not handled by the split")
     base, span = _base(tree, stage.from_)
     runtime = images.runtime_for(base)
+    debian: apt_python.Base | None = None
     if isinstance(runtime, str):
-        raise Skip(runtime)
+        apt = apt_python.base(base)  # Python from apt: the runtime is the same image (split/apt_python)
+        if not isinstance(apt, apt_python.Base):
+            raise Skip(apt or runtime)
+        debian, runtime = apt, apt.runtime()
     runtime_word = _runtime_word(stage.from_.logical[stage.from_.args_start + span[0]:stage.from_.args_start + span[1]],
                                  base, runtime.image)
     classifier = Classifier()
@@ -195,15 +202,22 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     place = between.placement(steps, first, last, folders, target, suites, runtime.version, context, as_root)
     if isinstance(place, str):
         raise Skip(place)
+    if debian is not None:
+        why = apt_python.venv_reason(steps, target, debian)
+        if why:
+            raise Skip(why)
     plan = Plan(tree, stage.from_, runtime, span, runtime_word, steps, first, last, venv, system,
                 None if user in ("root", "0") else user, keep_uv_binary=False, copies=copies, copy_at=place.copy_at,
-                builder_only=place.builder_only, builder_copy=dict(place.builder_copy))
+                builder_only=place.builder_only, builder_copy=dict(place.builder_copy),
+                debian=debian)
+    if debian is not None:
+        plan.debian_install = _debian_install(plan, debian)
     _check_tools(plan, context)
     plan.venv_at = _venv_position(plan) if system else -1
     plan.build_env = _build_env(plan)
     if not system:
         _uv_project(plan, context, classifier.scope.env)
-    plan.apt_edits = {i: _runtime_apt(tree, steps[i], runtime) for i in range(last) if steps[i].kind == "apt"}
+    plan.apt_edits = {i: _runtime_apt(tree, steps[i], _decide(plan)) for i in range(last) if steps[i].kind == "apt"}
     reason = _nothing_to_gain(plan, classifier)
     if reason:
         raise Skip(f"nothing to gain: {reason}", NOTHING_TO_GAIN)
@@ -485,6 +499,9 @@ def _check_tools(plan: Plan, context: Context) -> None:
             raise Skip("poetry runs in the runtime but is not installed into the environment the runtime gets")
         if any(c.tool == "poetry-config" for s in plan.steps for c in s.installs):
             raise Skip("poetry runs in the runtime but its settings were written by `poetry config` in the builder")
+    if plan.debian is not None:
+        _check_debian(plan, ran, context, target)
+        return
     # Build-only packages the runtime leaves out (gcc, -dev headers) take the libraries they
     # depend on with them (gcc brings libgomp1): on the same base too, a library a dependency
     # needs must then be installed by the runtime.
@@ -517,6 +534,52 @@ def _runs_pipx(plan: Plan) -> int | None:
     """The line of a RUN the runtime keeps that calls pipx (`python -m pipx` too)."""
     return next((step.instr.line for i, step in enumerate(plan.steps) if _runs_in_runtime(plan, i) and any(
         (found := invocation(c)) is not None and found.manager == "pipx" for c in step.commands)), None)
+
+
+def _debian_install(plan: Plan, debian: apt_python.Base) -> apt_python.Runtime:
+    """What the runtime's apt lines install on a Debian base with Python from apt."""
+    installs: list[apt_python.Install] = []
+    for step in plan.steps[: plan.last]:
+        text = step.instr.logical + "".join(h.body for h in step.instr.heredocs)
+        if "apt.conf" in text:
+            raise Skip(f"line {step.instr.line}: writes apt's configuration, which may change what the installs bring")
+        if step.kind != "apt":
+            continue
+        commands: dict[int, apt_python.Install] = {}
+        for word, command in step.apt_packages:
+            if id(command) not in commands:
+                on = apt_python.recommends_on(command.argv)
+                if on is None:
+                    raise Skip(f"line {step.instr.line}: an apt option on Recommends dockfix does not read")
+                commands[id(command)] = apt_python.Install([], on)
+            commands[id(command)].words.append(word)
+        installs += commands.values()
+    found = apt_python.runtime_install(installs, debian)
+    if isinstance(found, str):
+        raise Skip(found)
+    return found
+
+
+def _check_debian(plan: Plan, ran: programs.Executed, context: Context, target: str) -> None:
+    """On a Debian base with Python from apt, the runtime is the same image without the build-only
+    packages: nothing it runs may come with them, and every system library a source-built
+    dependency links against stays (split/apt_python)."""
+    assert plan.debian is not None and plan.debian_install is not None
+    if ran.unknown:
+        raise Skip(f"what the runtime runs is not known ({ran.unknown}), so neither is whether its apt lines keep it")
+    texts = [(s.instr.line, s.instr.logical) for i, s in enumerate(plan.steps) if _runs_in_runtime(plan, i)]
+    why = (apt_python.program_reason(ran.uses, plan.debian_install, plan.debian, plan.venv)
+           or apt_python.module_reason(texts, plan.venv))
+    if why:
+        raise Skip(why)
+    known = dependencies.installed(plan.steps, target, context)
+    if isinstance(known, str):
+        raise Skip(f"the installed dependencies are not known ({known}), so neither are the system libraries they "
+                   "need at run time")
+    original = {w for s in plan.steps[: plan.last] if s.kind == "apt" for w, _ in s.apt_packages}
+    why = apt_python.libraries_reason(known.names, plan.debian_install, original)
+    if why:
+        raise Skip(why)
 
 
 def _check_programs(plan: Plan, ran: programs.Executed, installed: set[str]) -> None:
@@ -661,24 +724,30 @@ def _version(text: str) -> tuple[int, ...]:
 # -- the runtime's system packages ----------------------------------------------------------
 
 
-def _runtime_apt(tree: Tree, step: Step, runtime: images.Runtime) -> list[Edit] | None:
+def _decide(plan: Plan) -> Callable[[str], str | None]:
+    """What the runtime's apt lines do with a package word: None keeps it, "" leaves it out,
+    another name installs that instead."""
+    if plan.runtime.alpine:
+        return lambda word: None
+    if plan.debian_install is not None:
+        return plan.debian_install.changes.get
+    distribution = plan.runtime.distribution
+    return lambda word: "" if debian_runtime.is_build_only(word) else debian_runtime.runtime_package(word, distribution)
+
+
+def _runtime_apt(tree: Tree, step: Step, decide: Callable[[str], str | None]) -> list[Edit] | None:
     """Edits that keep an apt RUN's runtime packages; [] keeps it as written, None drops it."""
-    if runtime.alpine:
-        return []
     instr = step.instr
     removed, replaced = [], []
     by_command: dict[int, list[bool]] = {}
     for word, command in step.apt_packages:
         keep = True
-        if "$" in word or "=" in word:
-            pass
-        elif debian_runtime.is_build_only(word):
+        change = None if "$" in word or "=" in word else decide(word)
+        if change == "":
             removed.append((word, command))
             keep = False
-        else:
-            library = debian_runtime.runtime_package(word, runtime.distribution)
-            if library:
-                replaced.append((word, command, library))
+        elif change:
+            replaced.append((word, command, change))
         by_command.setdefault(id(command), []).append(keep)
     if not removed and not replaced:
         return []
@@ -697,18 +766,27 @@ def _runtime_apt(tree: Tree, step: Step, runtime: images.Runtime) -> list[Edit] 
     return edits
 
 
+def _blanks_between(instr: Instruction, end: int, start: int) -> bool:
+    """Only blanks of one physical line between two words of the logical line."""
+    gap = instr.logical[end:start]
+    return not gap.strip(" \t") and instr.source_offset(start) - instr.source_offset(end) == start - end
+
+
 def _remove_words(tree: Tree, instr: Instruction, spans: list[tuple[int, int]]) -> list[Edit]:
     """Remove words; a word alone on its continuation line takes the line with it."""
     esc = instr.escape
-    whole, partial = [], []
-    for start, end in spans:
+    whole, runs = [], []
+    for start, end in sorted(spans):
         line = tree.lines[tree.line_at(instr.source_offset(start)) - 1]
         body = line.text.strip()
         word = instr.logical[start:end]
         if body in (word, f"{word} {esc}", f"{word}{esc}", f"{word}\t{esc}"):
             whole.append(line)
+        elif runs and _blanks_between(instr, runs[-1][1], start):
+            runs[-1] = (runs[-1][0], end)  # next to the word before: they go as one (their edits would overlap)
         else:
-            partial.append(remove_word(instr, start, end))
+            runs.append((start, end))
+    partial = [remove_word(instr, start, end) for start, end in runs]
     edits = [Edit(line.start, line.end, "") for line in whole]
     last_code = instr.code_lines[-1]
     if any(line.number == last_code.number for line in whole):

@@ -1,0 +1,12 @@
+FROM debian:bookworm-slim AS builder
+RUN apt-get update && apt-get install -y python3 python3-venv python3-pip gcc python3-dev
+WORKDIR /app
+COPY requirements.txt .
+RUN python3 -m venv /venv && /venv/bin/pip install -r requirements.txt
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y python3
+WORKDIR /app
+COPY --from=builder /venv /venv
+COPY . .
+CMD ["/venv/bin/python", "app.py"]
