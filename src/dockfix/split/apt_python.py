@@ -117,10 +117,15 @@ def venv_reason(steps: Sequence[Step], target: str, known: Base) -> str | None:
                         "`python3 -m venv` is split there)")
     if made is None:
         return f"{target} is not a venv the file makes with `python3 -m venv`"
-    if not any(step.kind == "apt" and any(_PYTHON_PACKAGE.match(w) for w, _ in step.apt_packages)
-               for step in steps[:made]):
+    if not installs_python(steps[:made], only_apt=True):
         return "the python3 that makes the venv is not installed by an apt line before it"
     return None
+
+
+def installs_python(steps: Sequence[Step], only_apt: bool = False) -> bool:
+    """Does an apt install among `steps` (an apt-only RUN, with `only_apt`) install python3?"""
+    return any((step.kind == "apt" or not only_apt) and any(_PYTHON_PACKAGE.match(w) for w, _ in step.apt_packages)
+               for step in steps)
 
 
 def leaves_out(package: str, known: Base) -> bool:

@@ -157,6 +157,9 @@ def make_plan(tree: Tree, context: Context) -> Plan:
                                  base, runtime.image)
     classifier = Classifier()
     steps = [classifier.step(instr) for instr in stage.instructions]
+    if debian is not None and not apt_python.installs_python(steps):
+        raise Skip(f"base image {base}: no apt install of python3 in the file (on a Debian base, only a venv made "
+                   "by the python3 apt installs is split)")
     for step in steps:
         if step.kind == "mixed":
             raise Skip(f"line {step.instr.line}: {step.reason}")
