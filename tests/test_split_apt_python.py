@@ -72,6 +72,20 @@ def test_python3_named_when_only_a_package_left_out_brought_it():
     assert found.changes == {"python3-venv": "python3", "build-essential": ""}
 
 
+def test_nothing_named_when_nothing_left_out_brought_it():
+    found = runtime_install([Install(["python3-full", "gcc"], True)], BOOKWORM)
+    assert not isinstance(found, str) and found.changes == {"gcc": ""} and found.added == []
+
+
+def test_a_library_a_source_build_links_must_stay():
+    found = runtime_install([Install(["python3", "python3-venv", "gcc"], True)], BOOKWORM)
+    assert not isinstance(found, str)
+    assert "libpq5" in (apt_python.libraries_reason({"psycopg2"}, found, {"python3", "python3-venv", "gcc"}) or "")
+    with_headers = runtime_install([Install(["python3", "gcc", "libpq-dev"], True)], BOOKWORM)
+    assert not isinstance(with_headers, str)
+    assert apt_python.libraries_reason({"psycopg2"}, with_headers, {"python3", "gcc", "libpq-dev"}) is None
+
+
 def test_libraries_by_release():
     found = runtime_install([Install(["python3", "python3-venv", "libssl-dev"], False)], TRIXIE)
     assert not isinstance(found, str) and found.changes["libssl-dev"] == "libssl3t64"

@@ -211,7 +211,7 @@ def runtime_install(installs: list[Install], known: Base) -> Runtime | str:
         original.append((names, install.recommends))
         kept.append((survivors, install.recommends))
     present = set().union(*(names for names, _ in kept)) if kept else set()
-    if "python3" not in present:
+    if "python3" not in present and any(re.match(r"(lib)?python3", w) for _, w in dropped):
         out.added.append("python3")  # the venv's interpreter, which a package left out brought
     if any(_tls(s, original) and not _tls(s, kept) for s in known.suites) and "ca-certificates" not in present:
         out.added.append("ca-certificates")
