@@ -778,7 +778,8 @@ def _blanks_between(instr: Instruction, end: int, start: int) -> bool:
 def _remove_words(tree: Tree, instr: Instruction, spans: list[tuple[int, int]]) -> list[Edit]:
     """Remove words; a word alone on its continuation line takes the line with it."""
     esc = instr.escape
-    whole, runs = [], []
+    whole = []
+    runs: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         line = tree.lines[tree.line_at(instr.source_offset(start)) - 1]
         body = line.text.strip()
