@@ -481,6 +481,10 @@ def fact(fix: dict, text: str, context: Path | None, file_diff: str) -> str:
     if t == "lockfile-first":
         named = re.findall(r"[\w./-]+\.(?:txt|toml|lock|in)\b", m)
         return f"context: the install reads only {', '.join(named) or 'its manifests'} ({_context_files(context, named)})"
+    if t == "multistage" and re.search(r"a (?:\S+/)?debian:\S+ runtime", m):
+        return ("static equivalence of the final stage's configuration; the same Debian base, Python from apt; "
+                "packages left out and the programs they bring (data/debian_python.json); python3 and "
+                "ca-certificates named from the Recommends table; the dependencies read from the manifests")
     if t == "multistage":
         return ("static equivalence of the final stage's configuration; the slim tag of the same Python; "
                 "the dependencies read from the manifests in the context")
@@ -819,7 +823,7 @@ def render(rows: list[Row], args: argparse.Namespace, missing: set[str], failed:
             "| DF401 | manifests first | yes | the manifests read from the context (requirements includes, pyproject, lockfiles) |",
             "| DF501 | caches/VCS/outputs | yes | the context listing and the Dockerfile (no COPY or command names them) |",
             "| DF502 | `**/.env` | no | the Dockerfile (no COPY/ADD/mount/command names `.env`) and the context's code (no Python file loads a .env) |",
-            "| DF601 | builder + slim runtime | no | static equivalence of the final stage's configuration; the slim tag table; every dependency read from the manifests (system libraries: the Debian runtime table); the programs of the slim image (data/slim_programs.json); the estimate of what the split leaves behind against what it adds (nothing to gain) |",
+            "| DF601 | builder + slim runtime | no | static equivalence of the final stage's configuration; the slim tag table; every dependency read from the manifests (system libraries: the Debian runtime table); the programs of the slim image (data/slim_programs.json); the estimate of what the split leaves behind against what it adds (nothing to gain); on a Debian base with Python from apt, the same base without the build-only packages, whose programs data/debian_python.json lists |",
             "| DF701 | pip in the builder becomes uv | no | the builder the split made (a venv copied to the runtime), every pip install into it, the requirements read |",
             ""]
 
