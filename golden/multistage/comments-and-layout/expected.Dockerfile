@@ -1,10 +1,6 @@
 # escape=\
 # Service image.
 FROM python:3.12-bookworm AS builder
-RUN apt-get update \
-    # compilers
-    && apt-get install -y --no-install-recommends gcc libffi-dev \
-    && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 # Install the dependencies.

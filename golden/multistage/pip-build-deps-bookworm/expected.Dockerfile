@@ -1,11 +1,6 @@
 # syntax=docker/dockerfile:1
 FROM python:3.12-bookworm AS builder
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends \
-    gcc \
-    libpq-dev \
-    libjpeg-dev \
-    && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 COPY requirements.txt .

@@ -26,6 +26,7 @@ from dockfix.model import per_tree
 from dockfix.split import (
     apt_python,
     between,
+    builder_apt,
     classify,
     debian_runtime,
     dependencies,
@@ -60,6 +61,7 @@ class Skip(Exception):
 
 NOTHING_TO_GAIN = "nothing-to-gain"  # the note's kind: the image is already what a split would make
 UV_PROJECT = "uv-project"  # the note's kind: why a uv project's runtime keeps the source, or stays editable
+BUILDER_APT = "builder-apt"  # the note's kind: an apt RUN the builder leaves out (its base has the packages), or keeps
 
 
 @dataclass
@@ -91,6 +93,7 @@ class Plan:
     copies: tuple[str, ...] = ()  # the folders the runtime copies from the builder (default: (venv,))
     debian: apt_python.Base | None = None  # a Debian base with Python from apt: the runtime is the same image
     debian_install: apt_python.Runtime | None = None  # what the runtime's apt lines install then
+    builder_apt: builder_apt.Found = field(default_factory=builder_apt.Found)  # apt RUNs the full base makes moot
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -107,6 +110,8 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         return
     for note in plan.notes:
         yield SPLIT.note(note, plan.from_.line, kind=UV_PROJECT)
+    for line, note in plan.builder_apt.notes:
+        yield SPLIT.note(note, line, kind=BUILDER_APT)
     start = plan.from_.start
     yield SPLIT.fix(f"split into a builder stage and a {plan.runtime.image} runtime that copies "
                     f"{' and '.join(plan.copies or (plan.venv,))}",
@@ -221,6 +226,7 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     if not system:
         _uv_project(plan, context, classifier.scope.env)
     plan.apt_edits = {i: _runtime_apt(tree, steps[i], _decide(plan)) for i in range(last) if steps[i].kind == "apt"}
+    plan.builder_apt = builder_apt.find(steps, last, base, runtime)
     reason = _nothing_to_gain(plan, classifier)
     if reason:
         raise Skip(f"nothing to gain: {reason}", NOTHING_TO_GAIN)
@@ -830,8 +836,9 @@ def render(plan: Plan) -> str:
             continue
         if plan.system and index == plan.venv_at:
             builder += [line + eol for line in venv_lines]
-        builder.append(_text(tree, instr, with_comments=id(instr) in gone or index == plan.last,
-                             edits=plan.builder_edits.get(index, ())))
+        if index not in plan.builder_apt.drops:
+            builder.append(_text(tree, instr, with_comments=id(instr) in gone or index == plan.last,
+                                 edits=plan.builder_edits.get(index, ())))
         if early and index == plan.copy_at:
             edits.append(Edit(_block_start(instr), _block_start(instr), _copy_lines(plan, kw, builder_name, None)))
         if index == plan.last and not early:
