@@ -15,11 +15,16 @@ from pathlib import Path
 from . import bases, engine, fixtures, measure, report
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# Timed builds per variant (--repeat, DOCKFIX_LAB_REPEAT): the table gives the minimum and the
+# spread. 3 triples the build time of a single pass (about 14 min at load 5 for 16 fixtures),
+# which keeps CI (about 7 min without the lab) well within its 90 minutes.
+DEFAULT_REPEAT = 3
 
 
 def run(paths: list[Path] | None = None, variants=measure.VARIANTS, rebuilds: bool = True,
         out_dir: Path = RESULTS, eng: engine.Engine | None = None, log=None,
-        fxs: list[fixtures.Fixture] | None = None, builder: str | None = None) -> tuple[list[dict], dict]:
+        fxs: list[fixtures.Fixture] | None = None, builder: str | None = None,
+        repeat: int = DEFAULT_REPEAT) -> tuple[list[dict], dict]:
     """Run the lab; returns (rows, meta). Starts and stops an engine unless one is given."""
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     fxs = fxs if fxs is not None else fixtures.discover(paths)
@@ -39,7 +44,7 @@ def run(paths: list[Path] | None = None, variants=measure.VARIANTS, rebuilds: bo
         logs = out_dir
         with tempfile.TemporaryDirectory(prefix="dockfix-lab-") as tmp:
             for fx in fxs:
-                rs = measure.run_fixture(eng, fx, Path(tmp), logs, variants, rebuilds, log)
+                rs = measure.run_fixture(eng, fx, Path(tmp), logs, variants, rebuilds, log, repeat)
                 for r in rs:
                     log(f"lab: {r.fixture} [{r.variant}] {r.status} {r.reason[:200]}")
                 results.extend(rs)
@@ -50,7 +55,7 @@ def run(paths: list[Path] | None = None, variants=measure.VARIANTS, rebuilds: bo
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.machine()}, {_cores()} cores",
             "dockfix": "installed" if measure.dockfix_command() else "not installed",
-            "builder": builder or "the engine's own BuildKit", "load": _load(),
+            "builder": builder or "the engine's own BuildKit", "load": _load(), "repeat": repeat,
         }
         rows = report.summarize(results)
         js, md = report.write(rows, results, meta, out_dir)
@@ -103,10 +108,15 @@ def main(argv: list[str] | None = None) -> int:
                    "(without it and without smoke.toml, no code-change rebuild)")
     p.add_argument("--add-dependency", metavar="REQ", help="the dependency change: add REQ with the project's "
                    "own tool (uv add / poetry add --lock, re-locking; or a requirements.txt line)")
+    p.add_argument("--repeat", type=int, default=DEFAULT_REPEAT, metavar="N",
+                   help="time every build N times, each from the same starting state (an empty build cache "
+                        f"and the pristine context); the table gives the minimum and the spread (default {DEFAULT_REPEAT})")
     p.add_argument("--builder", metavar="NAME", help="build on this buildx builder (docker buildx build "
                    "--builder NAME --load), e.g. a remote or Kubernetes BuildKit; default: the lab's engine")
     a = p.parse_args(argv)
     variants = tuple(v for v in a.variants.split(",") if v)
+    if a.repeat < 1:
+        p.error("--repeat must be at least 1")
     bad = set(variants) - set(measure.VARIANTS)
     if bad:
         p.error(f"unknown variants: {', '.join(sorted(bad))}")
@@ -118,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             fxs = fixtures.discover(a.fixtures or None)
         rows, meta = run(variants=variants, rebuilds=not a.no_rebuilds, out_dir=a.out, fxs=fxs,
-                         builder=a.builder)
+                         builder=a.builder, repeat=a.repeat)
     except fixtures.FixtureError as e:
         print(f"lab: {e}", file=sys.stderr)
         return 2

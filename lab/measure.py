@@ -10,6 +10,7 @@ dependency change, in that order, in the same context.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -45,6 +46,11 @@ class VariantResult:
     code_rebuild_s: float | None = None
     code_reruns: list[str] | None = None  # RUN steps a code-only change re-ran (not CACHED)
     dep_rebuild_s: float | None = None
+    # Every timed sample (one per repetition, --repeat): the *_s figures above are their minimum.
+    cold_samples: list[float] = field(default_factory=list)
+    code_samples: list[float] = field(default_factory=list)
+    dep_samples: list[float] = field(default_factory=list)
+    load: str = ""  # the 1-minute load average when the fixture started and when it ended
     smoke_output: str = ""
     smoke_after_changes: str = ""  # "ok", "failed: ...", "" when not run
     config: dict = field(default_factory=dict)
@@ -53,6 +59,13 @@ class VariantResult:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    def settle(self) -> "VariantResult":
+        """Set the *_s figures to the minimum of their samples (the least disturbed build)."""
+        self.cold_s = min(self.cold_samples, default=None)
+        self.code_rebuild_s = min(self.code_samples, default=None)
+        self.dep_rebuild_s = min(self.dep_samples, default=None)
+        return self
 
 
 def drop_syntax_directive(dockerfile: Path) -> bool:
@@ -230,18 +243,28 @@ def compare_config(original: dict, candidate: dict) -> list[str]:
     return diffs
 
 
-def run_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs: Path | None,
-                rebuilds: bool = True, log=print, dependency: Path | None = None) -> VariantResult:
-    """Build one variant cold, smoke-test it, then time the two rebuilds; `dependency` is the
-    overlay Fixture.prepare_dependency_change made (the same lockfile for every variant)."""
+@dataclass
+class Prepared:
+    """A variant ready to build: its pristine context (dockfix already run on it), kept so every
+    repetition starts from the same files."""
+
+    res: VariantResult
+    pristine: Path
+    ctx: Path
+
+
+def prepare_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs: Path | None,
+                    log=print) -> Prepared | VariantResult:
+    """Copy the variant's context and run dockfix on it once; a VariantResult when it cannot be
+    built (not run, dockfix failed, no local base image)."""
     res = VariantResult(fixture=fx.name, variant=variant)
     if variant == "expert" and not fx.has_expert:
         res.reason = "no expert.Dockerfile"
         return res
-    ctx = work / f"{fx.name}-{variant}"
-    if ctx.exists():
-        shutil.rmtree(ctx)
-    dockerfile = fx.copy_context(ctx, variant)
+    pristine = work / f"{fx.name}-{variant}-pristine"
+    if pristine.exists():
+        shutil.rmtree(pristine)
+    dockerfile = fx.copy_context(pristine, variant)
     if variant == "dockfix":
         code, out = run_dockfix(dockerfile)
         res.dockfix_exit = code
@@ -258,59 +281,113 @@ def run_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs: Pat
     if missing:
         res.status, res.reason = "error", f"no local image for {', '.join(missing)}"
         return res
-    tag = f"dockfix-lab/{fx.name}:{variant}"
-    logp = (lambda step: logs / f"{fx.name}.{variant}.{step}.log") if logs else (lambda step: None)
-    log(f"lab: {fx.name} [{variant}] cold build")
-    ok, res.cold_s, tail = cold_build(engine, ctx, tag, logp("cold"), fx.build_args)
-    if not ok:
-        res.status, res.reason, res.log = "build failed", "cold build failed", tail[-3000:]
-        return res
-    res.config, res.size_bytes = image_config(engine, tag)
-    ok, res.smoke_output = smoke_test(engine, tag, fx.smoke)
-    if not ok:
-        res.status, res.reason = "smoke failed", f"expected {fx.smoke.expect!r}"
-        return res
-    res.status = "ok"
-    if not rebuilds:
-        return res
-    def rebuild(what: str, failed: str, step: str) -> tuple[bool, float | None, str]:
-        log(f"lab: {fx.name} [{variant}] rebuild after a {what}")
-        ok, secs, tail = build(engine, ctx, tag, logp(step), fx.build_args)
-        if not ok:
-            res.smoke_after_changes = f"failed: rebuild after {failed} failed"
-            res.log = tail[-3000:]
-        return ok, secs if ok else None, tail
+    return Prepared(res, pristine, work / f"{fx.name}-{variant}")
 
-    if fx.apply_code_change(ctx, 1):
-        ok, res.code_rebuild_s, tail = rebuild("code-only change", "code change", "code")
+
+def run_cycle(engine: Engine, fx: Fixture, p: Prepared, rep: int, logs: Path | None, rebuilds: bool = True,
+              log=print, dependency: Path | None = None) -> bool:
+    """One repetition of a variant's timed builds, from the pristine context and an empty build
+    cache: the cold build, then the code-change and the dependency-change rebuilds. The first
+    repetition also smoke-tests the image (after the cold build and after both changes), reads
+    its size and config and which RUNs the code change re-ran. False when a build or smoke test
+    failed (res says which)."""
+    res, variant = p.res, p.res.variant
+    if p.ctx.exists():
+        shutil.rmtree(p.ctx)
+    shutil.copytree(p.pristine, p.ctx, symlinks=True)
+    tag = f"dockfix-lab/{fx.name}:{variant}"
+    suffix = "" if rep == 0 else f".r{rep + 1}"
+    logp = (lambda step: logs / f"{fx.name}.{variant}.{step}{suffix}.log") if logs else (lambda step: None)
+    again = f" (repetition {rep + 1})" if rep else ""
+    log(f"lab: {fx.name} [{variant}] cold build{again}")
+    ok, secs, tail = cold_build(engine, p.ctx, tag, logp("cold"), fx.build_args)
+    if not ok:
+        res.status, res.reason, res.log = "build failed", f"cold build failed{again}", tail[-3000:]
+        return False
+    res.cold_samples.append(secs)
+    if rep == 0:
+        res.config, res.size_bytes = image_config(engine, tag)
+        ok, res.smoke_output = smoke_test(engine, tag, fx.smoke)
         if not ok:
-            return res
-        res.code_reruns = rerun_steps(tail)
-    if fx.apply_dependency_change(ctx, dependency):
-        ok, res.dep_rebuild_s, _ = rebuild("dependency change", "dependency change", "dep")
+            res.status, res.reason = "smoke failed", f"expected {fx.smoke.expect!r}"
+            return False
+        res.status = "ok"
+    if not rebuilds:
+        return True
+
+    def rebuild(what: str, failed: str, step: str) -> tuple[bool, float, str]:
+        log(f"lab: {fx.name} [{variant}] rebuild after a {what}{again}")
+        ok, secs, tail = build(engine, p.ctx, tag, logp(step), fx.build_args)
         if not ok:
-            return res
-    ok, out = smoke_test(engine, tag, fx.smoke)
-    res.smoke_after_changes = "ok" if ok else f"failed: {out[-300:]}"
-    return res
+            res.smoke_after_changes = f"failed: rebuild after {failed} failed{again}"
+            res.log = tail[-3000:]
+        return ok, secs, tail
+
+    if fx.apply_code_change(p.ctx, 1):
+        ok, secs, tail = rebuild("code-only change", "code change", "code")
+        if not ok:
+            return False
+        res.code_samples.append(secs)
+        if rep == 0:
+            res.code_reruns = rerun_steps(tail)
+    if fx.apply_dependency_change(p.ctx, dependency):
+        ok, secs, _ = rebuild("dependency change", "dependency change", "dep")
+        if not ok:
+            return False
+        res.dep_samples.append(secs)
+    if rep == 0:
+        ok, out = smoke_test(engine, tag, fx.smoke)
+        res.smoke_after_changes = "ok" if ok else f"failed: {out[-300:]}"
+    return True
 
 
 def run_fixture(engine: Engine, fx: Fixture, work: Path, logs: Path | None,
-                variants=VARIANTS, rebuilds: bool = True, log=print) -> list[VariantResult]:
-    out = []
+                variants=VARIANTS, rebuilds: bool = True, log=print, repeat: int = 1) -> list[VariantResult]:
+    """Every variant of a fixture, `repeat` times: each repetition runs the variants one after
+    the other (so a burst of load on the shared machine falls on all of them, not on one), and
+    each variant's repetition starts from the same state (its pristine context, an empty build
+    cache). Times are the minimum over the repetitions; the samples are kept."""
+    load_before = _load1()
     try:
         dependency = fx.prepare_dependency_change(work) if rebuilds else None
     except Exception as e:  # the project's tool could not re-lock: every variant says so
         return [VariantResult(fixture=fx.name, variant=v, status="error",
                               reason=f"dependency change: {e}"[:2000]) for v in variants]
+    out: list[VariantResult] = []
+    ready: list[Prepared] = []
     for v in variants:
         try:
-            out.append(run_variant(engine, fx, v, work, logs, rebuilds, log, dependency))
+            p = prepare_variant(engine, fx, v, work, logs, log)
         except Exception as e:  # one bad variant never stops the batch
-            out.append(VariantResult(fixture=fx.name, variant=v, status="error", reason=repr(e)[:2000]))
+            p = VariantResult(fixture=fx.name, variant=v, status="error", reason=repr(e)[:2000])
+        if isinstance(p, Prepared):
+            ready.append(p)
+            out.append(p.res)
+        else:
+            out.append(p)
+    for rep in range(max(1, repeat)):
+        for p in ready:
+            if rep and p.res.status != "ok":
+                continue
+            try:
+                run_cycle(engine, fx, p, rep, logs, rebuilds, log, dependency)
+            except Exception as e:  # one bad variant never stops the batch
+                p.res.status, p.res.reason = "error", repr(e)[:2000]
+    load = f"{load_before}–{_load1()}"
+    for r in out:
+        r.settle()
+        r.load = load
     by = {r.variant: r for r in out}
     orig = by.get("original")
     for r in out:
         if r.variant != "original" and r.config and orig is not None and orig.config:
             r.config_diff = compare_config(orig.config, r.config)
     return out
+
+
+def _load1() -> str:
+    """The 1-minute load average now (the machine's cores are shared: times follow the load)."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "?"

@@ -32,6 +32,8 @@ def summarize(results: list[VariantResult]) -> list[dict]:
             "fixture": r.fixture, "variant": r.variant, "status": r.status, "reason": r.reason,
             "size_mb": None if r.size_bytes is None else round(r.size_bytes / 1e6, 1),
             "cold_s": r.cold_s, "code_rebuild_s": r.code_rebuild_s, "dep_rebuild_s": r.dep_rebuild_s,
+            "cold_samples": r.cold_samples, "code_samples": r.code_samples, "dep_samples": r.dep_samples,
+            "load": r.load,
             "code_reruns": r.code_reruns,
             "config_diff": r.config_diff, "dropped_syntax": r.dropped_syntax,
             "smoke_after_changes": r.smoke_after_changes, "changed": r.changed,
@@ -102,6 +104,16 @@ def _f(v, fmt="{:.1f}"):
     return "–" if v is None else fmt.format(v)
 
 
+def _t(row: dict, key: str) -> str:
+    """A time (`key`: cold, code or dep): the minimum over the repetitions, and with several the
+    spread (max - min)."""
+    value = row.get("cold_s" if key == "cold" else f"{key}_rebuild_s")
+    samples = row.get(f"{key}_samples") or []
+    if value is None:
+        return "–"
+    return f"{value:.1f}" + (f" (+{max(samples) - min(samples):.1f})" if len(samples) > 1 else "")
+
+
 def _n(v):
     return "–" if v is None else str(len(v))
 
@@ -125,11 +137,14 @@ def markdown(rows: list[dict], meta: dict) -> str:
         "a cold build starts from an empty build cache (base images present).",
         f"Builder: {meta.get('builder') or 'the engine'}. Load average at the end of the run "
         f"(1, 5, 15 min): {meta.get('load', '?')} (other work shares the cores: times are noisy).",
+        f"Every timed build ran {meta.get('repeat', 1)} time(s) (`--repeat`), each from the same state (an empty "
+        "build cache, the pristine context); a time is the minimum, `(+s)` the spread (max - min); "
+        "load: the 1-minute load average when the fixture started and ended; ratios and targets use the minimums.",
         "",
         "| fixture | variant | status | size MB | cold s | code-change rebuild s | RUNs re-run by it "
         "| dep-change rebuild s | size vs original | size vs expert | code rebuild vs original "
-        "| code rebuild vs expert | config |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| code rebuild vs expert | config | load |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
         status = r["status"] + (f" ({r['reason'][:60]})" if r["status"] != "ok" and r["reason"] else "")
@@ -138,11 +153,11 @@ def markdown(rows: list[dict], meta: dict) -> str:
         cfg = "" if r["variant"] == "original" or r["status"] != "ok" else (
             "same" if not r["config_diff"] else "; ".join(r["config_diff"])[:120])
         lines.append(
-            f"| {r['fixture']} | {r['variant']} | {status} | {_f(r['size_mb'])} | {_f(r['cold_s'])} "
-            f"| {_f(r['code_rebuild_s'])} | {_n(r.get('code_reruns'))} | {_f(r['dep_rebuild_s'])} "
+            f"| {r['fixture']} | {r['variant']} | {status} | {_f(r['size_mb'])} | {_t(r, 'cold')} "
+            f"| {_t(r, 'code')} | {_n(r.get('code_reruns'))} | {_t(r, 'dep')} "
             f"| {_x(r.get('size_vs_original'))} "
             f"| {_x(r.get('size_vs_expert'))} | {_x(r.get('code_vs_original'))} "
-            f"| {_x(r.get('code_vs_expert'))} | {cfg} |"
+            f"| {_x(r.get('code_vs_expert'))} | {cfg} | {r.get('load') or '–'} |"
         )
     reruns = [f"- {r['fixture']} [{r['variant']}]: " + "; ".join(f"`{c}`" for c in r["code_reruns"])
               for r in rows if r.get("code_reruns")]

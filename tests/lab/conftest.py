@@ -6,7 +6,8 @@ DOCKFIX_LAB=1 or `-m lab` asks for it. Without an engine the lab tests are
 skipped with the reason, except when CI=true, where they fail: CI must prove
 the rewrites on real builds.
 Environment knobs: DOCKFIX_LAB_FIXTURES (comma-separated fixture names, default
-all), DOCKFIX_LAB_REBUILDS=0 (skip the timed rebuilds), DOCKFIX_LAB_OUT (where
+all), DOCKFIX_LAB_REBUILDS=0 (skip the timed rebuilds), DOCKFIX_LAB_REPEAT=N (timed builds
+per variant, default lab.__main__.DEFAULT_REPEAT), DOCKFIX_LAB_OUT (where
 latest.json/latest.md go; default a temporary folder, the path is printed).
 """
 
@@ -69,9 +70,10 @@ def lab_run(lab_engine_session, tmp_path_factory):
     """One lab run over the selected fixtures: rows keyed by (fixture, variant)."""
     out = Path(os.environ.get("DOCKFIX_LAB_OUT") or tmp_path_factory.mktemp("lab-results"))
     rebuilds = os.environ.get("DOCKFIX_LAB_REBUILDS", "1") != "0"
+    repeat = int(os.environ.get("DOCKFIX_LAB_REPEAT") or lab_main.DEFAULT_REPEAT)
     fxs = selected_fixtures()
     rows, meta = lab_main.run([f.path for f in fxs], rebuilds=rebuilds, out_dir=out,
-                              eng=lab_engine_session)
+                              eng=lab_engine_session, repeat=repeat)
     _SUMMARY.append((out / "latest.md").read_text())
     _SUMMARY.append(f"(lab results written to {out})")
     return {(r["fixture"], r["variant"]): r for r in rows}

@@ -389,3 +389,46 @@ def test_every_lockfile_fixture_relocks_with_its_own_tool():
     for fx in fixtures.discover():
         if (fx.path / "uv.lock").is_file() or (fx.path / "poetry.lock").is_file():
             assert fx.dependency.add or fx.dependency.none, fx.name
+
+
+def test_a_time_is_the_minimum_of_its_samples_and_the_table_shows_the_spread(tmp_path):
+    r = _vr("original", 1e8, None, None)
+    r.cold_samples, r.code_samples, r.dep_samples, r.load = [3.0, 2.5, 4.0], [0.5], [], "1.0–2.0"
+    assert r.settle() is r and (r.cold_s, r.code_rebuild_s, r.dep_rebuild_s) == (2.5, 0.5, None)
+    md = report.markdown(report.summarize([r]), {"repeat": 3})
+    assert "| 2.5 (+1.5) | 0.5 |" in md and "| 1.0–2.0 |" in md and "ran 3 time(s)" in md
+
+
+def test_repetitions_interleave_the_variants_and_start_from_the_same_state(tmp_path, monkeypatch):
+    """--repeat N: each repetition builds every variant in turn (a burst of load falls on all of
+    them), each from the pristine context and an empty build cache (a cold build prunes it)."""
+    fx = next(f for f in fixtures.discover() if f.name == "flask-requirements")
+    calls, seconds = [], iter([5.0, 1.0, 2.0, 6.0, 1.5, 2.5, 4.0, 1.2, 3.0, 7.0, 0.9, 2.0])
+
+    def timed(kind):
+        def build(engine, ctx, tag, log_path, build_args=()):
+            touched = (ctx / fx.code_touch).read_text().count("# lab: code-only change")
+            deps = (ctx / "requirements.txt").read_text().count("six==")
+            calls.append((kind, tag.rsplit(":", 1)[1], touched, deps))
+            return True, next(seconds), ""
+        return build
+
+    monkeypatch.setattr(measure, "cold_build", timed("cold"))
+    monkeypatch.setattr(measure, "build", timed("rebuild"))
+    monkeypatch.setattr(measure, "smoke_test", lambda engine, tag, smoke: (True, "ok"))
+    monkeypatch.setattr(measure, "image_config", lambda engine, tag: ({}, 1))
+    monkeypatch.setattr(bases, "ensure_for", lambda engine, texts, log: [])
+    out = measure.run_fixture(None, fx, tmp_path, None, ("original", "expert"), True, lambda m: None, repeat=2)
+    assert [c[:2] for c in calls] == [("cold", "original"), ("rebuild", "original"), ("rebuild", "original"),
+                                      ("cold", "expert"), ("rebuild", "expert"), ("rebuild", "expert")] * 2
+    assert [c[2:] for c in calls if c[0] == "cold"] == [(0, 0)] * 4  # the pristine context every time
+    original, expert = out
+    assert original.cold_samples == [5.0, 4.0] and original.cold_s == 4.0 and original.code_rebuild_s == 1.0
+    assert expert.dep_samples == [2.5, 2.0] and expert.dep_rebuild_s == 2.0 and original.load
+
+
+def test_repeat_must_be_at_least_one(capsys):
+    from lab.__main__ import main
+    with pytest.raises(SystemExit):
+        main(["--repeat", "0"])
+    assert "--repeat must be at least 1" in capsys.readouterr().err
