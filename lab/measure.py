@@ -51,6 +51,7 @@ class VariantResult:
     code_samples: list[float] = field(default_factory=list)
     dep_samples: list[float] = field(default_factory=list)
     load: str = ""  # the 1-minute load average when the fixture started and when it ended
+    repeat_failure: str = ""  # a build of a later repetition that failed (its samples are left out)
     smoke_output: str = ""
     smoke_after_changes: str = ""  # "ok", "failed: ...", "" when not run
     config: dict = field(default_factory=dict)
@@ -274,7 +275,9 @@ def prepare_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs:
         if code not in (0, 1):
             res.status, res.reason = "error", f"dockfix --write exited {code}: {out}"
             return res
-        (logs / f"{fx.name}.dockfix.Dockerfile").write_bytes(dockerfile.read_bytes()) if logs else None
+        if logs:
+            logs.mkdir(parents=True, exist_ok=True)
+            (logs / f"{fx.name}.dockfix.Dockerfile").write_bytes(dockerfile.read_bytes())
         res.changed = dockerfile.read_bytes() != fx.dockerfile.read_bytes()
     res.dropped_syntax = drop_syntax_directive(dockerfile)
     missing = bases.ensure_for(engine, [dockerfile.read_text(errors="replace")], log)
@@ -365,14 +368,24 @@ def run_fixture(engine: Engine, fx: Fixture, work: Path, logs: Path | None,
             out.append(p.res)
         else:
             out.append(p)
+    stopped: set[int] = set()
     for rep in range(max(1, repeat)):
         for p in ready:
-            if rep and p.res.status != "ok":
+            res = p.res
+            if rep and (res.status != "ok" or id(p) in stopped):
                 continue
+            # The first repetition decides the status (it smoke-tests the image); a later one only
+            # adds samples, and when one of its builds fails (the network, a timeout) the failure
+            # is recorded beside the status and that variant's repetitions stop.
+            kept = (res.status, res.reason, res.smoke_after_changes, res.log)
             try:
-                run_cycle(engine, fx, p, rep, logs, rebuilds, log, dependency)
+                done = run_cycle(engine, fx, p, rep, logs, rebuilds, log, dependency)
             except Exception as e:  # one bad variant never stops the batch
-                p.res.status, p.res.reason = "error", repr(e)[:2000]
+                res.status, res.reason, done = "error", repr(e)[:2000], False
+            if rep and not done:
+                res.repeat_failure = f"repetition {rep + 1}: {res.reason or res.smoke_after_changes}"[:500]
+                res.status, res.reason, res.smoke_after_changes, res.log = kept
+                stopped.add(id(p))
     load = f"{load_before}–{_load1()}"
     for r in out:
         r.settle()

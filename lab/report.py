@@ -33,7 +33,7 @@ def summarize(results: list[VariantResult]) -> list[dict]:
             "size_mb": None if r.size_bytes is None else round(r.size_bytes / 1e6, 1),
             "cold_s": r.cold_s, "code_rebuild_s": r.code_rebuild_s, "dep_rebuild_s": r.dep_rebuild_s,
             "cold_samples": r.cold_samples, "code_samples": r.code_samples, "dep_samples": r.dep_samples,
-            "load": r.load,
+            "load": r.load, "repeat_failure": r.repeat_failure,
             "code_reruns": r.code_reruns,
             "config_diff": r.config_diff, "dropped_syntax": r.dropped_syntax,
             "smoke_after_changes": r.smoke_after_changes, "changed": r.changed,
@@ -150,6 +150,8 @@ def markdown(rows: list[dict], meta: dict) -> str:
         status = r["status"] + (f" ({r['reason'][:60]})" if r["status"] != "ok" and r["reason"] else "")
         if r["smoke_after_changes"] and r["smoke_after_changes"] != "ok":
             status += "; after changes: " + r["smoke_after_changes"][:60]
+        if r.get("repeat_failure"):
+            status += "; " + r["repeat_failure"][:80]
         cfg = "" if r["variant"] == "original" or r["status"] != "ok" else (
             "same" if not r["config_diff"] else "; ".join(r["config_diff"])[:120])
         lines.append(

@@ -1,7 +1,8 @@
 """Fixtures for the build lab tests: an engine of the lab's own and one lab run
 per session, shared by every parametrized test.
 
-The lab takes about fifteen minutes (16 fixtures), so a plain `pytest` skips it unless CI=true,
+The lab takes about fifteen minutes per repetition of its builds (16 fixtures; 3 repetitions by
+default, DOCKFIX_LAB_REPEAT), so a plain `pytest` skips it unless CI=true,
 DOCKFIX_LAB=1 or `-m lab` asks for it. Without an engine the lab tests are
 skipped with the reason, except when CI=true, where they fail: CI must prove
 the rewrites on real builds.
@@ -55,7 +56,7 @@ def _asked_for(config) -> bool:
 @pytest.fixture(scope="session")
 def lab_engine_session(request):
     if not _asked_for(request.config):
-        pytest.skip("the build lab (real Docker builds, ~15 min) runs with CI=true, DOCKFIX_LAB=1 "
+        pytest.skip("the build lab (real Docker builds, ~15 min per repetition) runs with CI=true, DOCKFIX_LAB=1 "
                     "or `pytest -m lab`")
     try:
         eng = lab_engine.start()

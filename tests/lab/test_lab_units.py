@@ -432,3 +432,33 @@ def test_repeat_must_be_at_least_one(capsys):
     with pytest.raises(SystemExit):
         main(["--repeat", "0"])
     assert "--repeat must be at least 1" in capsys.readouterr().err
+
+
+def test_a_later_repetition_that_fails_is_recorded_beside_the_status(tmp_path, monkeypatch):
+    """The first repetition decides the status; a build of a later one that fails (the network,
+    here) is reported beside it, and that variant's repetitions stop."""
+    fx = next(f for f in fixtures.discover() if f.name == "flask-requirements")
+    colds = iter([True, False])
+
+    def cold(engine, ctx, tag, log_path, build_args=()):
+        return next(colds), 3.0, "E: Unable to locate package libpq5"
+
+    monkeypatch.setattr(measure, "cold_build", cold)
+    monkeypatch.setattr(measure, "build", lambda engine, ctx, tag, log_path, build_args=(): (True, 1.0, ""))
+    monkeypatch.setattr(measure, "smoke_test", lambda engine, tag, smoke: (True, "ok"))
+    monkeypatch.setattr(measure, "image_config", lambda engine, tag: ({}, 1))
+    monkeypatch.setattr(bases, "ensure_for", lambda engine, texts, log: [])
+    [r] = measure.run_fixture(None, fx, tmp_path, tmp_path / "logs", ("original",), True, lambda m: None, repeat=3)
+    assert r.status == "ok" and r.smoke_after_changes == "ok" and r.cold_samples == [3.0]
+    assert r.repeat_failure == "repetition 2: cold build failed (repetition 2)"
+    assert "repetition 2: cold build failed" in report.markdown(report.summarize([r]), {})
+
+
+def test_dockfix_runs_once_before_the_builds_and_its_output_is_kept(tmp_path, monkeypatch):
+    """prepare_variant runs before any build, so it makes the results folder itself."""
+    fx = next(f for f in fixtures.discover() if f.name == "flask-requirements")
+    monkeypatch.setattr(bases, "ensure_for", lambda engine, texts, log: [])
+    logs = tmp_path / "not-yet"
+    p = measure.prepare_variant(None, fx, "dockfix", tmp_path, logs, lambda m: None)
+    assert isinstance(p, measure.Prepared) and p.res.changed
+    assert (logs / "flask-requirements.dockfix.Dockerfile").read_bytes() == (p.pristine / "Dockerfile").read_bytes()
