@@ -1,6 +1,5 @@
 FROM python:3.11 AS builder
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 RUN pip install gunicorn==22.0.0
