@@ -217,6 +217,7 @@ def test_pip_install_of_a_project_names_its_static_dependencies_first(body, expe
     "COPY . .\nRUN pip install '.[dev]'\n",
     "COPY . .\nRUN pip install -c constraints.txt .\n",
     "COPY . .\nRUN pip install dist/*.whl\n",
+    "COPY . .\nRUN uv pip install --system .\n",  # uv would run the twin without the project's [tool.uv]
 ])
 def test_pip_install_of_a_project_left_alone(body):
     assert _fixed(body, {**PROJECT, "constraints.txt": "six==1.17.0\n"}) == body

@@ -17,9 +17,10 @@ from __future__ import annotations
 import posixpath
 import re
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from dockfix.commands import invocation
 from dockfix.context import Context
 from dockfix.diagnostics import NOT_PYTHON, Rule
 from dockfix.edits import Edit, insert_after, insert_before
@@ -267,7 +268,9 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
         return
     if code is None:
         return
-    steps = [_project_twin(tree, context, code, install, workdir, s) for s in against(steps, code.dest)]
+    earlier = stage.instructions[:code_at]
+    steps = [_project_twin(tree, context, code, install, workdir, s, lambda: _copied_before(earlier, workdirs))
+             for s in against(steps, code.dest)]
     if not any(s.kind in (DEPS, SPLIT) for s in steps):
         builds = next((s for s in steps if s.kind == CODE and classify(s.command)), None)
         if builds:
@@ -326,7 +329,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
 
 
 def _project_twin(tree: Tree, context: Context, code: CodeCopy, install: Instruction, workdir: str,
-                  step: Step) -> Step:
+                  step: Step, copied: Callable[[], set[tuple[str, str]]]) -> Step:
     """`pip install .` of a project whose dependencies pyproject.toml lists statically: a SPLIT
     step whose dependencies-only twin names them (`pip install 'click>=8'`); the install of the
     project keeps its place after the code copy, as written (pip finds the dependencies there
@@ -334,7 +337,7 @@ def _project_twin(tree: Tree, context: Context, code: CodeCopy, install: Instruc
     Otherwise the step as it was, its note saying why."""
     if step.kind != CODE or not step.itself or not _project_folder(step.project_arg):
         return step  # (a wheel or archive, `dist/*.whl`, is a built package: its metadata is not read)
-    why = _twin_blocker(context, code, workdir, step)
+    why = _twin_blocker(context, code, workdir, step, copied)
     if isinstance(why, str):
         return replace(step, why=f"{step.why}, and its dependencies cannot go first: {why}")
     word = next(w for w in reversed(step.command.words) if w.value == step.project_arg)
@@ -350,9 +353,15 @@ def _project_folder(arg: str) -> bool:
     return bool(path) and not any(c in path for c in "*?$") and not path.endswith((".whl", ".tar.gz", ".zip"))
 
 
-def _twin_blocker(context: Context, code: CodeCopy, workdir: str, step: Step) -> list[str] | str:
+def _twin_blocker(context: Context, code: CodeCopy, workdir: str, step: Step,
+                  copied: Callable[[], set[tuple[str, str]]]) -> list[str] | str:
     """The quoted requirement words of the twin, or why there is none."""
     argv = step.command.argv
+    runs = invocation(step.command)
+    if runs is None or runs.manager != "pip":
+        # uv reads its settings ([tool.uv] of pyproject.toml, uv.toml: indexes, sources) from the project
+        # folder, which the twin would run without
+        return "only pip's install of a project is split (uv reads its settings from the project's files)"
     if step.part.doc is not None:
         return "the install is in a heredoc"
     if "--no-deps" in argv:
@@ -362,10 +371,17 @@ def _twin_blocker(context: Context, code: CodeCopy, workdir: str, step: Step) ->
         return "the install also reads requirement files or is editable"
     if "[" in step.project_arg:
         return f"`{step.project_arg}` asks for optional extras"
-    folder = code.context_path(resolve(workdir, step.project_arg))
-    if folder is None:
-        return f"the project folder `{step.project_arg}` holds more than the code copy brings"
-    path = posixpath.normpath(posixpath.join(folder, "pyproject.toml"))
+    project = resolve(workdir, step.project_arg)
+    folder = code.context_path(project)
+    if folder is not None:
+        path = posixpath.normpath(posixpath.join(folder, "pyproject.toml"))
+    else:  # the code copy brings a package folder (`COPY app ./app`); pyproject.toml came in by a COPY of its own
+        wanted = posixpath.join(project, "pyproject.toml")
+        found = [source for source, image_path in copied() if image_path == wanted]
+        if len(found) != 1:
+            return f"the project folder `{step.project_arg}` holds more than the code copy brings, and its " \
+                   "pyproject.toml is not copied on its own before it"
+        path = found[0]
     data = toml(context, path)
     if data is None:
         return f"{path} is missing or not valid TOML (a setup.py project's dependencies are known only by building it)"
