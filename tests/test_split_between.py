@@ -135,3 +135,9 @@ def test_the_files_a_downloading_run_leaves(run, files):
 
     steps = steps_of("WORKDIR /app\n" + run + "\n")
     assert downloads(steps[-1], "/opt/venv") == files
+
+
+def test_an_exec_form_run_is_read_too():
+    assert need('RUN ["cp", "/opt/venv/share/app.conf", "/etc/app.conf"]').startswith("!writes or reads the env")
+    assert need('RUN ["python", "manage.py", "collectstatic"]').startswith("runs `python`")
+    assert need('RUN ["mkdir", "-p", "/app/data"]') == ""

@@ -232,45 +232,46 @@ def _system_program(program: str, suites: list[str], version: str | None) -> boo
 def _names_environment(step: Step, venv: str, system: bool) -> str:
     """Why the RUN's words reach into the environment ("" when they do not)."""
     env = step.env or {}
-    for command in step.commands:
-        argv = command.argv
+    exec_form = step.instr.exec_form
+    # (argv, its arguments as (as written, quotes removed)); an exec-form RUN is one command, unquoted
+    commands = [(exec_form, [(w, w) for w in exec_form[1:]])] if exec_form else [
+        (c.argv, [(w.raw, w.value) for w in c.words[len(c.words) - len(c.argv) + 1:]]) for c in step.commands]
+    for argv, arguments in commands:
         if not argv:
             continue
         tree_command = posixpath.basename(argv[0]) in _TREE_COMMANDS
         changing = posixpath.basename(argv[0]) in _CHANGING
-        program = len(command.words) - len(argv)  # the program's word: running it is a use, not a write
-        for word in command.words[program + 1:]:
-            raw = word.raw
+        for raw, written in arguments:  # (the program's own word: running it is a use, not a write)
             if "$(" in raw or "`" in raw:
                 continue  # its programs are read (split/programs); its value is not a path we can know
-            value = word.value
+            value = written
             if value.startswith(("$HOME", "${HOME}")) and "HOME" not in env:
                 value = "~"  # the user's home: the image's, for the USER of the RUN
             if "$" in value:
                 value = resolve(value, env) or ""
                 if not value:
-                    if "/" in word.value or word.value.startswith("$"):
-                        return f"names `{word.value}`, which dockfix cannot resolve (it may be the environment)"
+                    if "/" in written or written.startswith("$"):
+                        return f"names `{written}`, which dockfix cannot resolve (it may be the environment)"
                     continue
             if not value.startswith(("/", ".", "~")) and "/" not in value:
                 continue
             if value.startswith("~"):
                 if venv.startswith(("/root", "/home")):
-                    return f"names `{word.value}`, a path in a home folder, where the environment is"
+                    return f"names `{written}`, a path in a home folder, where the environment is"
                 continue
             if not value.startswith("/") and step.workdir == "?":
-                return f"names `{word.value}` in a working folder dockfix does not know (it may be the environment)"
+                return f"names `{written}` in a working folder dockfix does not know (it may be the environment)"
             path = absolute(value.rstrip("/") or "/", step.workdir)
             if path == venv or path.startswith(venv.rstrip("/") + "/"):
-                return f"writes or reads the environment's files (`{word.value}`)"
+                return f"writes or reads the environment's files (`{written}`)"
             # (pip into the system: the venv is the split's own, no file of the build holds one; only
             # commands that change what is already there reach into it)
             if (changing if system else tree_command) and (path == "/" or venv.startswith(path.rstrip("/") + "/")):
-                return f"reaches into the environment's folder (`{argv[0]} ... {word.value}`)"
+                return f"reaches into the environment's folder (`{argv[0]} ... {written}`)"
             if system and path.startswith(_SYSTEM_PACKAGES):
-                return f"names the system interpreter's packages (`{word.value}`), which the split moves to {venv}"
+                return f"names the system interpreter's packages (`{written}`), which the split moves to {venv}"
             if system and changing and (path in _ABOVE_SYSTEM or path.startswith(_SYSTEM_LIB)):
-                return (f"reaches into the system interpreter's packages (`{argv[0]} ... {word.value}`), which the "
+                return (f"reaches into the system interpreter's packages (`{argv[0]} ... {written}`), which the "
                         f"split moves to {venv}")
     return ""
 
