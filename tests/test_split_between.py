@@ -141,3 +141,13 @@ def test_an_exec_form_run_is_read_too():
     assert need('RUN ["cp", "/opt/venv/share/app.conf", "/etc/app.conf"]').startswith("!writes or reads the env")
     assert need('RUN ["python", "manage.py", "collectstatic"]').startswith("runs `python`")
     assert need('RUN ["mkdir", "-p", "/app/data"]') == ""
+
+
+def test_a_later_install_of_a_name_alone_already_there_changes_nothing():
+    body = ("WORKDIR /app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\n"
+            "RUN python manage.py collectstatic --noinput\nRUN pip install --no-cache-dir gunicorn\n")
+    found = place(body, {"requirements.txt": "django==4.2.16\ngunicorn==22.0.0\n"})
+    assert isinstance(found, Place) and found.copy_at == 4
+    pinned = place(body.replace("pip install --no-cache-dir gunicorn", "pip install gunicorn==23.0.0"),
+                   {"requirements.txt": "django==4.2.16\ngunicorn==22.0.0\n"})
+    assert isinstance(pinned, str) and "names gunicorn again" in pinned

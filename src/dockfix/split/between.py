@@ -25,12 +25,13 @@ the installs' own requirement names are what dockfix reads (split/dependencies).
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass
 
 from dockfix.context import Context
 from dockfix.data import slim_programs
 from dockfix.split import dependencies, programs
-from dockfix.split.classify import Step, absolute, resolve
+from dockfix.split.classify import InstallCommand, Step, absolute, resolve
 from dockfix.views import Copy
 
 # Commands that change files already in a folder tree: given a folder above the environment,
@@ -296,6 +297,20 @@ def _may_write_into(step: Step, venv: str, context: Context) -> bool:
     return False
 
 
+_BARE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a distribution name alone: no version, extras or URL
+
+
+def _bare(command: InstallCommand) -> bool:
+    """A pip/uv pip install whose requirements are all names alone on its command line."""
+    argv = command.command.argv
+    verb = next((i for i, a in enumerate(argv) if a == "install"), None)
+    if verb is None:
+        return False
+    args = argv[verb + 1:]
+    return bool(args) and all(_BARE.fullmatch(a) or a in ("--no-cache-dir", "-q", "--quiet", "--no-compile",
+                                                          "--disable-pip-version-check") for a in args)
+
+
 def _later_installs_only_add(steps: list[Step], copy_at: int, last: int, venv: str, target: str,
                              context: Context) -> str:
     """"" when every install after `copy_at` only adds packages the earlier ones did not name
@@ -314,7 +329,10 @@ def _later_installs_only_add(steps: list[Step], copy_at: int, last: int, venv: s
             if flags & _UPGRADE_FLAGS:
                 return f"line {step.instr.line} upgrades or reinstalls packages ({', '.join(sorted(flags & _UPGRADE_FLAGS))})"
     before = dependencies.installed(steps[:copy_at], target, context)
-    after = dependencies.installed(steps[: last + 1], target, context, start=copy_at + 1)
+    # `pip install gunicorn` of a package already there changes nothing (pip and uv keep what
+    # satisfies a requirement without a version, unless told to upgrade): such commands are
+    # read apart, and only their names without a version may repeat an earlier one's
+    after = dependencies.installed(steps[: last + 1], target, context, start=copy_at + 1, skip=_bare)
     for found in (before, after):
         if isinstance(found, str):
             return f"what the installs name is not known ({found})"

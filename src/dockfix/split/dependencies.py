@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from dockfix.context import Context
@@ -52,14 +52,17 @@ class Dependencies:
     read: list[str] = field(default_factory=list)  # build-context files they were read from
 
 
-def installed(steps: list[Step], target: str, context: Context, start: int = 0) -> Dependencies | str:
-    """Every distribution the installs into `target` put there (those of steps[start:]), or why
-    that is not known."""
+def installed(steps: list[Step], target: str, context: Context, start: int = 0,
+              skip: Callable[[InstallCommand], bool] | None = None) -> Dependencies | str:
+    """Every distribution the installs into `target` put there (those of steps[start:], but the
+    commands `skip` names), or why that is not known."""
     out = Dependencies()
     try:
         for index, step in enumerate(steps[start:], start):
             for command in step.installs:
                 if command.target != target or command.tool in ("glue", "poetry-config", "venv"):
+                    continue
+                if skip is not None and skip(command):
                     continue
                 _command(command, step, steps[:index], context, out)
     except Unknown as why:
