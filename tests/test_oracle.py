@@ -186,6 +186,11 @@ EDGE_CASES = {
     "json-with-spaces": 'FROM x\nCMD [ "a" , "b" ]  \nENTRYPOINT ["x"] \n',
     "not-json": "FROM x\nCMD [a, b]\nRUN [\"unterminated\n",
     "continuation-at-eof": "FROM x\nRUN a \\",
+    # An escape left at the very end is skipped, and a word of nothing but it is no word (found by
+    # test_properties: `ARG C \ \` at the end of a file is one ARG, `C`).
+    "escape-word-at-eof": "FROM x\nARG C \\ \\",
+    "escape-word-at-eof-backtick": "# escape=`\nFROM x\nARG C ` `",
+    "escape-ends-value-at-eof": "FROM x\nENV C=a\\ \\",
     "from-platform": "FROM --platform=$BUILDPLATFORM python:3.12 AS build\n",
     "healthcheck-shell": "FROM x\nHEALTHCHECK --interval=5s CMD curl -f x\nSHELL [\"/bin/sh\", \"-c\"]\n",
     "bom-directives": "\ufeff# syntax=docker/dockerfile:1\n# check=skip=all\nFROM x\n",

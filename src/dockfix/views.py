@@ -259,7 +259,12 @@ def _key_values(instr: Instruction) -> tuple[tuple[str, str | None], ...]:
             key, *rest = _BLANKS.split(instr.args, maxsplit=1)
             return ((unquote(key, esc), unquote(rest[0] if rest else "", esc)),)
     pairs = []
-    for word, _, _ in words:
+    for word, _, end in words:
+        if end == len(instr.args) and (len(word) - len(word.rstrip(esc))) % 2:
+            # BuildKit's word splitter skips an escape that ends the text, and makes no word of it alone
+            word = word[:-1]
+            if not word:
+                continue
         key, eq, value = word.partition("=")
         pairs.append((unquote(key, esc), unquote(value, esc) if eq else None))
     return tuple(pairs)
