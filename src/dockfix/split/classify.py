@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 
 from dockfix.commands import SYSTEM_MANAGERS, invocation
 from dockfix.expand import Budget, expand
+from dockfix.model import user_before
 from dockfix.shell import Command, Script
 from dockfix.split import pipx
 from dockfix.split.debian_runtime import is_build_only
-from dockfix.syntax import Instruction
+from dockfix.syntax import Instruction, Tree
 from dockfix.views import Copy, Run, key_values
 
 _PIP_TARGET_FLAGS = ("--user", "--target", "-t", "--prefix", "--root")
@@ -66,7 +67,6 @@ class Scope:
     env: dict[str, str] = field(default_factory=dict)
     venvs: dict[str, str] = field(default_factory=dict)  # path -> creator ("venv" seeds pip, "uv" does not)
     poetry: dict[str, str] = field(default_factory=dict)  # poetry settings from `poetry config`
-    user: str | None = "root"  # the USER instructions run as (None: not known statically)
     pipx_from: str | None = None  # "system" once a pip install put pipx into the image's Python
 
 
@@ -111,9 +111,11 @@ def _bin_parent(path: str) -> str | None:
 
 
 class Classifier:
-    def __init__(self) -> None:
+    def __init__(self, tree: Tree | None = None) -> None:
         self.scope = Scope()
         self.budget = Budget()  # the expansions of one file share it
+        self.tree = tree  # the file, when the caller has it: who runs an instruction, and their home
+        self.instr: Instruction | None = None  # the instruction being read
 
     def step(self, instr: Instruction) -> Step:
         workdir = self.scope.workdir
@@ -124,6 +126,7 @@ class Classifier:
         return step
 
     def _step(self, instr: Instruction) -> Step:
+        self.instr = instr
         name = instr.name
         scope = self.scope
         if name in ("ENV", "ARG"):
@@ -135,11 +138,7 @@ class Classifier:
             path = resolve(instr.args, scope.env, budget=self.budget, escape=instr.escape)
             scope.workdir = absolute(path, scope.workdir) if path else "?"
             return Step(instr, "config")
-        if name == "USER":
-            user = resolve(instr.args.strip(), scope.env, budget=self.budget, escape=instr.escape)
-            scope.user = user.split(":", 1)[0] if user else None
-            return Step(instr, "config")
-        if name in ("SHELL", "VOLUME"):
+        if name in ("USER", "SHELL", "VOLUME"):
             return Step(instr, "config")
         if name in ("CMD", "ENTRYPOINT", "LABEL", "EXPOSE", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER"):
             return Step(instr, "metadata")
@@ -268,7 +267,10 @@ class Classifier:
 
     def _pipx(self, cmd: Command, verb: str, args: tuple[str, ...]) -> InstallCommand | None:
         scope = self.scope
-        reading = pipx.read(verb, args, {**scope.env, **cmd.assignments}, scope.user, scope.pipx_from)
+        env = {**scope.env, **cmd.assignments}
+        # the home of the user the install runs as (model.user_before: USER, useradd, ENV HOME)
+        home = user_before(self.tree, self.instr).home if self.tree and self.instr else env.get("HOME")
+        reading = pipx.read(verb, args, env, home, scope.pipx_from)
         if reading is None:
             return None
         if reading.kind == "prints":

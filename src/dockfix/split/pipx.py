@@ -30,7 +30,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 TARGET = "pipx"  # the install target of every pipx install (its folders are in Reading.copies)
-ROOT_USERS = frozenset({"root", "0"})
 # pipx install options that take a value (pipx 1.16.7's parser, and --spec of earlier versions)
 _VALUED = frozenset({"--suffix", "--python", "--fetch-python", "--preinstall", "--app", "--lock", "--index-url", "-i",
                      "--pip-args", "--cooldown", "--backend", "--upgrade-strategy", "--output",
@@ -52,10 +51,10 @@ class Reading:
     copies: tuple[str, ...] = ()  # the folders an install writes, which the runtime copies
 
 
-def read(verb: str, args: tuple[str, ...], env: Mapping[str, str], user: str | None,
+def read(verb: str, args: tuple[str, ...], env: Mapping[str, str], home: str | None,
          pipx_from: str | None) -> Reading | None:
     """A pipx command (its arguments after the program, `env` the stage's environment with the
-    command's own assignments, `user` the one it runs as, `pipx_from` where pipx came from:
+    command's own assignments, `home` the home of the user it runs as (None: not known), `pipx_from` where pipx came from:
     "system" after a pip install of pipx into the image's Python); None: not a change to an
     environment (`pipx run` runs an app: it is setup, not an install)."""
     if verb == "run":
@@ -79,7 +78,7 @@ def read(verb: str, args: tuple[str, ...], env: Mapping[str, str], user: str | N
     specs += options.get("--preinstall", [])
     if not specs:
         return Reading("refuse", "pipx install without a package")
-    copies = folders("--global" in args[: args.index("install")] or "--global" in options, env, user)
+    copies = folders("--global" in args[: args.index("install")] or "--global" in options, env, home)
     if isinstance(copies, str):
         return Reading("refuse", copies)
     return Reading("install", specs=tuple(specs), copies=copies)
@@ -128,16 +127,17 @@ def _problem(options: dict[str, list[str]], env: Mapping[str, str], pipx_from: s
     return None
 
 
-def folders(is_global: bool, env: Mapping[str, str], user: str | None) -> tuple[str, ...] | str:
+def folders(is_global: bool, env: Mapping[str, str], home: str | None) -> tuple[str, ...] | str:
     """The folders a pipx install writes that the runtime needs (its home, where the apps'
     environments are, and its bin folder, whose links point into them), or why they are not known
     or cannot be copied."""
-    for key in ("HOME", "PIPX_HOME", "PIPX_BIN_DIR", "PIPX_GLOBAL_HOME", "PIPX_GLOBAL_BIN_DIR", "PIPX_SHARED_LIBS",
+    if home is not None and ("$" in home or not home.startswith("/")):
+        home = None
+    for key in ("PIPX_HOME", "PIPX_BIN_DIR", "PIPX_GLOBAL_HOME", "PIPX_GLOBAL_BIN_DIR", "PIPX_SHARED_LIBS",
                 "XDG_DATA_HOME"):
         value = env.get(key, "")
         if "$" in value or (value and not (value.startswith(("/", "~/")) or value == "~")):
             return f"pipx's folders depend on {key}={value}, which dockfix cannot resolve to a folder"
-    home = env.get("HOME") or ("/root" if user in ROOT_USERS else None)
     prefix = "PIPX_GLOBAL_" if is_global else "PIPX_"
     found: dict[str, str | None] = {name: _path(env.get(prefix + name), home) for name in ("HOME", "BIN_DIR")}
     if not is_global and env.get("PIPX_SHARED_LIBS"):
@@ -154,8 +154,8 @@ def folders(is_global: bool, env: Mapping[str, str], user: str | None) -> tuple[
         found = {k: v or local for k, v in found.items()}
     missing = [prefix + k for k, v in found.items() if v is None]
     if missing:
-        return (f"the installing user's home is not known statically (no ENV HOME), so neither is pipx's "
-                f"{', '.join(missing)}")
+        return (f"the installing user's home is not known statically (no ENV HOME, no useradd of the user in the "
+                f"file), so neither is pipx's {', '.join(missing)}")
     for name, path in found.items():
         assert path is not None
         if path == "/" or any(path == s or path.startswith(s + "/") for s in _SYSTEM) or path == home:

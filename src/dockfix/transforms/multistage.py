@@ -160,7 +160,7 @@ def make_plan(tree: Tree, context: Context) -> Plan:
         debian, runtime = apt, apt.runtime()
     runtime_word = _runtime_word(stage.from_.logical[stage.from_.args_start + span[0]:stage.from_.args_start + span[1]],
                                  base, runtime.image)
-    classifier = Classifier()
+    classifier = Classifier(tree)
     steps = [classifier.step(instr) for instr in stage.instructions]
     if debian is not None and not apt_python.installs_python(steps):
         raise Skip(f"base image {base}: no apt install of python3 in the file (on a Debian base, only a venv made "
