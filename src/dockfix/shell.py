@@ -142,6 +142,8 @@ class _Lexed:
     problem: str | None  # what was not closed
 
 
+# A named tuple made as its generated __new__ makes it, without that call: a file has thousands of tokens.
+_new = tuple.__new__
 # The operators, tried in OPERATORS' order (a generator over them at each token was a tenth of the lexing).
 _OPERATOR = re.compile("|".join(re.escape(o) for o in OPERATORS))
 
@@ -170,7 +172,7 @@ def _lex(text: str) -> _Lexed:
         operator = _OPERATOR.match(text, i)
         if operator:
             op = operator[0]
-            tokens.append(_Token(op, None, i, i + len(op)))
+            tokens.append(_new(_Token, (op, None, i, i + len(op))))
             i += len(op)
             if op == "\n" and pending:
                 i, found = _skip_bodies(text, i, pending)
@@ -179,15 +181,15 @@ def _lex(text: str) -> _Lexed:
                     closed, problem = False, "a here-document without its end line"
             continue
         if c in "()":  # a word never starts with "(" (`a (b)` too), and ")" always ends one
-            tokens.append(_Token(c, None, i, i + 1))
+            tokens.append(_new(_Token, (c, None, i, i + 1)))
             i += 1
             continue
         start = i
         i, value, ok = _read_word(text, i)
         if not ok:
             closed, problem = False, "an unclosed quote, `$(` or backquote"
-        word = Word(text[start:i], value, start, i)
-        tokens.append(_Token(None, word, start, i))
+        word = _new(Word, (text[start:i], value, start, i))
+        tokens.append(_new(_Token, (None, word, start, i)))
         if delimiter_next is not None:
             pending.append((_delimiter(word.raw), delimiter_next))
             delimiter_next = None

@@ -257,16 +257,17 @@ def split_lines(text: str) -> list[Line]:
     start = 0
     pieces = text.split("\n")
     last = len(pieces) - 1
+    new = tuple.__new__  # (a Line made as its generated __new__ makes it, without that call: one per line)
     for number, piece in enumerate(pieces, start=1):
         if number > last:  # after the last "\n": a line without an ending, or nothing
             if piece:
-                lines.append(Line(number, start, start + len(piece), piece, ""))
+                lines.append(new(Line, (number, start, start + len(piece), piece, "")))
             break
         end = start + len(piece) + 1
         if piece.endswith("\r"):
-            lines.append(Line(number, start, end, piece[:-1], "\r\n"))
+            lines.append(new(Line, (number, start, end, piece[:-1], "\r\n")))
         else:
-            lines.append(Line(number, start, end, piece, "\n"))
+            lines.append(new(Line, (number, start, end, piece, "\n")))
         start = end
     return lines
 
@@ -459,12 +460,14 @@ class _Parser:
                 length += len(text)
         logical_text = "".join(logical)
         keyword = _KEYWORD_END.split(logical_text, maxsplit=1)[0]
-        if keyword.upper() not in INSTRUCTIONS:
+        name = keyword.upper()
+        if name not in INSTRUCTIONS:
             raise ParseError(f"unknown instruction: {keyword}", first.number)
         flags, args_start, flags_end = self._flags(logical_text, len(keyword))
-        _check_json(keyword.upper(), logical_text[args_start:].rstrip(), self.escape, first.number)
+        if name in ("ONBUILD", "HEALTHCHECK") or logical_text.startswith("[", args_start):  # (else no JSON)
+            _check_json(name, logical_text[args_start:].rstrip(), self.escape, first.number)
         heredocs: tuple[Heredoc, ...] = ()
-        if keyword.upper() in HEREDOC_INSTRUCTIONS:
+        if name in HEREDOC_INSTRUCTIONS:
             heredocs = self._heredocs(logical_text, first.number)
         last_line = self.lines[self.i - 1]
         return Instruction(

@@ -382,6 +382,9 @@ _USES = {"tls": "TLS downloads", "toolchain": "a compile, a pip install from sou
          "keys": "importing apt keys with gpg", "ssh": "ssh, git over ssh"}
 _NEEDS = {"keys": re.compile(r"\b(gpg2?|apt-key|add-apt-repository|gpg-agent|dirmngr)\b"),
           "ssh": re.compile(r"\b(ssh|scp|sftp|ssh-keyscan)\b|git@|ssh://|git\+ssh")}
+# Text every match of _NEEDS[category] holds one of: a file with none has no match (finditer over a
+# whole file, at every position, was most of the time of a RUN that installs gpg's or ssh's packages).
+_NEEDS_TEXT = {"keys": ("gpg", "apt-key", "add-apt-repository", "dirmngr"), "ssh": ("ssh", "scp", "sftp", "git@")}
 
 
 def _what_matters(tree: Tree, instr: Instruction, categories: dict[str, str]) -> Callable[[str], bool]:
@@ -400,6 +403,8 @@ def _what_matters(tree: Tree, instr: Instruction, categories: dict[str, str]) ->
 def _last_use(tree: Tree, category: str) -> int:
     """Offset of the file's last use of a category's programs (-1: none): one scan per tree."""
     last = -1
+    if not any(text in tree.source for text in _NEEDS_TEXT[category]):
+        return last
     for found in _NEEDS[category].finditer(tree.source):
         last = found.start()
     return last
