@@ -39,6 +39,7 @@ typer.testing.CliRunner and for embedding dockfix in a typer application.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -170,6 +171,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main() -> NoReturn:
+    # A run makes and drops millions of small objects (lines, tokens, words, nodes), nearly all freed
+    # by reference counting (a tree and its model hold no cycle). The cycle collector's default pace,
+    # a young collection each time 700 more objects are alive than at the last, made ~900 of them per
+    # 1,000 files, each scanning what the file in hand holds: ~6% of a --check. Past 10,000 it runs a
+    # few times a batch; the garbage it finds is the same.
+    gc.set_threshold(10_000, 10, 10)
     sys.exit(run())
 
 
