@@ -62,11 +62,24 @@ def read_limited(path: Path, limit: int = MAX_SIZE, kind: str = "files") -> byte
         if not stat.S_ISREG(st.st_mode):
             raise InputError("not a regular file (a device, FIFO or socket); not read")
         raise InputError(f"file too large ({st.st_size} bytes; dockfix reads {kind} up to {limit} bytes)")
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            data = handle.read(limit + 1)
-        except OSError as err:
-            raise InputError(f"cannot read: {err.strerror}") from None
+    # os.read, not a buffered file object: that allocated a buffer of the limit (1 MiB) per file
+    # read, 30 us against 8. The first read asks for one byte more than the file holds, so a
+    # second one usually finds its end; later ones, 64 KiB at most (a file that grows).
+    chunks: list[bytes] = []
+    size, want = 0, min(limit, st.st_size) + 1
+    try:
+        while size <= limit:
+            chunk = os.read(fd, want)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            want = min(limit + 1 - size, 1 << 16)
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     if len(data) > limit:
         raise InputError(f"file too large (over {limit} bytes; dockfix reads {kind} up to {limit} bytes)")
     return data
