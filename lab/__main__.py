@@ -28,9 +28,9 @@ def run(paths: list[Path] | None = None, variants=measure.VARIANTS, rebuilds: bo
     """Run the lab; returns (rows, meta). Starts and stops an engine unless one is given."""
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     fxs = fxs if fxs is not None else fixtures.discover(paths)
-    t0 = time.monotonic()
     own = eng is None
     eng = eng or engine.start(log=log)
+    t0 = time.monotonic()  # after the lock: the time another run held the engine is not the lab's
     try:
         if builder:
             engine.use_builder(eng, builder)

@@ -347,7 +347,8 @@ def run_cycle(engine: Engine, fx: Fixture, p: Prepared, rep: int, logs: Path | N
 def run_fixture(engine: Engine, fx: Fixture, work: Path, logs: Path | None,
                 variants=VARIANTS, rebuilds: bool = True, log=print, repeat: int = 1) -> list[VariantResult]:
     """Every variant of a fixture, `repeat` times: each repetition runs the variants one after
-    the other (so a burst of load on the shared machine falls on all of them, not on one), and
+    the other (so a burst of load on the shared machine falls on all of them, not on one), starting
+    with the next variant each time (so no variant always follows the same one), and
     each variant's repetition starts from the same state (its pristine context, an empty build
     cache). Times are the minimum over the repetitions; the samples are kept."""
     load_before = _load1()
@@ -370,7 +371,10 @@ def run_fixture(engine: Engine, fx: Fixture, work: Path, logs: Path | None,
             out.append(p)
     stopped: set[int] = set()
     for rep in range(max(1, repeat)):
-        for p in ready:
+        # Each repetition starts with the next variant: no variant always follows the same one
+        # (a cold build first prunes the previous variant's cache, whose size differs).
+        turn = rep % len(ready) if ready else 0
+        for p in ready[turn:] + ready[:turn]:
             res = p.res
             if rep and (res.status != "ok" or id(p) in stopped):
                 continue

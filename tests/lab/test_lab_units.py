@@ -401,7 +401,8 @@ def test_a_time_is_the_minimum_of_its_samples_and_the_table_shows_the_spread(tmp
 
 def test_repetitions_interleave_the_variants_and_start_from_the_same_state(tmp_path, monkeypatch):
     """--repeat N: each repetition builds every variant in turn (a burst of load falls on all of
-    them), each from the pristine context and an empty build cache (a cold build prunes it)."""
+    them), starting with the next one each time, each from the pristine context and an empty
+    build cache (a cold build prunes it)."""
     fx = next(f for f in fixtures.discover() if f.name == "flask-requirements")
     calls, seconds = [], iter([5.0, 1.0, 2.0, 6.0, 1.5, 2.5, 4.0, 1.2, 3.0, 7.0, 0.9, 2.0])
 
@@ -419,12 +420,13 @@ def test_repetitions_interleave_the_variants_and_start_from_the_same_state(tmp_p
     monkeypatch.setattr(measure, "image_config", lambda engine, tag: ({}, 1))
     monkeypatch.setattr(bases, "ensure_for", lambda engine, texts, log: [])
     out = measure.run_fixture(None, fx, tmp_path, None, ("original", "expert"), True, lambda m: None, repeat=2)
-    assert [c[:2] for c in calls] == [("cold", "original"), ("rebuild", "original"), ("rebuild", "original"),
-                                      ("cold", "expert"), ("rebuild", "expert"), ("rebuild", "expert")] * 2
+    first = [("cold", "original"), ("rebuild", "original"), ("rebuild", "original"),
+             ("cold", "expert"), ("rebuild", "expert"), ("rebuild", "expert")]
+    assert [c[:2] for c in calls] == first + first[3:] + first[:3]  # the second starts with the next variant
     assert [c[2:] for c in calls if c[0] == "cold"] == [(0, 0)] * 4  # the pristine context every time
     original, expert = out
-    assert original.cold_samples == [5.0, 4.0] and original.cold_s == 4.0 and original.code_rebuild_s == 1.0
-    assert expert.dep_samples == [2.5, 2.0] and expert.dep_rebuild_s == 2.0 and original.load
+    assert original.cold_samples == [5.0, 7.0] and original.cold_s == 5.0 and original.code_rebuild_s == 0.9
+    assert expert.dep_samples == [2.5, 3.0] and expert.dep_rebuild_s == 2.5 and original.load
 
 
 def test_repeat_must_be_at_least_one(capsys):
