@@ -16,9 +16,10 @@ from . import bases, engine, fixtures, measure, report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Timed builds per variant (--repeat, DOCKFIX_LAB_REPEAT): the table gives the minimum and the
-# spread. 3 triples the build time of a single pass (about 14 min at load 5 for 16 fixtures),
-# which keeps CI (about 7 min without the lab) well within its 90 minutes.
-DEFAULT_REPEAT = 3
+# spread. A pass took 14 min at load 5 for 16 fixtures (about 53 s a fixture; 24 fixtures now:
+# about 21 min), so 2 passes keep CI (about 10 min without the lab) near 50 of its 90 minutes;
+# 3 would take it to about 75. Run a few fixtures by hand with --repeat 3 or more.
+DEFAULT_REPEAT = 2
 
 
 def run(paths: list[Path] | None = None, variants=measure.VARIANTS, rebuilds: bool = True,

@@ -1,7 +1,7 @@
 """Fixtures for the build lab tests: an engine of the lab's own and one lab run
 per session, shared by every parametrized test.
 
-The lab takes about fifteen minutes per repetition of its builds (16 fixtures; 3 repetitions by
+The lab takes about twenty minutes per repetition of its builds (24 fixtures; 2 repetitions by
 default, DOCKFIX_LAB_REPEAT), so a plain `pytest` skips it unless CI=true,
 DOCKFIX_LAB=1 or `-m lab` asks for it. Without an engine the lab tests are
 skipped with the reason, except when CI=true, where they fail: CI must prove
