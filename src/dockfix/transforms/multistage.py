@@ -226,6 +226,7 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     if not system:
         _uv_project(plan, context, classifier.scope.env)
     plan.apt_edits = {i: _runtime_apt(tree, steps[i], _decide(plan)) for i in range(last) if steps[i].kind == "apt"}
+    _check_apt_lists(plan)
     plan.builder_apt = builder_apt.find(steps, last, base, runtime)
     reason = _nothing_to_gain(plan, classifier)
     if reason:
@@ -859,6 +860,25 @@ def render(plan: Plan) -> str:
     if plan.runtime_word != _image(plan):
         edits.append(replace_logical(plan.from_, plan.from_.args_start + s, plan.from_.args_start + e, plan.runtime_word))
     return apply_edits(tree.source, edits)
+
+
+def _check_apt_lists(plan: Plan) -> None:
+    """A runtime RUN that calls apt without its own `apt-get update` read the package lists an
+    earlier RUN fetched: when that RUN stays in the builder, the runtime has no lists (slim images
+    ship none) and the install fails."""
+    fetched_by: Step | None = None
+    for index, step in enumerate(plan.steps):
+        verbs = [f.verb for c in step.commands if (f := invocation(c)) is not None and f.manager == "apt"]
+        if not verbs:
+            continue
+        if _builder_only(plan, index):
+            if "update" in verbs:
+                fetched_by = step
+        elif "update" in verbs:
+            fetched_by = None
+        elif fetched_by is not None:
+            raise Skip(f"line {step.instr.line} runs apt without its own `apt-get update`: it reads the lists "
+                       f"line {fetched_by.instr.line} fetched, and that RUN stays in the builder")
 
 
 def _builder_only(plan: Plan, index: int) -> bool:
