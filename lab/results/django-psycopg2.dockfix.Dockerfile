@@ -3,9 +3,6 @@ FROM python:3.11 AS builder
 WORKDIR /usr/src/app
 ENV PYTHONDONTWRITEBYTECODE 1
 ENV PYTHONUNBUFFERED 1
-RUN apt-get update \
-    && apt-get install --no-install-recommends -y gcc libpq-dev \
-    && rm -rf /var/lib/apt/lists/*
 COPY --from=ghcr.io/astral-sh/uv:0.13.7 /uv /uvx /bin/
 ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1
 RUN uv venv --python /usr/local/bin/python /opt/venv
