@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 from dockfix.commands import invocation
 from dockfix.data import full_image_packages as table
 from dockfix.split.classify import Step
-from dockfix.split.images import Runtime, split_reference
+from dockfix.split.images import OFFICIAL_PYTHON, Runtime, split_reference
 
-_OFFICIAL = re.compile(r"^(?:(?:docker\.io/)?(?:library/)?)python$")
 _VERBS = {"update", "install", "clean", "autoclean", "distclean"}
 _QUIET = re.compile(r"^-[yq]+$")
 _OPTIONS = {"--yes", "--assume-yes", "--quiet", "--no-install-recommends", "--no-install-suggests"}
@@ -64,7 +63,7 @@ def find(steps: list[Step], last: int, base: str, runtime: Runtime) -> Found:
 def _suites(base: str, runtime: Runtime) -> tuple[str, ...]:
     """The table's suites the full base may be built on; () when the table does not describe it."""
     name, _, digest = split_reference(base)
-    if not runtime.changed or digest or not _OFFICIAL.match(name):
+    if not runtime.changed or digest or not OFFICIAL_PYTHON.match(name):
         return ()
     suites = (runtime.distribution,) if runtime.distribution else table.suites()
     if not all(s in table.suites() and table.covers(s, runtime.version) for s in suites):
@@ -92,7 +91,7 @@ def _keep(steps: list[Step], index: int, last: int, base: str, suites: tuple[str
             where = f" on {', '.join(missing)}" if len(suites) > 1 else ""
             return f"{word} is not among {base}'s packages{where} (dockfix's table of the full python images' packages)"
     for later in steps[index + 1 : last + 1]:
-        verbs = [f.verb for c in later.commands if (f := invocation(c)) is not None and f.manager == "apt"]
+        verbs = later.apt_verbs()
         if verbs and "update" not in verbs:
             return f"line {later.instr.line} runs apt without its own `apt-get update`"
     return None

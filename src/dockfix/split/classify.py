@@ -58,6 +58,10 @@ class Step:
     workdir: str = "/"  # the working folder the instruction runs in ("?" when not known)
     env: dict[str, str] | None = None  # RUN: the ENV and ARG values it runs with (as far as known)
 
+    def apt_verbs(self) -> list[str]:
+        """What the step asks apt to do (`update`, `install`, ...), in order."""
+        return [f.verb for c in self.commands if (f := invocation(c)) is not None and f.manager == "apt"]
+
 
 @dataclass
 class Scope:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_OFFICIAL = re.compile(r"^(?:(?:docker\.io/)?(?:library/)?)python$")
+OFFICIAL_PYTHON = re.compile(r"^(?:(?:docker\.io/)?(?:library/)?)python$")  # the Docker Official Image's name
 _UV = re.compile(r"^ghcr\.io/astral-sh/uv$")
 _DEBIAN = ("bookworm", "trixie", "bullseye", "buster", "stretch")
 # python tags: 3, 3.12, 3.12.4, optionally -slim, then optionally -<distribution>.
@@ -45,7 +45,7 @@ def split_reference(ref: str) -> tuple[str, str | None, str | None]:
 def runtime_for(ref: str) -> Runtime | str:
     """The runtime base for `ref`, or the reason there is none."""
     name, tag, digest = split_reference(ref)
-    if _OFFICIAL.match(name):
+    if OFFICIAL_PYTHON.match(name):
         return _official(name, tag or "latest", digest, ref)
     if _UV.match(name) and tag:
         return _uv(name, tag, digest, ref)

@@ -868,7 +868,7 @@ def _check_apt_lists(plan: Plan) -> None:
     ship none) and the install fails."""
     fetched_by: Step | None = None
     for index, step in enumerate(plan.steps):
-        verbs = [f.verb for c in step.commands if (f := invocation(c)) is not None and f.manager == "apt"]
+        verbs = step.apt_verbs()
         if not verbs:
             continue
         if _builder_only(plan, index):
