@@ -26,6 +26,7 @@ from dockfix.model import Install, called, command_env, installs, parent, user_b
 from dockfix.shell import Word
 from dockfix.split import dependencies
 from dockfix.split.classify import Classifier, InstallCommand, Step, resolve
+from dockfix.split.images import split_reference
 from dockfix.syntax import Instruction, Tree
 from dockfix.transforms._installs import add_flag, keyword_case, remove_word
 from dockfix.views import Copy, Run, Stage, global_args, key_values, stages
@@ -39,6 +40,10 @@ UV_IMAGE = f"ghcr.io/astral-sh/uv:{UV_VERSION}"
 UV_CACHE = "/root/.cache/uv"
 
 _OFFICIAL_PYTHON = re.compile(r"^(docker\.io/)?(library/)?python:[^$]+$")
+# uv refuses older interpreters ("Python 3.6.8 is not supported. Please use Python 3.8 or newer.",
+# astral-sh/uv#10898): `uv venv` on them fails the build.
+UV_OLDEST_PYTHON = (3, 8)
+_TAG_VERSION = re.compile(r"^(\d+)(?:\.(\d+))?")
 
 # pip options uv's pip interface reads the same way (uv pip install --help).
 _KEEP_FLAG = {"--no-deps", "--upgrade", "-U", "--require-hashes", "--force-reinstall",
@@ -164,6 +169,10 @@ def _plan(tree: Tree, context: Context, stage: Stage, venv: str, venv_instr: Ins
     if base is None or not _OFFICIAL_PYTHON.match(base):
         raise Refuse(f"the base {stage.base} is not an official python image: where its interpreter is "
                      "is not known")
+    version = _TAG_VERSION.match(split_reference(base)[1] or "")
+    if version and version[2] and (int(version[1]), int(version[2])) < UV_OLDEST_PYTHON:
+        raise Refuse(f"{base} has Python {version[1]}.{version[2]}: uv supports Python "
+                     f"{'.'.join(map(str, UV_OLDEST_PYTHON))} and newer")
     for other in every:
         if parent(tree, other) is stage:
             raise Refuse(f"stage {other.index} is built FROM this stage and would lose pip")
