@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import bases, engine, fixtures, measure, report
+from . import bases, engine, fixtures, measure, report, steps
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Timed builds per variant (--repeat, DOCKFIX_LAB_REPEAT): the table gives the minimum and the
@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
                         f"and the pristine context); the table gives the minimum and the spread (default {DEFAULT_REPEAT})")
     p.add_argument("--builder", metavar="NAME", help="build on this buildx builder (docker buildx build "
                    "--builder NAME --load), e.g. a remote or Kubernetes BuildKit; default: the lab's engine")
+    p.add_argument("--steps", action="store_true",
+                   help="after the builds, print each build step's time per variant and repetition "
+                        "(from the build logs; also written to OUT/steps.md)")
     a = p.parse_args(argv)
     variants = tuple(v for v in a.variants.split(",") if v)
     if a.repeat < 1:
@@ -140,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lab: no Docker engine: {e}", file=sys.stderr)
         return 2
     print((a.out / "latest.md").read_text())
+    if a.steps:
+        text = steps.report(a.out, [fx.name for fx in fxs], variants)
+        (a.out / "steps.md").write_text(text)
+        print(text)
     bad_rows = [r for r in rows if r["status"] not in ("ok", "not run")]
     return 1 if bad_rows else 0
 
