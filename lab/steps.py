@@ -46,6 +46,8 @@ def parse(log: str) -> list[Step]:
         if not m:
             continue
         vid, rest = m.groups()
+        if vid == "0":  # `#0 building with "default" instance ...`: the client's, not a step
+            continue
         step = steps.get(vid)
         if step is None:
             steps[vid] = Step(name=rest.strip(), seconds=None, status="running")
@@ -78,8 +80,8 @@ def _cell(step: Step | None) -> str:
 
 
 def table(runs: list[list[Step]], walls: list[float] | None = None) -> list[str]:
-    """A Markdown table: one row per step (in the order of the first run that has it), one
-    column per repetition; the last rows are the sum of the step times and the build's
+    """A Markdown table: one row per step (in the order of the first run that has it; a step done
+    in 0.0 s every time is left out), one column per repetition; the last rows are the sum of the step times and the build's
     wall-clock time. A step of a later run is matched to the first run's by its name and how
     many steps of that name came before it."""
     order: list[tuple[str, int]] = []
@@ -96,6 +98,8 @@ def table(runs: list[list[Step]], walls: list[float] | None = None) -> list[str]
     head = "| step | " + " | ".join(f"r{i + 1} s" for i in range(len(runs))) + " |"
     lines = [head, "|---|" + "---:|" * len(runs)]
     for key in order:
+        if all(s is not None and s.status == "done" and (s.seconds or 0.0) < 0.05 for s in cells[key]):
+            continue  # 0.0 s in every repetition (metadata, a FROM of a local image): nothing to see
         name = short(key[0]).replace("|", "\\|")
         lines.append(f"| {name} | " + " | ".join(_cell(s) for s in cells[key]) + " |")
     sums = [sum(s.seconds or 0.0 for s in run) for run in runs]

@@ -97,3 +97,11 @@ def test_the_steps_command_names_a_missing_folder(tmp_path, capsys):
     (tmp_path / "demo.original.cold.log").write_text("#1 [1/1] RUN true\n#1 DONE 0.2s\n")
     assert steps.main([str(tmp_path), "demo"]) == 0
     assert "| [1/1] RUN true | 0.2 |" in capsys.readouterr().out
+
+
+def test_the_clients_own_line_and_steps_done_in_no_time_are_left_out():
+    log = '#0 building with "default" instance using docker driver\n\n#1 [1/2] FROM x\n#1 DONE 0.0s\n' \
+          "#2 [2/2] RUN a\n#2 DONE 0.4s\n#3 [2/2] COPY b .\n#3 CACHED\n"
+    assert [s.name for s in steps.parse(log)] == ["[1/2] FROM x", "[2/2] RUN a", "[2/2] COPY b ."]
+    lines = steps.table([steps.parse(log)])
+    assert not any("FROM x" in ln for ln in lines) and "| [2/2] COPY b . | cached |" in lines
