@@ -209,6 +209,21 @@ def test_an_image_with_nothing_to_gain_from_a_split_does_not_fail_multi_stage():
 
     text = ("FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
             "RUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n")
-    result = checklist(parse(text), Context(files={"requirements.txt": "flask\n", "app.py": ""}))
+    # (the app imports pkg_resources: pip-to-uv refuses, so the split would not make the build faster either)
+    result = checklist(parse(text), Context(files={"requirements.txt": "flask\n", "app.py": "import pkg_resources\n"}))
     item = next(i for i in result.items if i.key == "multi-stage")
     assert item.status == NA and "nothing to gain" in item.detail, item
+
+
+def test_a_split_whose_gain_is_a_uv_builder_fails_multi_stage_with_its_fix():
+    """Issue 13: the same image, where pip-to-uv would install with uv in the split's builder: the
+    split is worth it for build speed, so multi-stage fails and names the (unsafe) fix."""
+    from dockfix.checklist import FAIL, checklist
+    from dockfix.context import Context
+    from dockfix.syntax import parse
+
+    text = ("FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
+            "RUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n")
+    result = checklist(parse(text), Context(files={"requirements.txt": "flask\n", "app.py": ""}))
+    item = next(i for i in result.items if i.key == "multi-stage")
+    assert item.status == FAIL and [f.code for f in item.fixers] == ["DF601"] and "build speed" in item.detail, item

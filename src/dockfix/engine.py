@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, overload
 
 from dockfix.context import Context
-from dockfix.diagnostics import GENERAL, UNKNOWN_NAME, Catalog, Rule
+from dockfix.diagnostics import GENERAL, SAFE, UNKNOWN_NAME, Catalog, Rule
 from dockfix.diagnostics import FileWrite as FileWrite
 from dockfix.diagnostics import Fix as Fix
 from dockfix.diagnostics import Note as Note
@@ -271,6 +271,35 @@ def _rule_of(item: Fix | Note, transform: Transform, rules: dict[str, Rule]) -> 
     return rule or _Bare(transform.name)
 
 
+def _fixes_of(running: list[tuple[Transform, dict[str, Rule]]], unsafe: bool,
+              context: Context) -> Callable[[str, Tree], list[Fix]]:
+    """What the run would apply of one rule to a tree (Context.fixes_of): the fixes its transform
+    finds there, filtered as run_pipeline filters them (the rule selected, safe or unsafe fixes
+    on, no suppression in that tree, no unreadable target). A rule asked about while its own
+    answer is being made (a transform asking about itself, through another) is answered []."""
+    asking: set[str] = set()
+
+    def fixes(code: str, tree: Tree) -> list[Fix]:
+        found = next(((t, rules[code]) for t, rules in running if code in rules), None)
+        if found is None or code in asking:
+            return []
+        transform, rule = found
+        if transform.selected is not None and code not in transform.selected:
+            return []
+        if not unsafe and rule.applicability != SAFE:
+            return []  # (not even looked for: a safe run never takes them)
+        suppress = Suppressions.of(tree)
+        asking.add(code)
+        try:
+            return [f for f in transform.find(tree, context) if isinstance(f, Fix) and f.code == code
+                    and (unsafe or f.safe) and not _suppressed(f, rule, tree, suppress)
+                    and not _unreadable_target(f, context)]
+        finally:
+            asking.discard(code)
+
+    return fixes
+
+
 def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
                  unsafe: bool = False, memo: dict[Any, Any] | None = None) -> Outcome:
     """Apply the transforms to a fixpoint. Raises ParseError for bad input, EngineBug for ours.
@@ -285,8 +314,18 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
         catalog = Catalog([r for t in transforms for r in t.rules], [t.name for t in transforms])
         outcome.warnings = _unknown_names(suppress, catalog)
     running = [(t, {r.code: r for r in t.rules}) for t in transforms if t.runs]
+    context.run_fixes = _fixes_of(running, unsafe, context)
+    try:
+        return _rounds(tree, context, running, unsafe, outcome, suppress)
+    finally:
+        context.run_fixes = None
+
+
+def _rounds(tree: Tree, context: Context, running: list[tuple[Transform, dict[str, Rule]]], unsafe: bool,
+            outcome: Outcome, suppress: Suppressions) -> Outcome:
+    """run_pipeline's rounds, until one changes nothing."""
     notes: dict[tuple[str, str, int | None], Note] = {}
-    lines = _LineMap(text)
+    lines = _LineMap(tree.source)
     # A transform is a function of the tree and the context: one that found nothing to apply in this
     # tree, with the context files as they are, would find nothing again. Its turn in a later round
     # is skipped while neither has changed since (the tree object, the number of context writes).

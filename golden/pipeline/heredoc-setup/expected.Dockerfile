@@ -1,4 +1,17 @@
 # syntax=docker/dockerfile:1
+FROM python:3.12-slim AS builder
+RUN <<EOF
+apt-get update
+apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+EOF
+WORKDIR /app
+COPY --from=ghcr.io/astral-sh/uv:0.13.7 /uv /uvx /bin/
+ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1
+RUN uv venv --python /usr/local/bin/python /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY requirements.txt .
+RUN --mount=type=cache,target=/root/.cache/uv uv pip install -r requirements.txt
+
 FROM python:3.12-slim
 
 RUN <<EOF
@@ -7,7 +20,7 @@ apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 EOF
 
 WORKDIR /app
-COPY requirements.txt .
-RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 COPY . .
 CMD ["python", "worker.py"]

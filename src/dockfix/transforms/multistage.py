@@ -46,6 +46,9 @@ SPLIT = Rule("DF601", NAME, "multistage-split", "split a single-stage image into
              "copies the environment", UNSAFE)
 RULES = (SPLIT,)
 SYSTEM_VENV = "/opt/venv"
+# pip-to-uv's rule: its rewrite of the builder makes a split worth it (_uv_builder); a code, since a
+# transform never imports another (docs/design.md).
+PIP_TO_UV = "DF701"
 _CONDA = re.compile(r"\b(conda|mamba|micromamba)\b")
 _PIPENV = re.compile(r"\bpipenv\b")
 _METADATA = ("CMD", "ENTRYPOINT", "LABEL", "EXPOSE", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER")
@@ -94,6 +97,7 @@ class Plan:
     debian: apt_python.Base | None = None  # a Debian base with Python from apt: the runtime is the same image
     debian_install: apt_python.Runtime | None = None  # what the runtime's apt lines install then
     builder_apt: builder_apt.Found = field(default_factory=builder_apt.Found)  # apt RUNs the full base makes moot
+    uv_gain: bool = False  # the split's gain is pip-to-uv's rewrite of its builder (no smaller image)
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -113,8 +117,9 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     for line, note in plan.builder_apt.notes:
         yield SPLIT.note(note, line, kind=BUILDER_APT)
     start = plan.from_.start
+    gain = f"; the gain is build speed: pip-to-uv ({PIP_TO_UV}) installs with uv in the builder" if plan.uv_gain else ""
     yield SPLIT.fix(f"split into a builder stage and a {plan.runtime.image} runtime that copies "
-                    f"{' and '.join(plan.copies or (plan.venv,))}",
+                    f"{' and '.join(plan.copies or (plan.venv,))}{gain}",
                     plan.from_.line, (Edit(start, len(tree.source), text[start:]),))
 
 
@@ -229,7 +234,7 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     _check_apt_lists(plan)
     plan.builder_apt = builder_apt.find(steps, last, base, runtime)
     reason = _nothing_to_gain(plan, classifier)
-    if reason:
+    if reason and not _uv_builder(plan, context):
         raise Skip(f"nothing to gain: {reason}", NOTHING_TO_GAIN)
     return plan
 
@@ -692,6 +697,28 @@ def _nothing_to_gain(plan: Plan, classifier: Classifier) -> str | None:
     if found.added:
         return f"{said}, and no cache in a layer; it would add {'; '.join(found.added)}"
     return f"{said}, and no cache in a layer"
+
+
+def _uv_builder(plan: Plan, context: Context) -> bool:
+    """Whether this run rewrites the split's builder so that every install in it is a uv install
+    into a venv `uv venv` makes: pip-to-uv selected, unsafe fixes on, no pragma against it, and
+    its own checks accepting the builder (asked through the engine on the rendered split, the
+    tree it sees next: its decision, not a copy of it). Then the split builds faster than the
+    original (lab: pip-install-dot) and the venv gets no pip or setuptools, so a split that
+    leaves nothing behind is still a gain."""
+    text = render(plan)
+    if check(plan.tree, text, plan):
+        return False  # find refuses it with the problems
+    fixes = context.fixes_of(PIP_TO_UV, parse(text))
+    if not fixes:
+        return False
+    after = parse(apply_edits(text, [e for f in fixes for e in f.edits]))
+    builder = stages(after)[0]
+    classifier = Classifier(after)
+    commands = [c for i in builder.instructions for c in classifier.step(i).installs if c.tool != "glue"]
+    uv = all(c.tool == "uv-pip" or (c.tool == "venv" and c.command.argv[0] == "uv") for c in commands)
+    plan.uv_gain = uv and any(c.tool == "uv-pip" for c in commands)
+    return plan.uv_gain
 
 
 _CACHES = {"pip": "pip's download", "uv-sync": "uv's", "uv-pip": "uv's", "poetry": "poetry's"}
