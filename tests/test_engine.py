@@ -273,3 +273,42 @@ def test_a_note_after_a_whole_file_rewrite_names_the_users_line():
     assert outcome.output != text
     [note] = outcome.notes
     assert (note.line, note.message) == (5, "line 5: RUN b noted")
+
+
+def _asker_and_answerer():
+    """Two made-up transforms with rules: `ask` (safe) adds a comment naming what the run would
+    apply of `answer`'s unsafe rule (DF992) to its tree, through Context.fixes_of."""
+    from dockfix.diagnostics import UNSAFE, Rule
+
+    ask_rule = Rule("DF991", "ask", "ask-rule", "")
+    answer_rule = Rule("DF992", "answer", "answer-rule", "", UNSAFE)
+    seen: list[list[str]] = []
+
+    def ask(tree, context):
+        seen.append([f.message for f in context.findings_of("DF992", tree) if isinstance(f, Fix)])
+        return iter(())
+
+    def answer(tree, context):
+        for instr in tree.instructions:
+            if instr.name == "RUN":
+                yield answer_rule.fix("upper-case the run", instr.line, (Edit(instr.start, instr.start + 3, "RUN"),))
+
+    return (Transform("ask", "", ask, (ask_rule,)), Transform("answer", "", answer, (answer_rule,))), seen
+
+
+def test_a_transform_asks_what_the_run_would_apply_of_another_rule():
+    """Context.fixes_of: the fixes of a rule the run would take, filtered as the engine filters
+    them: unsafe off, the rule not selected or suppressed by a pragma in the tree asked about: none."""
+    text = "FROM x\nrun a\n"
+    transforms, seen = _asker_and_answerer()
+    run_pipeline(text, Context(), transforms, unsafe=True)
+    assert seen[0] == ["upper-case the run"]
+    for unsafe, chosen, source in [(False, transforms, text),
+                                   (True, tuple(t if t.name == "ask" else Transform(t.name, "", t.find, t.rules,
+                                                                                   frozenset()) for t in transforms), text),
+                                   (True, transforms, "FROM x\n# dockfix: ignore=DF992\nrun a\n")]:
+        seen.clear()
+        run_pipeline(source, Context(), chosen, unsafe=unsafe)
+        assert seen[0] == [], (unsafe, source)
+    context = Context()
+    assert context.findings_of("DF992", parse(text)) == [] and context.run_findings is None  # outside a run

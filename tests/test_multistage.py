@@ -342,3 +342,73 @@ def test_tools_left_in_the_builder_are_a_gain() -> None:
              "poetry.lock": ""}
     out = run_pipeline(text, Context(files=files), (multistage.TRANSFORM,), unsafe=True)
     assert out.output != text, out.notes
+
+
+# -- issue 13: a builder pip-to-uv turns into uv installs is a gain (build speed) -----------------
+
+SLIM_PIP = ("FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir .\n"
+            'ENTRYPOINT ["wordcount"]\n')
+PROJECT = {"pyproject.toml": "[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n\n"
+           "[project]\nname = \"wordcount\"\nversion = \"0.1.0\"\ndependencies = []\n\n"
+           "[project.scripts]\nwordcount = \"wordcount.cli:main\"\n",
+           "src/wordcount/cli.py": "def main():\n    print('ok')\n"}
+
+
+def _full(text: str, files: dict[str, str], select: list[str] | None = None, ignore: list[str] | None = None,
+          unsafe: bool = True):
+    from dockfix.transforms import choose
+
+    return run_pipeline(text, Context(files=files), choose(select, ignore or ()), unsafe=unsafe)
+
+
+def test_a_split_is_a_gain_when_pip_to_uv_makes_every_builder_install_a_uv_install() -> None:
+    """Nothing is left behind on the same slim base, but with pip-to-uv selected the builder
+    installs with uv into a `uv venv` (no pip or setuptools): split, and say the gain; a fixpoint."""
+    outcome = _full(SLIM_PIP, PROJECT, select=["DF601", "DF701"])
+    builder, runtime = outcome.output.split("\n\n", 1)
+    assert "RUN uv venv --python /usr/local/bin/python /opt/venv" in builder
+    assert "uv pip install ." in builder and "pip install --no-cache-dir" not in outcome.output
+    assert "COPY --from=builder /opt/venv /opt/venv" in runtime
+    assert [f.code for f in outcome.fixes] == ["DF601", "DF701"]
+    assert "the gain is build speed" in outcome.fixes[0].message
+    assert not [n for n in outcome.notes if n.code == "DF601"], outcome.notes
+    again = _full(outcome.output, PROJECT, select=["DF601", "DF701"])
+    assert again.output == outcome.output and not again.fixes
+
+
+@pytest.mark.parametrize("how", ["pip-to-uv ignored", "only the split selected", "safe fixes only",
+                                 "a pragma against DF701", "pip-to-uv refuses", "a pip upgrade in the system"])
+def test_without_pip_to_uv_on_the_builder_the_refusal_stays(how: str) -> None:
+    text, files, kwargs = SLIM_PIP, dict(PROJECT), {}
+    if how == "pip-to-uv ignored":
+        kwargs = {"ignore": ["pip-to-uv"]}
+    elif how == "only the split selected":
+        kwargs = {"select": ["DF601"]}
+    elif how == "safe fixes only":
+        kwargs = {"unsafe": False}
+    elif how == "a pragma against DF701":
+        text = text.replace("RUN pip", "# dockfix: ignore=DF701\nRUN pip")
+    elif how == "pip-to-uv refuses":
+        files["src/wordcount/cli.py"] = "import pkg_resources\n"  # a uv venv has no setuptools
+    else:  # the builder would still run pip: in the system, before the venv (not every install is uv's)
+        text = text.replace("RUN pip", "RUN pip install --no-cache-dir --upgrade pip\nRUN pip")
+    outcome = _full(text, files, **kwargs)
+    assert outcome.output.count("FROM ") == 1, outcome.output
+    [note] = [n for n in outcome.notes if n.code == "DF601"]
+    assert note.kind == multistage.NOTHING_TO_GAIN and "it would add pip and setuptools" in note.message, note
+    if how == "pip-to-uv refuses":  # its reason, in the user's lines
+        assert note.message.endswith("and pip-to-uv (DF701) would not install with uv in its builder (pip not "
+                                     "replaced by uv in the builder: src/wordcount/cli.py imports pkg_resources, "
+                                     "which a uv venv does not have)"), note.message
+    elif how == "a pip upgrade in the system":
+        assert note.message.endswith("its builder would still install with more than uv"), note.message
+    else:
+        assert note.message.endswith("(python -m venv)"), note.message  # as before issue 13
+
+
+def test_pip_to_uv_s_reason_names_the_users_line() -> None:
+    """pip-to-uv refuses on the split it would see: its `line N` is the user's line, not the split's."""
+    text = SLIM_PIP.replace("--no-cache-dir .", "--no-cache-dir --prefer-binary .")
+    [note] = [n for n in _full(text, PROJECT).notes if n.code == "DF601"]
+    assert "(pip not replaced by uv in the builder: line 4: pip option --prefer-binary has no known uv " \
+           "equivalent)" in note.message, note.message

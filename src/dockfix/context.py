@@ -14,14 +14,15 @@ content would be lost (the engine drops such a write, the runner checks again).
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from dockfix.fileio import InputError, read_limited
 
 if TYPE_CHECKING:
-    from dockfix.diagnostics import Fix
+    from dockfix.diagnostics import Fix, Note
+    from dockfix.edits import Edit
     from dockfix.syntax import Tree
 
 MAX_CONTEXT_FILE = 1 << 20  # larger context files are not read (lockfiles are far smaller)
@@ -38,8 +39,8 @@ class Context:
         self.unreadable: dict[str, str] = {}  # rel -> why a file that exists could not be read exactly
         self.raw: dict[str, bytes] = {}  # rel -> the exact bytes read from disk
         self._indexed: tuple[list[str], frozenset[str], frozenset[str]] | None = None
-        # Set by the engine for the length of a run (engine.run_pipeline): see fixes_of.
-        self.run_fixes: Callable[[str, Tree], list[Fix]] | None = None
+        # Set by the engine for the length of a run (engine.run_pipeline): see findings_of.
+        self.run_findings: Callable[[str, Tree, Sequence[Edit]], list[Fix | Note]] | None = None
 
     @classmethod
     def for_dockerfile(cls, path: Path, real_folder: str | None = None) -> Context:
@@ -48,12 +49,15 @@ class Context:
             return cls(Path(real_folder), dockerfile=path.name, resolved=True)
         return cls(path.parent, dockerfile=path.name)
 
-    def fixes_of(self, code: str, tree: Tree) -> list[Fix]:
-        """The fixes of rule `code` the current run would apply to `tree`: [] when the run does
-        not select the rule, unsafe fixes are off and the rule's are unsafe, a pragma in `tree`
-        suppresses it, or there is no run (a transform called alone). A transform can so count
-        on a later transform's rewrite of its own output without importing it (docs/design.md)."""
-        return self.run_fixes(code, tree) if self.run_fixes is not None else []
+    def findings_of(self, code: str, tree: Tree, edits: Sequence[Edit] = ()) -> list[Fix | Note]:
+        """What the current run would take of rule `code` on the text `edits` make of `tree`: the
+        fixes it would apply there (their edits are in that text) and the notes it would give (their
+        lines, and the `line N` of their messages, are `tree`'s). Nothing when the run does not
+        select the rule, when unsafe fixes are off and the rule's are unsafe, or when there is no
+        run (a transform called alone); a fix a pragma in that text suppresses is left out. A
+        transform can so count on a later transform's rewrite of its own output without importing
+        it (docs/design.md)."""
+        return self.run_findings(code, tree, edits) if self.run_findings is not None else []
 
     def read(self, rel: str) -> str | None:
         rel = _norm(rel)

@@ -271,15 +271,17 @@ def _rule_of(item: Fix | Note, transform: Transform, rules: dict[str, Rule]) -> 
     return rule or _Bare(transform.name)
 
 
-def _fixes_of(running: list[tuple[Transform, dict[str, Rule]]], unsafe: bool,
-              context: Context) -> Callable[[str, Tree], list[Fix]]:
-    """What the run would apply of one rule to a tree (Context.fixes_of): the fixes its transform
-    finds there, filtered as run_pipeline filters them (the rule selected, safe or unsafe fixes
-    on, no suppression in that tree, no unreadable target). A rule asked about while its own
-    answer is being made (a transform asking about itself, through another) is answered []."""
+def _findings_of(running: list[tuple[Transform, dict[str, Rule]]], unsafe: bool,
+                 context: Context) -> Callable[[str, Tree, Sequence[Edit]], list[Fix | Note]]:
+    """What the run would take of one rule on the text some edits make of a tree
+    (Context.findings_of): the fixes and notes of that rule its transform finds there, the fixes
+    filtered as run_pipeline filters them (safe or unsafe fixes on, no suppression in that text,
+    no unreadable target), the notes' lines mapped back to the tree's. Nothing when the rule is
+    not selected, or unsafe while unsafe fixes are off; nor for a rule asked about while its own
+    answer is being made (a transform asking about itself, through another)."""
     asking: set[str] = set()
 
-    def fixes(code: str, tree: Tree) -> list[Fix]:
+    def findings(code: str, tree: Tree, edits: Sequence[Edit]) -> list[Fix | Note]:
         found = next(((t, rules[code]) for t, rules in running if code in rules), None)
         if found is None or code in asking:
             return []
@@ -287,17 +289,26 @@ def _fixes_of(running: list[tuple[Transform, dict[str, Rule]]], unsafe: bool,
         if transform.selected is not None and code not in transform.selected:
             return []
         if not unsafe and rule.applicability != SAFE:
-            return []  # (not even looked for: a safe run never takes them)
-        suppress = Suppressions.of(tree)
+            return []  # (not even looked for: this run takes none of its fixes)
+        after = parse(apply_edits(tree.source, edits), tree.memo) if edits else tree
+        suppress = Suppressions.of(after)
+        lines = _LineMap(tree.source).after(tree.source, edits)
+        out: list[Fix | Note] = []
         asking.add(code)
         try:
-            return [f for f in transform.find(tree, context) if isinstance(f, Fix) and f.code == code
-                    and (unsafe or f.safe) and not _suppressed(f, rule, tree, suppress)
-                    and not _unreadable_target(f, context)]
+            for item in transform.find(after, context):
+                if item.code != code:
+                    continue
+                if isinstance(item, Note):
+                    out.append(replace(item, line=lines.original(item.line), message=lines.in_message(item.message)))
+                elif (unsafe or item.safe) and not _suppressed(item, rule, after, suppress) \
+                        and not _unreadable_target(item, context):
+                    out.append(item)
         finally:
             asking.discard(code)
+        return out
 
-    return fixes
+    return findings
 
 
 def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
@@ -314,11 +325,11 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
         catalog = Catalog([r for t in transforms for r in t.rules], [t.name for t in transforms])
         outcome.warnings = _unknown_names(suppress, catalog)
     running = [(t, {r.code: r for r in t.rules}) for t in transforms if t.runs]
-    context.run_fixes = _fixes_of(running, unsafe, context)
+    context.run_findings = _findings_of(running, unsafe, context)
     try:
         return _rounds(tree, context, running, unsafe, outcome, suppress)
     finally:
-        context.run_fixes = None
+        context.run_findings = None
 
 
 def _rounds(tree: Tree, context: Context, running: list[tuple[Transform, dict[str, Rule]]], unsafe: bool,

@@ -234,8 +234,10 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     _check_apt_lists(plan)
     plan.builder_apt = builder_apt.find(steps, last, base, runtime)
     reason = _nothing_to_gain(plan, classifier)
-    if reason and not _uv_builder(plan, context):
-        raise Skip(f"nothing to gain: {reason}", NOTHING_TO_GAIN)
+    if reason:
+        why_not = _uv_builder(plan, context)
+        if why_not is not None:
+            raise Skip(f"nothing to gain: {reason}{why_not}", NOTHING_TO_GAIN)
     return plan
 
 
@@ -699,26 +701,31 @@ def _nothing_to_gain(plan: Plan, classifier: Classifier) -> str | None:
     return f"{said}, and no cache in a layer"
 
 
-def _uv_builder(plan: Plan, context: Context) -> bool:
-    """Whether this run rewrites the split's builder so that every install in it is a uv install
+def _uv_builder(plan: Plan, context: Context) -> str | None:
+    """None when this run rewrites the split's builder so that every install in it is a uv install
     into a venv `uv venv` makes: pip-to-uv selected, unsafe fixes on, no pragma against it, and
     its own checks accepting the builder (asked through the engine on the rendered split, the
     tree it sees next: its decision, not a copy of it). Then the split builds faster than the
     original (lab: pip-install-dot) and the venv gets no pip or setuptools, so a split that
-    leaves nothing behind is still a gain."""
+    leaves nothing behind is still a gain. Otherwise what to add to the refusal: pip-to-uv's own
+    reason when it runs and refuses, else nothing."""
     text = render(plan)
     if check(plan.tree, text, plan):
-        return False  # find refuses it with the problems
-    fixes = context.fixes_of(PIP_TO_UV, parse(text))
+        return ""  # find refuses it with the problems
+    start = plan.from_.start
+    found = context.findings_of(PIP_TO_UV, plan.tree, (Edit(start, len(plan.tree.source), text[start:]),))
+    fixes = [f for f in found if isinstance(f, Fix)]
     if not fixes:
-        return False
+        said = "; ".join(n.message for n in found if isinstance(n, Note))
+        return f"; and pip-to-uv ({PIP_TO_UV}) would not install with uv in its builder ({said})" if said else ""
     after = parse(apply_edits(text, [e for f in fixes for e in f.edits]))
-    builder = stages(after)[0]
     classifier = Classifier(after)
-    commands = [c for i in builder.instructions for c in classifier.step(i).installs if c.tool != "glue"]
-    uv = all(c.tool == "uv-pip" or (c.tool == "venv" and c.command.argv[0] == "uv") for c in commands)
-    plan.uv_gain = uv and any(c.tool == "uv-pip" for c in commands)
-    return plan.uv_gain
+    commands = [c for i in stages(after)[0].instructions for c in classifier.step(i).installs if c.tool != "glue"]
+    plan.uv_gain = any(c.tool == "uv-pip" for c in commands) and all(
+        c.tool == "uv-pip" or (c.tool == "venv" and c.command.argv[0] == "uv") for c in commands)
+    if not plan.uv_gain:
+        return f"; and with pip-to-uv ({PIP_TO_UV}) its builder would still install with more than uv"
+    return None
 
 
 _CACHES = {"pip": "pip's download", "uv-sync": "uv's", "uv-pip": "uv's", "poetry": "poetry's"}

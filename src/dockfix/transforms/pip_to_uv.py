@@ -72,6 +72,16 @@ _REQ_OPTIONS = {"-r", "--requirement", "-c", "--constraint", "-e", "--editable",
 _USES_PIP = re.compile(r"(^|[\s/;&|(`\"'])pip[0-9.]*($|[\s;&|)`\"'])|-m\s+pip\b|ensurepip|easy_install"
                        r"|pkg_resources|\bsetuptools\b")
 _IMPORTS_PIP = re.compile(r"^\s*(import|from)\s+(pkg_resources|setuptools|pip)\b", re.M)
+# An app's own Python running pip in a subprocess (`[sys.executable, "-m", "pip", ...]`): the
+# venv's interpreter has no pip module.
+_RUNS_PIP_MODULE = re.compile(r"""["']-m["']\s*,\s*["']pip["']""")
+
+# Distributions that run pip themselves at run time, which a uv venv does not have (each with where;
+# read in their sources). Only those the installs name are checked: a dependency of a dependency is not.
+RUNS_PIP = {
+    "mlflow": "mlflow/utils/environment.py runs `python -m pip install --dry-run` to check a logged model's "
+              "requirements",
+}
 
 
 # poetry versions that install into a venv with no pip in it (a uv venv), proven by lab builds
@@ -235,6 +245,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, venv: str, venv_instr: Ins
         _poetry_version(tree, steps[:at])
     elif not plan.converted:
         raise Refuse("no pip install to convert")
+    _check_runs_pip(steps, venv, context)
     plan.edits += _venv_lines(tree, venv_instr, venv_argv, venv, plan)
     return plan.edits + plan.env_renames, plan.converted
 
@@ -309,12 +320,26 @@ def _check_later_pip(tree: Tree, context: Context, stage: Stage, steps: list[Ste
     for path in context.listing():
         name = path.rsplit("/", 1)[-1]
         if path.endswith(".py"):
-            found = _IMPORTS_PIP.search(context.read(path) or "")
+            text = context.read(path) or ""
+            found = _IMPORTS_PIP.search(text)
             if found:
                 raise Refuse(f"{path} imports {found.group(2)}, which a uv venv does not have")
+            if _RUNS_PIP_MODULE.search(text):
+                raise Refuse(f"{path} runs `python -m pip`, which a uv venv does not have")
         elif path.endswith((".sh", ".bash")) or name in ("entrypoint", "start", "docker-entrypoint"):
             if _USES_PIP.search(context.read(path) or ""):
                 raise Refuse(f"{path} runs pip, which a uv venv does not have")
+
+
+def _check_runs_pip(steps: list[Step], venv: str, context: Context) -> None:
+    """A distribution the installs name that runs pip itself at run time (RUNS_PIP). What the
+    installs bring is read from the command and the manifests (split/dependencies); when that is
+    not known, neither is this (a limit on the page)."""
+    found = dependencies.installed(steps, venv, context)
+    if isinstance(found, str):
+        return
+    for name in sorted(found.names & RUNS_PIP.keys()):
+        raise Refuse(f"{name} runs pip at run time ({RUNS_PIP[name]}), and a uv venv has no pip")
 
 
 @dataclass

@@ -1,0 +1,10 @@
+FROM python:3.11-slim
+
+WORKDIR /app
+
+COPY . .
+
+RUN --mount=type=cache,target=/root/.cache/pip pip install .
+
+ENTRYPOINT ["wordcount"]
+CMD ["--help"]
