@@ -486,8 +486,13 @@ def fact(fix: dict, text: str, context: Path | None, file_diff: str) -> str:
                 "packages left out and the programs they bring (data/debian_python.json); python3 and "
                 "ca-certificates named from the Recommends table; the dependencies read from the manifests")
     if t == "multistage":
+        speed = "; pip-to-uv's own decision on the split's builder (the gain: build speed)" if "build speed" in m else ""
         return ("static equivalence of the final stage's configuration; the slim tag of the same Python; "
-                "the dependencies read from the manifests in the context")
+                f"the dependencies read from the manifests in the context{speed}")
+    if t == "pip-to-uv":
+        return ("the builder's venv copied to the runtime; every install of the stage pip into it, its options and "
+                "requirements files read; no pip or setuptools used after the venv is made (stages, scripts, "
+                "Python files of the context; RUNS_PIP)")
     return "?"
 
 
