@@ -13,7 +13,7 @@ import pytest
 from dockfix.context import Context
 from dockfix.engine import Fix, Note, run_pipeline
 from dockfix.split import equivalence
-from dockfix.split.debian_runtime import is_build_only, runtime_package
+from dockfix.split.debian_runtime import is_build_only, runtime_libraries
 from dockfix.split.images import python_allowed, runtime_for
 from dockfix.syntax import parse
 from dockfix.transforms import PIPELINE, multistage
@@ -48,28 +48,40 @@ def test_no_slim_variant_gives_a_reason(base: str) -> None:
     assert isinstance(runtime_for(base), str)
 
 
+# What the split installs for a -dev package: data/debian_dev_runtime's answers (from Debian's
+# Packages indices), which these pin for the pairs the goldens and the lab rely on.
 RUNTIME_LIBRARIES = [
-    ("libpq-dev", "bookworm", "libpq5"),
-    ("libjpeg-dev", "bookworm", "libjpeg62-turbo"),
-    ("libxml2-dev", "bookworm", "libxml2"),
-    ("libffi-dev", "bookworm", "libffi8"),
-    ("libssl-dev", "bookworm", "libssl3"),
-    ("libssl-dev", "trixie", "libssl3t64"),
+    ("libpq-dev", "bookworm", ("libpq5",)),
+    ("libjpeg-dev", "bookworm", ("libjpeg62-turbo",)),  # through libjpeg62-turbo-dev
+    ("libxml2-dev", "bookworm", ("libxml2",)),
+    ("libxml2-dev", "trixie", ("libxml2",)),  # (the hand table was unsure of trixie's name)
+    ("libffi-dev", "bookworm", ("libffi8",)),
+    ("libssl-dev", "bookworm", ("libssl3",)),
+    ("libssl-dev", "trixie", ("libssl3t64",)),
     ("libssl-dev", None, None),  # python:3.12 moves from bookworm to trixie: no single name, keep -dev
-    ("libpq-dev", None, "libpq5"),  # the same name on both releases
-    ("default-libmysqlclient-dev", "bookworm", "libmariadb3"),
-    ("zlib1g-dev", "trixie", "zlib1g"),
-    ("libyaml-dev", "bookworm", "libyaml-0-2"),
-    ("libxml2-dev", "trixie", None),  # not reviewed for trixie: kept
-    ("libpq-dev", "bullseye", None),  # older releases were not reviewed
+    ("libpq-dev", None, ("libpq5",)),  # the same name on both releases
+    ("default-libmysqlclient-dev", "bookworm", ("libmariadb3",)),  # -> libmariadb-dev-compat -> libmariadb-dev
+    ("libmariadb-dev-compat", "trixie", ("libmariadb3",)),
+    ("zlib1g-dev", "trixie", ("zlib1g",)),
+    ("libyaml-dev", "bookworm", ("libyaml-0-2",)),
+    ("libwebp-dev", "bookworm", ("libwebp7", "libwebpdemux2", "libwebpmux3")),  # Pillow links all three
+    ("libxmlsec1-dev", "bookworm", ("libxmlsec1", "libxmlsec1-gcrypt", "libxmlsec1-gnutls", "libxmlsec1-nss",
+                                    "libxmlsec1-openssl")),  # python-xmlsec links libxmlsec1-openssl
+    ("libncurses5-dev", "bookworm", ("libncurses6", "libncursesw6", "libtinfo6")),  # and libncurses-dev's
+    ("uuid-dev", "bookworm", ("libuuid1",)),
+    ("libxslt-dev", "trixie", ("libxslt1.1",)),  # a virtual name: apt installs libxslt1-dev
+    ("libuuid-dev", "bookworm", None),  # no such package in Debian (its name is uuid-dev)
+    ("libpcre3-dev", "trixie", None),  # gone from trixie
+    ("libboost-dev", "bookworm", None),  # headers only: it stands for no library (not gcc's own)
+    ("libpq-dev", "bullseye", None),  # not a suite of the table
     ("libfoo-dev", "bookworm", None),  # unknown: kept
 ]
 
 
-@pytest.mark.parametrize(("dev", "distribution", "library"), RUNTIME_LIBRARIES,
+@pytest.mark.parametrize(("dev", "distribution", "libraries"), RUNTIME_LIBRARIES,
                          ids=[f"{d}-{r}" for d, r, _ in RUNTIME_LIBRARIES])
-def test_runtime_library_table(dev: str, distribution: str | None, library: str | None) -> None:
-    assert runtime_package(dev, distribution) == library
+def test_runtime_library_table(dev: str, distribution: str | None, libraries: tuple[str, ...] | None) -> None:
+    assert runtime_libraries(dev, distribution) == libraries
 
 
 @pytest.mark.parametrize("package", ["gcc", "g++", "make", "build-essential", "pkg-config", "gcc-12", "python3-dev"])

@@ -11,7 +11,8 @@ and its apt lines leave out what only the build needed. Each decision rests on a
 - left out: compilers and headers (split/debian_runtime's build-only table) and what only
   makes a venv (VENV_ONLY: python3-pip, python3-venv), and only packages that
   data/debian_python's real install of the suite covered;
-- a -dev package becomes its runtime library (split/debian_runtime's reviewed table);
+- a -dev package becomes its runtime libraries (split/debian_runtime: data/debian_dev_runtime's
+  table, from Debian's metadata), when data/debian_python's real install covered it;
 - python3 stays: named in the runtime's install when only a package left out brought it;
 - ca-certificates stays when the original got it (data/debian_recommends: what Depends and
   Recommends bring, with each install's --no-install-recommends as written) and the runtime
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from dockfix.data import debian_python, debian_recommends
 from dockfix.split import images
 from dockfix.split.classify import Step
-from dockfix.split.debian_runtime import BUILD_ONLY, DEV_TO_RUNTIME, PYPI_SYSTEM_LIBRARY, is_build_only, runtime_package
+from dockfix.split.debian_runtime import BUILD_ONLY, PYPI_SYSTEM_LIBRARY, is_build_only, runtime_libraries, stands_for
 from dockfix.split.dependencies import normalize
 from dockfix.split.programs import Use
 
@@ -45,13 +46,25 @@ _LIBRARY = re.compile(r"^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.
 _INTERPRETER = re.compile(r"^(?:/usr/bin/)?python3(?:\.(\d+))?$")
 _PYTHON_PACKAGE = re.compile(r"^python3(?:\.\d+)?(?:-venv|-pip|-full|-dev|-minimal)?$")
 _MODULE = re.compile(r"-m\s*(pip|venv|ensurepip)\b")
+# The -dev packages tools/regen_debian_python.py installs to see what programs they bring: a -dev
+# package becomes its libraries on a Debian base only when that install covered it (another may
+# bring a program the runtime runs). The ones the corpus installs most; add one and regenerate.
+DEV_CANDIDATES = frozenset({
+    "libpq-dev", "libjpeg-dev", "libjpeg62-turbo-dev", "libxml2-dev", "libxslt1-dev", "libffi-dev", "libssl-dev",
+    "default-libmysqlclient-dev", "libmariadb-dev", "libmariadb-dev-compat", "zlib1g-dev", "libyaml-dev",
+    "libpng-dev", "libwebp-dev", "libfreetype6-dev", "libfreetype-dev", "liblcms2-dev", "libopenjp2-7-dev",
+    "libtiff-dev", "libtiff5-dev", "libsqlite3-dev", "libbz2-dev", "liblzma-dev", "libzstd-dev", "libsasl2-dev",
+    "libldap2-dev", "libldap-dev", "unixodbc-dev", "libmagic-dev", "libgeos-dev", "libcairo2-dev", "libxmlsec1-dev",
+    "libkrb5-dev", "libgmp-dev", "libsnappy-dev", "libgdbm-dev", "libreadline-dev", "libncurses-dev",
+    "libncurses5-dev", "libcurl4-openssl-dev", "libpcre3-dev", "libevent-dev",
+})
 
 
 def DROPPED_CANDIDATES(python: str) -> frozenset[str]:  # noqa: N802 (a table the generator reads)
     """Every package the split may leave out on a suite whose Python is `python`: what
     tools/regen_debian_python.py installs to see what they bring."""
     versioned = {f"{tool}-{n}" for tool in ("gcc", "g++", "cpp") for n in (12, 13, 14)}
-    return frozenset((BUILD_ONLY - _VIRTUAL) | VENV_ONLY | versioned | set(DEV_TO_RUNTIME)
+    return frozenset((BUILD_ONLY - _VIRTUAL) | VENV_ONLY | versioned | DEV_CANDIDATES
                      | {f"python{python}-venv", f"python{python}-dev", f"libpython{python}-dev"})
 
 
@@ -204,10 +217,11 @@ def runtime_install(installs: list[Install], known: Base) -> Runtime | str:
                 out.changes[word] = ""
                 dropped.append((index, word))
             else:
-                library = runtime_package(word, known.distribution)
-                if library and all(runtime_package(word, s) == library for s in known.suites):
-                    out.changes[word] = library
-                survivors.add(out.changes.get(word) or name)
+                libraries = runtime_libraries(word, known.distribution)
+                if libraries and all(runtime_libraries(word, s) == libraries and word in debian_python.covered(s)
+                                     for s in known.suites):
+                    out.changes[word] = " ".join(libraries)
+                survivors.update(out.changes[word].split() if word in out.changes else [name])
         original.append((names, install.recommends))
         kept.append((survivors, install.recommends))
     present = set().union(*(names for names, _ in kept)) if kept else set()
@@ -233,7 +247,7 @@ def libraries_reason(names: set[str], runtime: Runtime, original: set[str]) -> s
     for package, library in PYPI_SYSTEM_LIBRARY.items():
         if normalize(package) not in names:
             continue
-        headers = [p for p in original if DEV_TO_RUNTIME.get(p) == library and runtime.changes.get(p) != ""]
+        headers = [p for p in original if stands_for(p, library) and runtime.changes.get(p) != ""]
         if library not in runtime.packages and not headers:
             return f"{package} links against {library}, which the runtime's apt lines would not install"
     return None

@@ -1,14 +1,17 @@
-"""Reviewed tables for Debian bookworm/trixie: what a built package needs at run time.
+"""What a built package needs at run time on Debian bookworm/trixie.
 
 A `-dev` package brings headers (builder only) and depends on the shared
-library that compiled extensions link against: that library must stay in the
-runtime image. Anything not listed here is kept in the runtime (when in
-doubt, keep).
+libraries that compiled extensions link against: those must stay in the
+runtime image. Which they are is data/debian_dev_runtime's table, generated
+from Debian's package metadata; a -dev package it has no answer for is kept in
+the runtime (when in doubt, keep).
 """
 
 from __future__ import annotations
 
 import re
+
+from dockfix.data import debian_dev_runtime
 
 # Compilers and build tools: the runtime never needs them to *run* built code.
 BUILD_ONLY = frozenset({
@@ -17,65 +20,6 @@ BUILD_ONLY = frozenset({
     "linux-libc-dev", "python3-dev", "python-dev", "libpython3-dev", "python3-wheel", "dpkg-dev",
 })
 _VERSIONED_TOOL = re.compile(r"^(gcc|g\+\+|cpp|gfortran|python3\.\d+)-(\d+|dev)$")
-
-# -dev package -> the runtime library package of the same source (bookworm and trixie names agree
-# except where a pair is listed per release below).
-DEV_TO_RUNTIME = {
-    "libpq-dev": "libpq5",
-    "libjpeg-dev": "libjpeg62-turbo",
-    "libjpeg62-turbo-dev": "libjpeg62-turbo",
-    "libxml2-dev": "libxml2",
-    "libxslt1-dev": "libxslt1.1",
-    "libxslt-dev": "libxslt1.1",
-    "libffi-dev": "libffi8",
-    "libssl-dev": "libssl3",
-    "default-libmysqlclient-dev": "libmariadb3",
-    "libmariadb-dev": "libmariadb3",
-    "libmariadb-dev-compat": "libmariadb3",
-    "zlib1g-dev": "zlib1g",
-    "libyaml-dev": "libyaml-0-2",
-    "libpng-dev": "libpng16-16",
-    "libwebp-dev": "libwebp7",
-    "libfreetype6-dev": "libfreetype6",
-    "libfreetype-dev": "libfreetype6",
-    "liblcms2-dev": "liblcms2-2",
-    "libopenjp2-7-dev": "libopenjp2-7",
-    "libtiff-dev": "libtiff6",
-    "libtiff5-dev": "libtiff6",
-    "libsqlite3-dev": "libsqlite3-0",
-    "libbz2-dev": "libbz2-1.0",
-    "liblzma-dev": "liblzma5",
-    "libzstd-dev": "libzstd1",
-    "libsasl2-dev": "libsasl2-2",
-    "libldap2-dev": "libldap-2.5-0",
-    "libldap-dev": "libldap-2.5-0",
-    "unixodbc-dev": "libodbc2",
-    "libmagic-dev": "libmagic1",
-    "libgeos-dev": "libgeos-c1v5",
-    "libcairo2-dev": "libcairo2",
-    "libxmlsec1-dev": "libxmlsec1",
-    "libkrb5-dev": "libkrb5-3",
-    "libgmp-dev": "libgmp10",
-    "libsnappy-dev": "libsnappy1v5",
-    "libgdbm-dev": "libgdbm6",
-    "libreadline-dev": "libreadline8",
-    "libncurses-dev": "libncurses6",
-    "libncurses5-dev": "libncurses6",
-    "libuuid-dev": "libuuid1",
-    "libcurl4-openssl-dev": "libcurl4",
-    "libpcre3-dev": "libpcre3",
-    "libevent-dev": "libevent-2.1-7",
-}
-# Trixie (13) renamed libraries in the 64-bit time_t transition; the names below were
-# reviewed. A library missing from this map whose trixie name is not certain is listed in
-# _TRIXIE_UNSURE: its -dev package stays in a trixie runtime (when in doubt, keep).
-_TRIXIE_RENAMES = {
-    "libssl3": "libssl3t64", "libcurl4": "libcurl4t64", "libpng16-16": "libpng16-16t64",
-    "libevent-2.1-7": "libevent-2.1-7t64", "libreadline8": "libreadline8t64", "libgdbm6": "libgdbm6t64",
-    "libmagic1": "libmagic1t64", "libxmlsec1": "libxmlsec1t64", "libgeos-c1v5": "libgeos-c1t64",
-    "libldap-2.5-0": "libldap2",
-}
-_TRIXIE_UNSURE = frozenset({"libxml2", "libncurses6", "libpcre3"})
 
 # PyPI distributions that are usually built from source against a system library the full
 # python image provides and the slim one lacks (import fails without it).
@@ -98,21 +42,24 @@ PYPI_SYSTEM_LIBRARY = {
     "lightgbm": "libgomp1",
 }
 
-def runtime_package(package: str, distribution: str | None) -> str | None:
-    """The runtime library a -dev package stands for on `distribution` ("bookworm", "trixie",
-    or None when the tag does not say, e.g. python:3.12, which moves with Debian releases):
-    None when there is no reviewed answer, and the -dev package must then stay."""
-    library = DEV_TO_RUNTIME.get(package)
-    if library is None:
-        return None
-    trixie = None if library in _TRIXIE_UNSURE else _TRIXIE_RENAMES.get(library, library)
-    if distribution == "bookworm":
-        return library
-    if distribution == "trixie":
-        return trixie
-    if distribution is None:
-        return library if trixie == library else None  # a name valid on both releases
-    return None  # older releases were not reviewed
+# The releases a tag that does not name one (python:3.12) may be built on.
+_MOVING = ("bookworm", "trixie")
+
+
+def runtime_libraries(package: str, distribution: str | None) -> tuple[str, ...] | None:
+    """The runtime libraries a -dev package stands for on `distribution` ("bookworm", "trixie", or
+    None when the tag does not say, e.g. python:3.12, which moves with Debian releases: then only
+    an answer that is the same on both): None when there is no answer, and the -dev package
+    must then stay."""
+    if distribution is not None:
+        return debian_dev_runtime.libraries(package, distribution)
+    answers = {debian_dev_runtime.libraries(package, suite) for suite in _MOVING}
+    return answers.pop() if len(answers) == 1 else None
+
+
+def stands_for(package: str, library: str) -> bool:
+    """Is `library` one of the runtime libraries -dev `package` stands for on some release?"""
+    return any(library in (debian_dev_runtime.libraries(package, suite) or ()) for suite in _MOVING)
 
 
 def is_build_only(package: str) -> bool:

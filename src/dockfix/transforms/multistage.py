@@ -537,7 +537,7 @@ def _check_tools(plan: Plan, context: Context) -> None:
         raise Skip(f"the installed dependencies are not known ({known}), so neither are the system libraries "
                    + (f"they need on {plan.runtime.image}" if plan.runtime.changed else f"they need, which {lost}"))
     for package, library in debian_runtime.PYPI_SYSTEM_LIBRARY.items():
-        provided = library in installed or any(debian_runtime.DEV_TO_RUNTIME.get(p) == library for p in installed)
+        provided = library in installed or any(debian_runtime.stands_for(p, library) for p in installed)
         if dependencies.normalize(package) in known.names and not provided:
             raise Skip(f"{package} links against {library}, which {lost}")
 
@@ -642,7 +642,7 @@ def _runtime_packages(plan: Plan) -> set[str]:
         elif step.kind == "apt":
             for package, _ in step.apt_packages:
                 if not debian_runtime.is_build_only(package):
-                    out.add(debian_runtime.runtime_package(package, plan.runtime.distribution) or package)
+                    out.update(debian_runtime.runtime_libraries(package, plan.runtime.distribution) or (package,))
     return out
 
 
@@ -776,7 +776,13 @@ def _decide(plan: Plan) -> Callable[[str], str | None]:
     if plan.debian_install is not None:
         return plan.debian_install.changes.get
     distribution = plan.runtime.distribution
-    return lambda word: "" if debian_runtime.is_build_only(word) else debian_runtime.runtime_package(word, distribution)
+    return lambda word: "" if debian_runtime.is_build_only(word) else _libraries(word, distribution)
+
+
+def _libraries(word: str, distribution: str | None) -> str | None:
+    """The runtime libraries of a -dev package, as the words that replace it; None keeps it."""
+    libraries = debian_runtime.runtime_libraries(word, distribution)
+    return " ".join(libraries) if libraries else None
 
 
 def _runtime_apt(tree: Tree, step: Step, decide: Callable[[str], str | None]) -> list[Edit] | None:
