@@ -12,8 +12,8 @@ compiled against a `-dev` package links to, instead of the `-dev` package itself
 2. for every binary package named `*-dev` (`default-libmysqlclient-dev` too), per suite:
    its Depends and Pre-Depends, first alternative of each (apt's choice; a virtual name
    with one provider is that provider), that are shared library packages
-   (`is_library`: Section libs, or a `lib*` name that is not a -dev, -bin, -doc,
-   -common, -dbg package nor in a development or documentation section) built from the
+   (`is_library`: not a development package; Section libs, or a `lib*` name that is not a
+   -bin, -doc, -common, -dbg package nor in a development or documentation section) built from the
    same Source as the -dev package: all of them (libwebp-dev -> libwebp7, libwebpdemux2,
    libwebpmux3: Pillow links the three);
 3. a -dev package with none of those stands for the -dev packages it depends on
@@ -72,11 +72,11 @@ def is_development(packages: Mapping[str, Package], name: str) -> bool:
 
 def is_library(packages: Mapping[str, Package], name: str) -> bool:
     """A shared library package: Section libs, or a lib* name that is not headers, programs or docs."""
+    if is_development(packages, name) or "-dev-" in name:  # (libgl-dev is filed under libs)
+        return False
     where = section(packages, name)
-    if where == "libs":
-        return True
-    return (name.startswith("lib") and not name.endswith(_NOT_RUNTIME_SUFFIXES) and "-dev-" not in name
-            and where not in _NOT_RUNTIME_SECTIONS)
+    return where == "libs" or (name.startswith("lib") and not name.endswith(_NOT_RUNTIME_SUFFIXES)
+                               and where not in _NOT_RUNTIME_SECTIONS)
 
 
 def depends(packages: Mapping[str, Package], providers: Mapping[str, list[str]], name: str) -> list[str]:
