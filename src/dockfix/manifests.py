@@ -194,6 +194,84 @@ def uv_blockers(project: dict) -> list[str]:
     return out
 
 
+def uv_package(project: dict) -> tuple[bool, str]:
+    """Whether `uv sync` builds and installs the project itself, and what in pyproject.toml
+    decided it. uv's rule: tool.uv.package decides; without it, a project with a
+    [build-system] is a package, one without is not (uv installs only its dependencies)."""
+    setting = project.get("tool", {}).get("uv", {}).get("package")
+    if isinstance(setting, bool):
+        return setting, f"sets tool.uv.package = {str(setting).lower()}"
+    if "build-system" in project:
+        return True, "declares [build-system]"
+    return False, "has no [build-system]"
+
+
+_LOCAL_SOURCES = ("editable", "directory", "path", "virtual")  # uv.lock sources that name a folder or file
+_NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503, as uv.lock writes names
+
+
+def uv_lock_virtual(project: dict, lock: dict | None) -> str | None:
+    """None when uv.lock says `uv sync` reads nothing from the project folder but its
+    manifests: the lock records this pyproject.toml's project as virtual (`source = {
+    virtual = "." }`: uv never builds or installs it) and installs no package from the build
+    context (an `editable`, `directory`, `path` or `virtual` source, a registry or a URL
+    that is a local folder or file). Otherwise why not, from the lock as read."""
+    if lock is None:
+        return "uv.lock is missing or not valid TOML"
+    if lock.get("version") != 1:
+        return f"uv.lock's format version {lock.get('version')!r} is not one dockfix reads (1)"
+    name = (project.get("project") or {}).get("name")
+    if not isinstance(name, str):
+        return "pyproject.toml has no [project].name"
+    packages = [p for p in lock.get("package") or [] if isinstance(p, dict)]
+    root = next((p for p in packages if _normal(str(p.get("name", ""))) == _normal(name)), None)
+    if root is None:
+        return f"uv.lock locks no package {name} (stale: locked for another pyproject.toml)"
+    if root.get("source") != {"virtual": "."}:
+        return f"uv.lock records {name} with source {_source_text(root.get('source'))}, not virtual " \
+               "(stale against pyproject.toml)"
+    members = (lock.get("manifest") or {}).get("members")
+    if members and {_normal(str(m)) for m in members} != {_normal(name)}:
+        return f"uv.lock locks a workspace (members {', '.join(map(str, members))})"
+    locked = {_normal(str(r.get("name", ""))) for r in (root.get("metadata") or {}).get("requires-dist", [])
+              if isinstance(r, dict)}
+    listed = {_normal(m.group(1)) for d in (project.get("project") or {}).get("dependencies") or []
+              if isinstance(d, str) and (m := _NAME.match(d))}
+    if locked != listed:
+        return f"uv.lock's requirements of {name} ({', '.join(sorted(locked)) or 'none'}) are not pyproject.toml's " \
+               f"({', '.join(sorted(listed)) or 'none'}): stale"
+    return uv_lock_local(lock, name)
+
+
+def uv_lock_local(lock: dict, root: str) -> str | None:
+    """Why `uv sync --no-install-project` of the project `root` would still read the build
+    context, from uv.lock: a package other than the root comes from an `editable`,
+    `directory`, `path` or `virtual` source (a workspace member, a path dependency), a
+    registry that is a local folder (find-links) or a `file:` URL. None when every other
+    package comes from an index, a git repository or a remote URL."""
+    for package in lock.get("package") or []:
+        if not isinstance(package, dict) or _normal(str(package.get("name", ""))) == _normal(root):
+            continue
+        source = package.get("source")
+        kind = next(iter(source), "") if isinstance(source, dict) else ""
+        value = str(source.get(kind, "")) if isinstance(source, dict) else ""
+        local = kind in _LOCAL_SOURCES or kind == "registry" and "://" not in value \
+            or kind == "url" and value.startswith("file:")
+        if local or kind not in ("registry", "git", "url"):
+            return f"uv.lock installs {package.get('name')} from the build context ({_source_text(source)})"
+    return None
+
+
+def _source_text(source: object) -> str:
+    if isinstance(source, dict) and source:
+        return "{ " + ", ".join(f'{k} = "{v}"' for k, v in source.items()) + " }"
+    return "(none)"
+
+
 def poetry_blockers(project: dict) -> list[str]:
     """Why `poetry install --no-root` would still need more than pyproject.toml and poetry.lock."""
     poetry = project.get("tool", {}).get("poetry", {})

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from dockfix.context import Context
+from dockfix.manifests import uv_package
 from dockfix.split.classify import Step
 from dockfix.split.dependencies import Unknown, context_source
 
@@ -42,14 +43,9 @@ def read(image_folder: str, before: list[Step], context: Context) -> Project | s
         data = tomllib.loads(context.read(source) or "")
     except tomllib.TOMLDecodeError:
         return f"{source} does not parse"
-    uv = data.get("tool", {}).get("uv", {})
     project = data.get("project", {})
-    # uv's rule: tool.uv.package decides; without it, a project with a [build-system] is a package.
-    if isinstance(uv.get("package"), bool):
-        package, why = uv["package"], f"{source} sets tool.uv.package = {str(uv['package']).lower()}"
-    else:
-        package = "build-system" in data
-        why = f"{source} {'declares' if package else 'has no'} [build-system]"
+    package, decided = uv_package(data)
+    why = f"{source} {decided}"
     scripts: dict[str, str] = {}
     for table in ("scripts", "gui-scripts"):
         entries = project.get(table) or {}

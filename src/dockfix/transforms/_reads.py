@@ -208,6 +208,56 @@ def _project_step(cmd: Command, part: Part, workdir: str, tool: str, optional: t
     return Step(kind, cmd, part, reads=reads, suffix=suffix if kind == SPLIT else "", project=(tool, folder))
 
 
+# `uv sync` options that read nothing from the project folder beyond pyproject.toml, uv.lock,
+# uv.toml and .python-version (uv's CLI reference for `uv sync` and its global options):
+# which groups and extras, lock mode, install mode, indexes given as URLs, the cache, output.
+_UV_SYNC_SWITCHES = frozenset({
+    "--locked", "--frozen", "--no-dev", "--dev", "--only-dev", "--all-extras", "--no-default-groups",
+    "--all-groups", "--inexact", "--exact", "--active", "--no-active", "--no-install-project",
+    "--no-install-workspace", "--no-install-local", "--no-editable", "--compile-bytecode", "--no-compile-bytecode",
+    "--dry-run", "--check", "--no-cache", "-n", "--offline", "--no-progress", "-q", "--quiet", "-v", "--verbose",
+    "--reinstall", "--refresh", "-U", "--upgrade", "--no-build", "--no-binary", "--no-build-isolation",
+    "--no-sources", "--native-tls", "--no-python-downloads", "--managed-python", "--no-managed-python",
+    "--no-config"})
+_UV_SYNC_VALUES = frozenset({
+    "--extra", "--no-extra", "--group", "--no-group", "--only-group", "--no-install-package",
+    "--no-editable-package", "--link-mode", "--python", "-p", "--python-platform", "--index", "--default-index",
+    "--index-url", "-i", "--extra-index-url", "--index-strategy", "--keyring-provider", "--resolution",
+    "--prerelease", "--fork-strategy", "--exclude-newer", "--exclude-newer-package", "--config-setting", "-C",
+    "--upgrade-package", "-P", "--reinstall-package", "--refresh-package", "--no-build-package",
+    "--no-binary-package", "--no-build-isolation-package", "--cache-dir", "--python-preference", "--color",
+    "--allow-insecure-host", "--output-format", "--project", "--directory"})
+_UV_SYNC_TREE = {"--package": "syncs a workspace member", "--all-packages": "syncs every workspace member",
+                 "--script": "reads a script's inline metadata", "--config-file": "reads a settings file",
+                 "--find-links": "may read packages from a folder", "-f": "may read packages from a folder"}
+
+
+def uv_sync_option_blocker(cmd: Command) -> str | None:
+    """Why a `uv sync` may read more of the project folder than its manifests, from its options
+    (None: every option is one known to read nothing else). An option dockfix does not know,
+    or a word it cannot read (`$UV_ARGS`), is a reason."""
+    found = invocation(cmd)
+    words = list(found.args) if found else []
+    if "sync" in words:
+        words.remove("sync")
+    i = 0
+    while i < len(words):
+        word = words[i]
+        name, eq, _ = word.partition("=")
+        if "$" in word or "`" in word:
+            return f"`{word}` is not known statically"
+        if name in _UV_SYNC_TREE:
+            return f"`{name}` {_UV_SYNC_TREE[name]}"
+        if name in _UV_SYNC_VALUES:
+            i += 1 if eq else 2
+            continue
+        if word in _UV_SYNC_SWITCHES:
+            i += 1
+            continue
+        return f"`{word}` is not an option dockfix knows to read nothing from the project folder"
+    return None
+
+
 def overlap(a: str, b: str) -> bool:
     """Whether one image folder holds the other."""
     a, b = a.rstrip("/") or "/", b.rstrip("/") or "/"

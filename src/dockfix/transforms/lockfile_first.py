@@ -8,7 +8,11 @@ those files are copied first, the install runs, then the code is copied:
   goes below it);
 - `uv sync` / `poetry install` that also install the project keep their place
   after the code, and a dependencies-only run (`--no-install-project`,
-  `--no-root`) with the same flags goes before it.
+  `--no-root`) with the same flags goes before it;
+- a `uv sync` of a project uv never installs (pyproject.toml says it is not a
+  package, uv.lock records it as virtual and installs nothing from the build
+  context, its options read nothing else) reads only the manifests: it moves
+  whole, as a dependencies install does.
 Everything else stays in order. Anything uncertain is left alone with a Note.
 """
 
@@ -35,6 +39,9 @@ from dockfix.manifests import (
     static_dependencies,
     toml,
     uv_blockers,
+    uv_lock_local,
+    uv_lock_virtual,
+    uv_package,
 )
 from dockfix.model import classify
 from dockfix.model import parent as stage_parent
@@ -52,6 +59,7 @@ from dockfix.transforms._reads import (
     is_setting,
     overlap,
     resolve,
+    uv_sync_option_blocker,
 )
 from dockfix.views import Copy, Stage, key_values, stages
 
@@ -61,6 +69,8 @@ DEPS_FIRST = Rule("DF401", NAME, "dependencies-before-code", "copy the manifests
 RULES = (DEPS_FIRST,)
 PROJECT_ITSELF = "project-itself"  # the kind of a note: the install stays because it installs the project itself
 PROJECT_ONLY = "project-only"  # ... and only the project (`--no-deps`): its dependencies come from elsewhere
+SYNC_WHOLE = "uv-sync-whole"  # the kind of a note: a uv sync of a virtual project went before the code whole
+SYNC_SPLIT = "uv-sync-split"  # ... or was split in two although the project is not a package: why
 _BLANK_LINE = re.compile(r"[ \t]*\r?\n")
 BASE = "/<workdir of the base image>"  # a symbolic folder: relative paths still compare right
 
@@ -85,9 +95,8 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         runs = [(k, i) for k, i in enumerate(stage.instructions) if i.name == "RUN"]
         for position, instr in reversed(runs):  # (its position: a lookup per RUN was quadratic)
             found = list(_plan(tree, context, stage, workdirs, instr, position, suppress, codes[position], regions))
-            fix = next((f for f in found if isinstance(f, Fix)), None)
-            if fix:
-                yield fix
+            if any(isinstance(f, Fix) for f in found):
+                yield from found  # the fix, and the note on how a uv sync moved
                 break
             notes.append(found)
         else:
@@ -271,6 +280,9 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
     earlier = stage.instructions[:code_at]
     steps = [_project_twin(tree, context, code, install, workdir, s, lambda: _copied_before(earlier, workdirs))
              for s in against(steps, code.dest)]
+    syncs = [_whole_sync(context, code, s) for s in steps]
+    steps = [s for s, _ in syncs]
+    sync_notes = [(note, kind) for _, (note, kind) in syncs if note]
     if not any(s.kind in (DEPS, SPLIT) for s in steps):
         builds = next((s for s in steps if s.kind == CODE and classify(s.command)), None)
         if builds:
@@ -326,6 +338,37 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
         source = _names(files) or "pyproject.toml's [project].dependencies"
         message = f"install dependencies from {source} before copying the code, the project after it"
     yield DEPS_FIRST.fix(message, install.line, edits)
+    for note, kind in sync_notes:
+        yield DEPS_FIRST.note(f"uv sync at line {install.line} {note}", install.line, kind)
+
+
+def _whole_sync(context: Context, code: CodeCopy, step: Step) -> tuple[Step, tuple[str, str]]:
+    """A `uv sync` that would be split in two (SPLIT) whose project uv never installs: a DEPS
+    step, which goes before the code whole, when the facts say it reads only the manifests
+    (pyproject.toml says the project is not a package, uv.lock records it as virtual and
+    installs nothing from the build context, no option reads more). Then the note saying so;
+    else the step as it was, and why not when the project is not a package (a package's sync
+    is split as always, without a note)."""
+    if step.kind != SPLIT or not step.project or step.project[0] != "uv":
+        return step, ("", "")
+    folder = code.context_path(step.project[1])
+    pyproject = posixpath.normpath(posixpath.join(folder or ".", "pyproject.toml"))
+    data = toml(context, pyproject) if folder is not None else None
+    if data is None:
+        return step, ("", "")  # (_files says why the install stays where it is)
+    package, decided = uv_package(data)
+    if package:
+        return step, ("", "")
+    lock = posixpath.normpath(posixpath.join(folder or ".", "uv.lock"))
+    why = uv_sync_option_blocker(step.command) or (
+        f"{lock} is excluded by .dockerignore" if ignore_rules(context).excludes(lock) else None) or uv_lock_virtual(
+        data, toml(context, lock))
+    if why:
+        return step, (f"is split in two, not moved whole before the code ({pyproject} {decided}, but {why})",
+                      SYNC_SPLIT)
+    return replace(step, kind=DEPS, suffix=""), (
+        f"goes before the code whole: {pyproject} {decided} and {lock} records the project as virtual, with no "
+        "package from the build context, so uv installs nothing from the code", SYNC_WHOLE)
 
 
 def _project_twin(tree: Tree, context: Context, code: CodeCopy, install: Instruction, workdir: str,
@@ -530,7 +573,14 @@ def _project_blockers(context: Context, code: CodeCopy, project: tuple[str, str]
         return f"{posixpath.join(base, name)} is missing or not valid TOML"
     check = {"uv": uv_blockers, "poetry": poetry_blockers, "pipenv": pipfile_blockers}[tool]
     reasons = check(data)
-    return reasons[0] if reasons else None
+    if reasons:
+        return reasons[0]
+    root = (data.get("project") or {}).get("name")
+    if tool != "uv" or not isinstance(root, str):
+        return None
+    # a package the lock installs from the context (find-links folder, `name @ file:`) is read by the dependencies' sync too
+    lock = toml(context, posixpath.join(base, "uv.lock"))
+    return uv_lock_local(lock, root) if lock is not None else None
 
 
 def _venv_in_context(context: Context, rules: IgnoreRules, code: CodeCopy) -> str | None:

@@ -928,7 +928,7 @@ def _builder_only(plan: Plan, index: int) -> bool:
         index in plan.build_env)
 
 
-_MANIFEST = re.compile(r"^(?:[\w*?.-]+\.(?:toml|lock|txt|in|cfg)|Pipfile|Pipfile\.lock|setup\.py)$")
+_MANIFEST = re.compile(r"^(?:[\w*?.-]+\.(?:toml|lock|txt|in|cfg)|Pipfile|Pipfile\.lock|setup\.py|\.python-version)$")
 
 
 def _copied_again(plan: Plan, index: int) -> bool:
