@@ -229,3 +229,48 @@ def test_a_twin_already_there_is_not_added_again_even_when_the_list_changed(twin
     twin misses (six here), so a second twin would only repeat the first."""
     done = twin + "COPY . .\nRUN pip install .\n"
     assert _fixed(done, PROJECT) == done
+
+
+VIRTUAL = {"pyproject.toml": "[project]\nname = 'a'\nversion = '1'\ndependencies = ['flask']\n",
+           "uv.lock": "version = 1\n[[package]]\nname = 'a'\nversion = '1'\nsource = { virtual = '.' }\n"
+                      "[package.metadata]\nrequires-dist = [{ name = 'flask' }]\n"
+                      "[[package]]\nname = 'flask'\nversion = '3'\nsource = { registry = 'https://pypi.org/simple' }\n",
+           "app.py": ""}
+
+
+@pytest.mark.parametrize("sync", ["uv sync", "uv sync --frozen --no-dev --group web", "uv sync --locked --python=3.12",
+                                  "uv --quiet sync --link-mode copy --compile-bytecode"])
+def test_a_uv_sync_of_a_virtual_project_goes_first_whole(sync):
+    result = _run(f"{PY}COPY . .\nRUN {sync}\n", VIRTUAL)
+    assert result.output.removeprefix(PY) == f"COPY pyproject.toml uv.lock ./\nRUN {sync}\nCOPY . .\n"
+    assert [n.kind for n in result.notes] == [lockfile_first.SYNC_WHOLE]
+
+
+def test_a_virtual_project_in_a_folder_named_by_project():
+    files = {f"svc/{k}": v for k, v in VIRTUAL.items()}
+    assert _fixed("COPY . .\nRUN uv sync --project svc\n", files) == \
+        "COPY svc/pyproject.toml svc/uv.lock svc/\nRUN uv sync --project svc\nCOPY . .\n"
+
+
+@pytest.mark.parametrize("sync,why", [
+    ("uv sync $UV_ARGS", "`$UV_ARGS` is not known statically"),
+    ("uv sync --all-packages", "`--all-packages` syncs every workspace member"),
+    ("uv sync --config-file=docker.toml", "`--config-file` reads a settings file"),
+    ("uv sync -f wheels", "`-f` may read packages from a folder"),
+    ("uv sync --preview", "`--preview` is not an option dockfix knows"),
+])
+def test_a_virtual_project_synced_with_options_that_may_read_more_is_split(sync, why):
+    result = _run(f"{PY}COPY . .\nRUN {sync}\n", VIRTUAL)
+    assert f"RUN {sync} --no-install-project\nCOPY . .\nRUN {sync}\n" in result.output
+    assert [n.kind for n in result.notes] == [lockfile_first.SYNC_SPLIT] and why in result.notes[0].message
+
+
+def test_a_lockfile_excluded_by_dockerignore_is_no_fact():
+    result = _run(f"{PY}COPY . .\nRUN uv sync\n", {**VIRTUAL, ".dockerignore": "uv.lock\n"})
+    assert "uv sync --no-install-project" in result.output and "excluded by .dockerignore" in result.notes[0].message
+
+
+def test_a_package_is_split_without_a_note():
+    files = {**VIRTUAL, "pyproject.toml": VIRTUAL["pyproject.toml"] + "[build-system]\nrequires = ['hatchling']\n"}
+    result = _run(f"{PY}COPY . .\nRUN uv sync\n", files)
+    assert "uv sync --no-install-project" in result.output and not result.notes

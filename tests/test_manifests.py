@@ -16,6 +16,9 @@ from dockfix.manifests import (
     poetry_blockers,
     requirements,
     uv_blockers,
+    uv_lock_local,
+    uv_lock_virtual,
+    uv_package,
 )
 
 # --- .dockerignore, as Docker reads it ------------------------------------------------
@@ -143,3 +146,69 @@ def test_pipfile_local_packages():
 ])
 def test_needs_git(text, needed):
     assert needs_git(_toml(text) if text is not None else None) is needed
+
+
+# --- uv.lock: a project uv never installs --------------------------------------------
+
+APP = "[project]\nname = 'Shop_App'\nversion = '1'\ndependencies = ['Flask>=3', 'gunicorn']\n"
+LOCK = """version = 1
+revision = 3
+
+[[package]]
+name = "flask"
+version = "3.1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "gunicorn"
+version = "23.0.0"
+source = { git = "https://github.com/benoitc/gunicorn?rev=23.0.0#abc" }
+
+[[package]]
+name = "shop-app"
+version = "1"
+source = { virtual = "." }
+
+[package.metadata]
+requires-dist = [{ name = "flask", specifier = ">=3" }, { name = "gunicorn" }]
+"""
+
+
+@pytest.mark.parametrize("text,package,decided", [
+    ("[project]\nname = 'a'\n", False, "has no [build-system]"),
+    ("[build-system]\nrequires = ['hatchling']\n", True, "declares [build-system]"),
+    ("[build-system]\nrequires = ['hatchling']\n[tool.uv]\npackage = false\n", False, "sets tool.uv.package = false"),
+    ("[tool.uv]\npackage = true\n", True, "sets tool.uv.package = true"),
+])
+def test_uv_decides_whether_the_project_is_a_package(text, package, decided):
+    assert uv_package(_toml(text)) == (package, decided)
+
+
+def test_a_virtual_project_locked_from_an_index_and_git_reads_nothing_else():
+    assert uv_lock_virtual(_toml(APP), _toml(LOCK)) is None
+
+
+@pytest.mark.parametrize("lock,why", [
+    (None, "missing"),
+    (LOCK.replace("version = 1\n", "version = 2\n", 1), "format version 2"),
+    (LOCK.replace('name = "shop-app"', 'name = "other"'), "locks no package Shop_App (stale"),
+    (LOCK.replace('{ virtual = "." }', '{ editable = "." }'), 'source { editable = "." }, not virtual'),
+    (LOCK.replace(', { name = "gunicorn" }', ""), "(flask) are not pyproject.toml's (flask, gunicorn): stale"),
+    (LOCK + '\n[manifest]\nmembers = ["shop-app", "lib"]\n', "a workspace"),
+    (LOCK.replace('{ registry = "https://pypi.org/simple" }', '{ editable = "libs/flask" }'), "flask from the build"),
+    (LOCK.replace('{ registry = "https://pypi.org/simple" }', '{ directory = "libs/flask" }'), "flask from the build"),
+    (LOCK.replace('{ registry = "https://pypi.org/simple" }', '{ path = "flask.whl" }'), "flask from the build"),
+    (LOCK.replace('{ registry = "https://pypi.org/simple" }', '{ virtual = "libs/flask" }'), "flask from the build"),
+    (LOCK.replace('{ registry = "https://pypi.org/simple" }', '{ registry = "wheels" }'), "flask from the build"),
+    (LOCK.replace('{ registry = "https://pypi.org/simple" }', '{ url = "file:///w/flask.whl" }'), "flask from the"),
+    (LOCK.replace('source = { registry = "https://pypi.org/simple" }\n', ""), "flask from the build context ((none))"),
+])
+def test_uv_lock_facts_that_refuse(lock, why):
+    found = uv_lock_virtual(_toml(APP), None if lock is None else _toml(lock))
+    assert found is not None and why in found
+
+
+def test_a_package_lock_reads_the_context_only_through_packages_other_than_the_root():
+    lock = _toml(LOCK.replace('{ virtual = "." }', '{ editable = "." }'))
+    assert uv_lock_local(lock, "shop-app") is None
+    assert "flask" in (uv_lock_local(_toml(LOCK.replace("https://pypi.org/simple", "./wheels")), "shop-app") or "")
