@@ -274,3 +274,15 @@ def test_a_package_is_split_without_a_note():
     files = {**VIRTUAL, "pyproject.toml": VIRTUAL["pyproject.toml"] + "[build-system]\nrequires = ['hatchling']\n"}
     result = _run(f"{PY}COPY . .\nRUN uv sync\n", files)
     assert "uv sync --no-install-project" in result.output and not result.notes
+
+
+@pytest.mark.parametrize("env,sync,whole", [
+    ("ENV UV_CONFIG_FILE=/app/uv-docker.toml\n", "uv sync", False),
+    ("", "UV_FIND_LINKS=wheels uv sync", False),
+    ("", "export UV_EXTRA_INDEX_URL=vendor && uv sync", False),
+    ("ENV UV_INDEX_URL=https://pypi.example/simple UV_PROJECT_ENVIRONMENT=/venv\n", "uv sync", True),
+])
+def test_uv_variables_that_name_files_keep_the_sync_split(env, sync, whole):
+    result = _run(f"{PY}{env}COPY . .\nRUN {sync}\n", VIRTUAL)
+    assert ("--no-install-project" not in result.output) == whole
+    assert [n.kind for n in result.notes] == [lockfile_first.SYNC_WHOLE if whole else lockfile_first.SYNC_SPLIT]

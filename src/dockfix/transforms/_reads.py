@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dockfix.commands import SYSTEM_MANAGERS, invocation, program_name
@@ -230,6 +231,26 @@ _UV_SYNC_VALUES = frozenset({
 _UV_SYNC_TREE = {"--package": "syncs a workspace member", "--all-packages": "syncs every workspace member",
                  "--script": "reads a script's inline metadata", "--config-file": "reads a settings file",
                  "--find-links": "may read packages from a folder", "-f": "may read packages from a folder"}
+
+
+# uv's environment variables that name files or folders it would read (settings, requirement
+# files, a project folder, find-links, an index that may be a local folder).
+_UV_SYNC_ENV_PATHS = ("UV_CONFIG_FILE", "UV_CONSTRAINT", "UV_BUILD_CONSTRAINT", "UV_OVERRIDE", "UV_EXCLUDE",
+                      "UV_PROJECT", "UV_WORKING_DIR", "UV_WORKING_DIRECTORY", "UV_FIND_LINKS")
+_UV_SYNC_ENV_INDEXES = ("UV_INDEX", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL")
+
+
+def uv_sync_env_blocker(env: Mapping[str, str]) -> str | None:
+    """Why uv may read more of the build context than its manifests, from the environment a
+    `uv sync` runs with (None: no variable of uv's names a file or a local folder)."""
+    for name in _UV_SYNC_ENV_PATHS:
+        if env.get(name):
+            return f"{name} is set (it names a file or folder uv reads)"
+    for name in _UV_SYNC_ENV_INDEXES:
+        value = env.get(name)
+        if value and "://" not in value:
+            return f"{name} is set to `{value}`, which may be a local folder"
+    return None
 
 
 def uv_sync_option_blocker(cmd: Command) -> str | None:

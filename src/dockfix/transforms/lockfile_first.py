@@ -43,7 +43,7 @@ from dockfix.manifests import (
     uv_lock_virtual,
     uv_package,
 )
-from dockfix.model import classify
+from dockfix.model import classify, env_at
 from dockfix.model import parent as stage_parent
 from dockfix.pragmas import Suppressions
 from dockfix.syntax import Instruction, Tree
@@ -59,6 +59,7 @@ from dockfix.transforms._reads import (
     is_setting,
     overlap,
     resolve,
+    uv_sync_env_blocker,
     uv_sync_option_blocker,
 )
 from dockfix.views import Copy, Stage, key_values, stages
@@ -280,7 +281,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
     earlier = stage.instructions[:code_at]
     steps = [_project_twin(tree, context, code, install, workdir, s, lambda: _copied_before(earlier, workdirs))
              for s in against(steps, code.dest)]
-    syncs = [_whole_sync(context, code, s) for s in steps]
+    syncs = [_whole_sync(tree, install, context, code, s) for s in steps]
     steps = [s for s, _ in syncs]
     sync_notes = [(note, kind) for _, (note, kind) in syncs if note]
     if not any(s.kind in (DEPS, SPLIT) for s in steps):
@@ -342,7 +343,8 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
         yield DEPS_FIRST.note(f"uv sync at line {install.line} {note}", install.line, kind)
 
 
-def _whole_sync(context: Context, code: CodeCopy, step: Step) -> tuple[Step, tuple[str, str]]:
+def _whole_sync(tree: Tree, install: Instruction, context: Context, code: CodeCopy,
+                step: Step) -> tuple[Step, tuple[str, str]]:
     """A `uv sync` that would be split in two (SPLIT) whose project uv never installs: a DEPS
     step, which goes before the code whole, when the facts say it reads only the manifests
     (pyproject.toml says the project is not a package, uv.lock records it as virtual and
@@ -360,7 +362,8 @@ def _whole_sync(context: Context, code: CodeCopy, step: Step) -> tuple[Step, tup
     if package:
         return step, ("", "")
     lock = posixpath.normpath(posixpath.join(folder or ".", "uv.lock"))
-    why = uv_sync_option_blocker(step.command) or (
+    index = next(i for i, c in enumerate(step.part.script.commands) if c is step.command)
+    why = uv_sync_option_blocker(step.command) or uv_sync_env_blocker(env_at(tree, install, step.part, index)) or (
         f"{lock} is excluded by .dockerignore" if ignore_rules(context).excludes(lock) else None) or uv_lock_virtual(
         data, toml(context, lock))
     if why:
