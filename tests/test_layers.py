@@ -20,7 +20,7 @@ LAYERS = {
                  "dockfix.split.between",
                  "dockfix.split.dependencies", "dockfix.split.equivalence", "dockfix.split.programs",
                  "dockfix.split.uv_project", "dockfix.split.pipx", "dockfix.split.apt_python",
-                 "dockfix.split.builder_apt"],
+                 "dockfix.split.builder_apt", "dockfix.split.venv_first"],
     "transforms": ["dockfix.transforms"],
     "app": ["dockfix.runner", "dockfix.batch", "dockfix.formats", "dockfix.checklist", "dockfix.checklist_report",
             "dockfix.ci_files",

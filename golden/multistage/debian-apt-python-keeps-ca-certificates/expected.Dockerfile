@@ -8,9 +8,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/*
 ENV PATH="/opt/app-venv/bin:$PATH"
 WORKDIR /srv
+RUN python3 -m venv /opt/app-venv
 COPY requirements.txt ./
-RUN python3 -m venv /opt/app-venv \
-    && pip install --no-cache-dir -r requirements.txt
+RUN pip install --no-cache-dir -r requirements.txt
 
 FROM debian:bookworm-slim
 

@@ -2,8 +2,9 @@ FROM python:3.12-slim AS builder
 RUN useradd --create-home app
 USER app
 WORKDIR /home/app
+RUN python -m venv venv
 COPY --chown=app:app requirements.txt .
-RUN python -m venv venv && venv/bin/pip install -r requirements.txt
+RUN venv/bin/pip install -r requirements.txt
 
 FROM python:3.12-slim
 RUN useradd --create-home app

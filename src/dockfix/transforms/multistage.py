@@ -35,6 +35,7 @@ from dockfix.split import (
     pipx,
     programs,
     uv_project,
+    venv_first,
 )
 from dockfix.split.classify import Classifier, Step, resolve
 from dockfix.syntax import Blank, Instruction, Tree, parse, shell_words
@@ -98,6 +99,7 @@ class Plan:
     debian_install: apt_python.Runtime | None = None  # what the runtime's apt lines install then
     builder_apt: builder_apt.Found = field(default_factory=builder_apt.Found)  # apt RUNs the full base makes moot
     uv_gain: bool = False  # the split's gain is pip-to-uv's rewrite of its builder (no smaller image)
+    venv_first: venv_first.VenvFirst | None = None  # the install RUN's venv, made before the manifests instead
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -227,6 +229,11 @@ def make_plan(tree: Tree, context: Context) -> Plan:
         plan.debian_install = _debian_install(plan, debian)
     _check_tools(plan, context)
     plan.venv_at = _venv_position(plan) if system else -1
+    if not system:
+        plan.venv_first = hoisted = venv_first.find(steps, first, venv, context)
+        if hoisted is not None:
+            plan.builder_edits.setdefault(hoisted.install, []).append(
+                Edit(*venv_first.cut(steps[hoisted.install], hoisted.command, hoisted.rest), ""))
     plan.build_env = _build_env(plan)
     if not system:
         _uv_project(plan, context, classifier.scope.env)
@@ -877,6 +884,9 @@ def render(plan: Plan) -> str:
             continue
         if plan.system and index == plan.venv_at:
             builder += [line + eol for line in venv_lines]
+        if plan.venv_first is not None and index == plan.venv_first.at:
+            builder.append(f'{kw("RUN")} {venv_first.text(plan.steps[plan.venv_first.install], plan.venv_first.command)}'
+                           + eol)
         if index not in plan.builder_apt.drops:
             builder.append(_text(tree, instr, with_comments=id(instr) in gone or index == plan.last,
                                  edits=plan.builder_edits.get(index, ())))
