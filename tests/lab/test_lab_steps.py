@@ -105,3 +105,23 @@ def test_the_clients_own_line_and_steps_done_in_no_time_are_left_out():
     assert [s.name for s in steps.parse(log)] == ["[1/2] FROM x", "[2/2] RUN a", "[2/2] COPY b ."]
     lines = steps.table([steps.parse(log)])
     assert not any("FROM x" in ln for ln in lines) and "| [2/2] COPY b . | cached |" in lines
+
+
+def test_the_lab_command_prints_and_writes_the_steps_after_its_builds(tmp_path, monkeypatch, capsys):
+    from lab import __main__ as lab_main
+
+    def fake_run(variants, rebuilds, out_dir, fxs, builder, repeat):
+        (out_dir / "latest.md").write_text("the table\n")
+        for fx in fxs:
+            (out_dir / f"{fx.name}.original.cold.log").write_text("#1 [1/1] RUN uv sync\n#1 DONE 1.5s\n")
+        return [], {}
+
+    monkeypatch.setattr(lab_main, "run", fake_run)
+    assert lab_main.main(["lab/fixtures/uv-run", "--steps", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "the table" in out and "### uv-run, cold build: original" in out and "| [1/1] RUN uv sync | 1.5 |" in out
+    assert "| [1/1] RUN uv sync | 1.5 |" in (tmp_path / "steps.md").read_text()
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert lab_main.main(["lab/fixtures/uv-run", "--out", str(plain)]) == 0
+    assert not (plain / "steps.md").exists() and "### uv-run" not in capsys.readouterr().out
