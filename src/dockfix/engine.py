@@ -253,6 +253,9 @@ class Outcome:
     rounds: int = 0
     ignored_file: bool = False  # `# dockfix: ignore-file` (every transform) is in the file
     warnings: list[Note] = field(default_factory=list)  # what the user should fix in their own file (DF002)
+    # A transform proposed an unsafe fix (selected or not, applied or not): when none did in a safe
+    # run, a run with unsafe fixes on would take the same steps (the runner's hidden-fix count).
+    proposed_unsafe: bool = False
 
     @property
     def changed(self) -> bool:
@@ -352,6 +355,8 @@ def _rounds(tree: Tree, context: Context, running: list[tuple[Transform, dict[st
             chosen: list[Fix] = []
             taken = _Taken()
             for item in transform.find(tree, context):
+                if not outcome.proposed_unsafe and isinstance(item, Fix) and not item.safe:
+                    outcome.proposed_unsafe = True
                 rule = _rule_of(item, transform, rules)
                 if transform.selected is not None and item.code not in transform.selected \
                         and item.code not in _GENERAL_CODES:

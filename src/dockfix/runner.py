@@ -18,9 +18,7 @@ most of them, are run once.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ from dockfix.config import ConfigError, Folders, find_config, load_config
 from dockfix.context import Context
 from dockfix.diagnostics import NOT_PYTHON as NOT_PYTHON_NOTE
 from dockfix.diff import Replacement, replacements, unified_diff
-from dockfix.engine import EngineBug, Fix, Note, Transform, run_pipeline
+from dockfix.engine import EngineBug, Transform, run_pipeline
 from dockfix.fileio import Change, InputError, Source, WriteError, read_source, write_together
 from dockfix.syntax import ParseError
 from dockfix.transforms import choose
@@ -119,15 +117,12 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
         if source is None:
             source = read_source(path)
         transforms, unsafe = chosen_for(path, options)
-        proposed: list[bool] = []  # set when a transform proposes an unsafe fix (that this run drops)
-        if not unsafe and options.count_hidden:
-            transforms = tuple(_watched(t, proposed) for t in transforms)
         real_folder = options.folders.real(os.fspath(path.parent))
         context = Context.for_dockerfile(path, real_folder)
         # Called here, not in a helper: batch's time limit interrupts run_pipeline only when process_file calls it.
         memo: dict[Any, Any] = {}  # the file's shell parses, shared by its two runs (Tree.memo)
         outcome = run_pipeline(source.text, context, transforms, unsafe=unsafe, memo=memo)
-        if proposed:
+        if not unsafe and options.count_hidden and outcome.proposed_unsafe:
             try:
                 with_unsafe = run_pipeline(source.text, Context.for_dockerfile(path, real_folder), transforms,
                                            unsafe=True, memo=memo)
@@ -198,20 +193,6 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
 def _end(line: int | None, end: int | None) -> int | None:
     """An end line to report: known, and not before the line."""
     return max(line, end) if line and end else None
-
-
-def _watched(transform: Transform, proposed: list[bool]) -> Transform:
-    """The transform, noting in `proposed` whether it ever proposes an unsafe fix. When none is proposed
-    in a safe run, a run with unsafe fixes on would take the same steps: nothing is hidden."""
-
-    def find(tree, context) -> Iterator[Fix | Note]:
-        items: Iterable[Fix | Note] = transform.find(tree, context)
-        for item in items:
-            if not proposed and isinstance(item, Fix) and not item.safe:
-                proposed.append(True)
-            yield item
-
-    return dataclasses.replace(transform, find=find)
 
 
 def chosen_for(path: Path, options) -> tuple[tuple[Transform, ...], bool]:
