@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockfix.config import Folders
 from dockfix.fileio import MAX_SIZE, InputError, WriteError, read_limited, write_together
 
 GITHUB, GITLAB = "github", "gitlab"
@@ -42,15 +43,20 @@ def ci_root(path: Path, kind: str) -> Path:
     return path.parent if kind == GITLAB else path.parent.parent.parent
 
 
-def repository_of(dockerfile: Path, roots: Iterable[Path] = ()) -> Path:
+def repository_of(dockerfile: Path, roots: Iterable[Path] = (), folders: Folders | None = None) -> Path:
     """The root of a Dockerfile's repository: the nearest folder holding `.git`, else the highest named
-    folder holding it, else its own folder."""
-    folder = dockerfile.parent.resolve()
-    for candidate in (folder, *folder.parents):
-        if os.path.lexists(candidate / ".git"):
-            return candidate
-    holding = [r.resolve() for r in roots if r.resolve() == folder or r.resolve() in folder.parents]
-    return min(holding, key=lambda r: len(r.parts)) if holding else folder
+    folder holding it, else its own folder. `folders`: what the run already knows of folders (a batch's
+    files share the folders above them: each is resolved and looked at once)."""
+    known = folders if folders is not None else Folders()
+    folder = known.real(os.fspath(dockerfile.parent))
+    chain = [folder]  # the folder and every folder above it
+    while (up := os.path.dirname(chain[-1])) != chain[-1]:
+        chain.append(up)
+    for candidate in chain:
+        if known.has_git(candidate):
+            return Path(candidate)
+    holding = [real for r in roots if (real := known.real(os.fspath(r))) in chain]
+    return Path(min(holding, key=lambda r: len(Path(r).parts)) if holding else folder)
 
 
 def ci_files_of(root: Path) -> list[Path]:

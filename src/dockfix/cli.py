@@ -51,6 +51,7 @@ from dockfix import __version__
 if TYPE_CHECKING:
     import argparse
 
+    from dockfix.config import Folders
     from dockfix.engine import Fix
     from dockfix.runner import Applied, FileResult, Options
 
@@ -286,7 +287,8 @@ def _run(argv: list[str]) -> int:
         results = [result]
     else:
         this = _this()
-        files, results, warnings = expand_paths(paths, args.include_hidden, not args.no_ignore, args.ci)
+        files, results, warnings = expand_paths(paths, args.include_hidden, not args.no_ignore, args.ci,
+                                                options.folders)
         options = _with_dockerfiles(options, files)
         if text:
             for path, message in warnings:
@@ -331,14 +333,18 @@ def _names(value: str | None) -> tuple[str, ...] | None:
 
 
 def expand_paths(paths: list[Path], include_hidden: bool = False, use_ignore: bool = True,
-                 ci: bool = False) -> tuple[list[Path], list[FileResult], list[tuple[str, str]]]:
+                 ci: bool = False, folders: Folders | None = None,
+                 ) -> tuple[list[Path], list[FileResult], list[tuple[str, str]]]:
     """Files to process (each once, sorted by path), a failure for each part that could not be searched,
     and a warning for each folder holding no Dockerfile. The CI files of the repositories of the
-    Dockerfiles found in a folder (or named, with `ci`) come with them (dockfix.ci_files)."""
+    Dockerfiles found in a folder (or named, with `ci`) come with them (dockfix.ci_files). `folders`:
+    what the run knows of folders (runner.Options.folders), shared with the config search."""
     from dockfix.ci_files import ci_files_of, ci_kind, repository_of
+    from dockfix.config import Folders
     from dockfix.runner import FAILED, FileResult, display_path
 
     this = _this()
+    known = folders if folders is not None else Folders()
     files: dict[str, Path] = {}
     repositories: set[Path] = set()  # the roots whose CI files come along
     problems: list[FileResult] = []
@@ -350,16 +356,16 @@ def expand_paths(paths: list[Path], include_hidden: bool = False, use_ignore: bo
             problems.extend(FileResult(display_path(e.path), FAILED, error=e.message) for e in errors)
             if not found and not errors:  # as ruff: nothing to do is not an error
                 warnings.append((display_path(path), "no Dockerfile found in this folder"))
-            folders: dict[Path, Path] = {}  # a folder's files share its repository: looked up once per folder
+            roots_of: dict[Path, Path] = {}  # a folder's files share its repository: looked up once per folder
             for file in found:
                 files.setdefault(os.path.normpath(file), file)
-                if file.parent not in folders:
-                    folders[file.parent] = repository_of(file, [path])
-            repositories.update(folders.values())
+                if file.parent not in roots_of:
+                    roots_of[file.parent] = repository_of(file, [path], known)
+            repositories.update(roots_of.values())
         else:  # named on the command line: always processed, ignored or not
             files.setdefault(os.path.normpath(path), path)
             if ci and not ci_kind(path):
-                repositories.add(repository_of(path))
+                repositories.add(repository_of(path, folders=known))
     for root in sorted(repositories):
         for file in ci_files_of(root):
             shown = Path(display_path(file))
@@ -373,8 +379,17 @@ def _with_dockerfiles(options: Options, files: list[Path]) -> Options:
 
     from dockfix.ci_files import ci_kind
 
-    named = frozenset(str(p.resolve()) for p in files if not ci_kind(p))
+    named = frozenset(_resolved(p, options.folders) for p in files if not ci_kind(p))
     return dataclasses.replace(options, dockerfiles=named or None)
+
+
+def _resolved(path: Path, folders: Folders) -> str:
+    """str(path.resolve()), its folder's real path taken from what the run knows of folders."""
+    name = path.name
+    if name in ("", ".", ".."):
+        return str(path.resolve())
+    joined = os.path.join(folders.real(os.fspath(path.parent)), name)
+    return os.path.realpath(joined) if os.path.islink(joined) else joined
 
 
 def _from_stdin(filename: Path | None, options: Options, show_traceback: bool) -> tuple[FileResult, bytes]:
