@@ -393,7 +393,7 @@ def _rounds(tree: Tree, context: Context, running: list[tuple[Transform, dict[st
                 new_tree = Tree(tree.source, tree.nodes, tree.lines, tree.escape, memo=tree.memo)  # (and model)
             else:
                 try:
-                    new_tree = parse(new_text, tree.memo)  # unchanged RUNs keep their parse
+                    new_tree = parse(new_text, tree.memo, tree)  # unchanged instructions are copied, not parsed
                 except ParseError as err:
                     raise EngineBug(f"transform {transform.name} produced a file that does not parse: {err}") from err
             outcome.fixes.extend(replace(f, line=lines.original(f.line), end_line=_at_or_after(

@@ -156,6 +156,7 @@ class Instruction(Node):
     """
 
     keyword: str
+    name: str  # the keyword in upper case (asked of every instruction by every transform: made once)
     lines: list[Line]  # physical lines of the logical part (code, comments, blanks)
     code_lines: list[Line]  # the lines that carry code
     logical: str
@@ -170,10 +171,6 @@ class Instruction(Node):
     # The file's parse memo (shell scripts and structures by text), one dict shared by every
     # instruction of the tree and handed by the engine to the next tree of the same file.
     memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @cached_property
-    def name(self) -> str:  # (asked of every instruction by every transform: made once)
-        return self.keyword.upper()
 
     @cached_property
     def args(self) -> str:
@@ -272,10 +269,12 @@ def split_lines(text: str) -> list[Line]:
     return lines
 
 
-def parse(text: str, memo: dict[Any, Any] | None = None) -> Tree:
+def parse(text: str, memo: dict[Any, Any] | None = None, previous: Tree | None = None) -> Tree:
     """Parse Dockerfile text into a lossless tree, or raise ParseError. `memo`: an earlier tree's
-    parse memo of the same file (Tree.memo), so that an unchanged RUN is not parsed again."""
-    return _Parser(text, {} if memo is None else memo).parse()
+    parse memo of the same file (Tree.memo), so that an unchanged RUN is not parsed again.
+    `previous`: an earlier tree of the same file (the engine's tree before its edits): an
+    instruction whose text is one of its instructions' is copied from it, moved, not parsed again."""
+    return _Parser(text, {} if memo is None else memo, previous).parse()
 
 
 def shell_words(text: str, escape: str = "\\") -> list[tuple[str, int, int]]:
@@ -365,19 +364,22 @@ def _check_json(name: str, args: str, escape: str, line: int) -> None:
 
 
 class _Parser:
-    def __init__(self, text: str, memo: dict[Any, Any]):
+    def __init__(self, text: str, memo: dict[Any, Any], previous: Tree | None = None):
         self.text = text
         self.memo = memo
         self.lines = split_lines(text)
         self.escape = "\\"
         self.nodes: list[Node] = []
         self.i = 0  # index of the next unread line
+        self.previous = previous
+        self.reusable: dict[str, list[Instruction]] = {}  # previous's instructions by their first line
 
     def parse(self) -> Tree:
         if "\x00" in self.text:
             raise ParseError("binary file (contains NUL bytes)")
         self._bom()
         self._directives()
+        self._index_previous()
         pending_comments: list[Comment] = []
         while self.i < len(self.lines):
             line = self.lines[self.i]
@@ -392,13 +394,58 @@ class _Parser:
                 pending_comments.append(comment)
                 self.i += 1
             else:
-                node = self._instruction()
+                node = (self.reusable and self._reused(line)) or self._instruction()
                 node.leading_comments = pending_comments
                 pending_comments = []
                 self.nodes.append(node)
         if not any(isinstance(n, Instruction) for n in self.nodes):
             raise ParseError("file with no instructions")
         return Tree(self.text, self.nodes, self.lines, self.escape, memo=self.memo)
+
+    def _index_previous(self) -> None:
+        """Index the previous tree's instructions, when they can be reused: the same escape
+        character, and no BOM (which shifts the first line's start) in either text."""
+        old = self.previous
+        if old is None or old.escape != self.escape or old.source.startswith("\ufeff") \
+                or self.text.startswith("\ufeff"):
+            return
+        for instr in old.instructions:
+            self.reusable.setdefault(instr.lines[0].text, []).append(instr)
+
+    def _reused(self, first: Line) -> Instruction | None:
+        """A copy of a previous instruction whose text (logical lines, heredoc bodies) is the text
+        at `first`, moved to where it is now; None when there is none. The same text parses the
+        same way wherever it is (the escape character is the same), unless the old one was cut
+        short by the end of its file: then the new one must end its file too."""
+        candidates = self.reusable.get(first.text)
+        if not candidates:
+            return None
+        old_source = self.previous.source if self.previous is not None else ""
+        text = self.text
+        for old in candidates:
+            size = old.end - old.start
+            start = first.start
+            if (old.end == len(old_source)) != (start + size == len(text)) \
+                    or text[start : start + size] != old_source[old.start : old.end]:
+                continue
+            delta, count = start - old.start, old.end_line - old.line + 1
+            lines = self.lines[self.i : self.i + len(old.lines)]
+            new = Instruction.__new__(Instruction)
+            new.__dict__.update(old.__dict__)  # its fields, and what was computed from its text
+            new.start, new.end = start, start + size
+            new.line, new.end_line = first.number, first.number + count - 1
+            new.lines = lines
+            new.code_lines = list(lines) if len(old.code_lines) == len(lines) else [
+                lines[c.number - old.line] for c in old.code_lines]
+            new.segment_sources = [s + delta for s in old.segment_sources]
+            if old.heredocs and delta:
+                new.heredocs = tuple(Heredoc(h.name, h.chomp, h.quoted, h.fd, h.body_start + delta,
+                                             h.body_end + delta, h.end + delta, h.body) for h in old.heredocs)
+            new.leading_comments = []
+            new.memo = self.memo
+            self.i += count
+            return new
+        return None
 
     def _bom(self) -> None:
         # The BOM is a node of its own; the first line starts after it.
@@ -476,6 +523,7 @@ class _Parser:
             line=first.number,
             end_line=last_line.number,
             keyword=keyword,
+            name=name,
             lines=lines,
             code_lines=code_lines,
             logical=logical_text,
