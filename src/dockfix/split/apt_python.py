@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from dockfix.data import debian_python, debian_recommends
-from dockfix.split import images
+from dockfix.split import debian_runtime, images
 from dockfix.split.classify import Step
 from dockfix.split.debian_runtime import BUILD_ONLY, PYPI_SYSTEM_LIBRARY, is_build_only, runtime_libraries, stands_for
 from dockfix.split.dependencies import normalize
@@ -240,6 +240,15 @@ def runtime_install(installs: list[Install], known: Base) -> Runtime | str:
         present.add(package)
     out.packages = present
     return out
+
+
+def kept_reason(package: str, known: Base) -> str:
+    """Why a -dev package stays in the runtime of a Debian base (runtime_install did not replace it)."""
+    uncovered = [s for s in known.suites if package not in debian_python.covered(s)]
+    if uncovered and all(runtime_libraries(package, s) for s in known.suites):
+        return (f"dockfix's real install of Debian {' and '.join(uncovered)} (data/debian_python.json) did not "
+                "include it, so the programs it brings are not known")
+    return debian_runtime.kept_reason(package, known.distribution)
 
 
 def libraries_reason(names: set[str], runtime: Runtime, original: set[str]) -> str | None:

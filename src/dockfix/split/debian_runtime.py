@@ -57,6 +57,21 @@ def runtime_libraries(package: str, distribution: str | None) -> tuple[str, ...]
     return answers.pop() if len(answers) == 1 else None
 
 
+def kept_reason(package: str, distribution: str | None) -> str:
+    """Why `package` has no runtime libraries on `distribution` (runtime_libraries gave None)."""
+    known = debian_dev_runtime.suites()
+    if distribution is not None and distribution not in known:
+        return f"dockfix's table of -dev packages covers Debian {' and '.join(known)}, not {distribution}"
+    answers = {suite: debian_dev_runtime.libraries(package, suite) for suite in ((distribution,) if distribution else _MOVING)}
+    missing = [suite for suite, found in answers.items() if found is None]
+    if missing:
+        return (f"the package metadata of Debian {' and '.join(missing)} names no runtime library for it (headers "
+                "only, not a package of that release, or a -dev package it stands for has none)")
+    return ("its runtime libraries differ between "
+            + " and ".join(f"Debian {suite} ({' '.join(found or ())})" for suite, found in answers.items())
+            + ", and the tag does not say which release it is built on (a tag that does lets dockfix name them)")
+
+
 def stands_for(package: str, library: str) -> bool:
     """Is `library` one of the runtime libraries -dev `package` stands for on some release?"""
     return any(library in (debian_dev_runtime.libraries(package, suite) or ()) for suite in _MOVING)

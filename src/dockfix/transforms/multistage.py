@@ -66,6 +66,7 @@ class Skip(Exception):
 NOTHING_TO_GAIN = "nothing-to-gain"  # the note's kind: the image is already what a split would make
 UV_PROJECT = "uv-project"  # the note's kind: why a uv project's runtime keeps the source, or stays editable
 BUILDER_APT = "builder-apt"  # the note's kind: an apt RUN the builder leaves out (its base has the packages), or keeps
+KEPT_DEV = "kept-dev"  # the note's kind: a -dev package the runtime keeps, for want of its libraries
 
 
 @dataclass
@@ -118,6 +119,8 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         yield SPLIT.note(note, plan.from_.line, kind=UV_PROJECT)
     for line, note in plan.builder_apt.notes:
         yield SPLIT.note(note, line, kind=BUILDER_APT)
+    for line, note in _kept_dev(plan):
+        yield SPLIT.note(note, line, kind=KEPT_DEV)
     start = plan.from_.start
     gain = f"; the gain is build speed: pip-to-uv ({PIP_TO_UV}) installs with uv in the builder" if plan.uv_gain else ""
     yield SPLIT.fix(f"split into a builder stage and a {plan.runtime.image} runtime that copies "
@@ -784,6 +787,26 @@ def _decide(plan: Plan) -> Callable[[str], str | None]:
         return plan.debian_install.changes.get
     distribution = plan.runtime.distribution
     return lambda word: "" if debian_runtime.is_build_only(word) else _libraries(word, distribution)
+
+
+def _kept_dev(plan: Plan) -> list[tuple[int, str]]:
+    """A note for each -dev package the runtime keeps because its libraries are not known
+    (when in doubt, keep): the user learns what it costs and why."""
+    if plan.runtime.alpine:
+        return []
+    decide, seen, out = _decide(plan), set(), []
+    for step in plan.steps[: plan.last]:
+        if step.kind != "apt":
+            continue
+        for word, _ in step.apt_packages:
+            if (not word.endswith("-dev") or word in seen or "$" in word or "=" in word
+                    or debian_runtime.is_build_only(word) or decide(word) is not None):
+                continue
+            seen.add(word)
+            why = (apt_python.kept_reason(word, plan.debian) if plan.debian is not None
+                   else debian_runtime.kept_reason(word, plan.runtime.distribution))
+            out.append((step.instr.line, f"line {step.instr.line}: the runtime keeps {word}: {why}"))
+    return out
 
 
 def _libraries(word: str, distribution: str | None) -> str | None:
