@@ -268,15 +268,15 @@ class _Region:
 def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], install: Instruction, position: int,
           suppress: Suppressions, last_code: tuple[int, CodeCopy | str | None],
           regions: dict[int, _Region]) -> Iterator[Fix | Note]:
+    code_at, code = last_code
+    if code is None:  # no code copy before the install: nothing to move (and its commands need no reading)
+        return
     workdir = workdirs[id(install)]
     steps = command_steps(tree, install, workdir)
     if not any(s.kind in (DEPS, SPLIT) or s.local or classify(s.command) for s in steps):
         return
-    code_at, code = last_code
     if isinstance(code, str):
         yield DEPS_FIRST.note(f"code copied before the install ({code}): left alone", install.line)
-        return
-    if code is None:
         return
     earlier = stage.instructions[:code_at]
     steps = [_project_twin(tree, context, code, install, workdir, s, lambda: _copied_before(earlier, workdirs))
