@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from dockfix.commands import recognise
+from dockfix.commands import PYTHON_MANAGERS, may_run_python_manager, recognise
 from dockfix.model import Model, installs
+from dockfix.shell import parse_script
 from dockfix.syntax import parse
 
 CASES = [
@@ -102,3 +105,44 @@ def test_a_tree_and_its_model_go_by_reference_counting():
     finally:
         if enabled:
             gc.enable()
+
+
+# --- the cheap test before a parse: may a text run a Python package manager? -------------------
+
+NAMES = ["pip", "pip3.12", "/opt/venv/bin/pip", "python3 -m pip", "python -m venv", "uv", "poetry", "pipenv", "pipx",
+         "pdm", "hatch", "conda", "mamba", "micromamba", "virtualenv", "apt-get", "echo"]
+# What the shell takes out of a word's value: quotes, escapes, line continuations.
+SPLITS = ["", "", "", "''", '""', "\\\n", "\\\r\n", "\\"]
+AROUND = ["", " x", " install -r r.txt", " && ls", "; ", "sudo ", "A=1 ", "$(", "`", "'", '"', "\n", "<<EOF\n"]
+
+
+@st.composite
+def texts(draw):
+    """Shell text holding manager names split by quotes, escapes and continuations."""
+    out = []
+    for _ in range(draw(st.integers(1, 3))):
+        name = draw(st.sampled_from(NAMES))
+        out.append(draw(st.sampled_from(AROUND)))
+        out.append("".join(c + draw(st.sampled_from(SPLITS)) for c in name))
+        out.append(draw(st.sampled_from(AROUND)))
+    return "".join(out)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts())
+def test_a_text_said_not_to_run_a_python_manager_runs_none(text):
+    if not may_run_python_manager(text):
+        found = [c.argv for c in parse_script(text).commands if (r := recognise(c.argv)) and r.manager in PYTHON_MANAGERS]
+        assert found == []
+
+
+@pytest.mark.parametrize("line", [c[0] for c in CASES if recognise(c[0].split()).manager in PYTHON_MANAGERS]
+                         + ["p'i'p install x", 'u"v" sync', "pi\\\np install x", "po\\\r\netry install", "mic\\romamba x"])
+def test_every_python_manager_may_run(line):
+    assert may_run_python_manager(line)
+    assert any(recognise(c.argv) for c in parse_script(line).commands)
+
+
+@pytest.mark.parametrize("line", ["apt-get install -y curl", "npm ci && node build.js", "echo '$PI''P'"])
+def test_texts_without_a_manager_name_are_told_apart(line):
+    assert not may_run_python_manager(line)

@@ -105,6 +105,23 @@ class Invocation:
         return self.version.startswith("2")
 
 
+# What a shell word's value drops of its text (dockfix.shell: quotes, escapes, line continuations):
+# a program name recognise() reads is, once these are taken out of the text, a piece of it.
+_QUOTING = str.maketrans("", "", "'\"\\\r\n")
+# Every name recognise() takes for a Python package manager holds one of these: pip3 holds "pip",
+# python3 (-m pip, -m venv) "python", the others are their own (a name holding another is left out).
+_PYTHON_NAMES = {"pip", "python", *(p for p, m in _PROGRAMS.items() if m in PYTHON_MANAGERS)}
+_PYTHON_NAME_PARTS = tuple(sorted(n for n in _PYTHON_NAMES if not any(o != n and o in n for o in _PYTHON_NAMES)))
+
+
+def may_run_python_manager(text: str) -> bool:
+    """False when no command of this shell text can be a Python package manager's (recognise):
+    no name of one is in the text even with its quotes, escapes and line continuations taken out.
+    True says nothing: parse it. (No expansion either way: `$PIP install` is no command of pip's.)"""
+    plain = text.translate(_QUOTING)
+    return any(name in plain for name in _PYTHON_NAME_PARTS)
+
+
 def program_name(word: str) -> str:
     """A program's name without its folder (`/usr/bin/apt-get` -> `apt-get`)."""
     return word.rsplit("/", 1)[-1]
