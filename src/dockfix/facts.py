@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dockfix.commands import PYTHON_MANAGERS
+from dockfix.commands import PYTHON_MANAGERS, may_run_python_manager
 from dockfix.context import Context
 from dockfix.model import called, per_tree
 from dockfix.syntax import Instruction, Tree
@@ -24,9 +24,12 @@ def not_python_reason(tree: Tree, context: Context) -> str | None:
 def _runs_python_tooling(tree: Tree, instr: Instruction) -> bool:
     """A RUN that calls a Python package manager (dockfix.commands, through the model), or whose
     text names Python's tools at all (`python3 setup.py`, `apt-get install python3-dev`)."""
-    if any(c.invocation.manager in PYTHON_MANAGERS for c in called(tree, instr)):
+    text = instr.logical[instr.args_start:] + "".join(h.body for h in instr.heredocs)
+    if _PYTHON_RUN.search(text):
         return True
-    return bool(_PYTHON_RUN.search(instr.logical[instr.args_start:] + "".join(h.body for h in instr.heredocs)))
+    # The RUN's shell is parsed only when the text may name a manager: in an image that is not
+    # Python's, this question is the only one asked of its RUNs.
+    return may_run_python_manager(text) and any(c.invocation.manager in PYTHON_MANAGERS for c in called(tree, instr))
 
 
 def _not_python_reason(tree: Tree, context: Context) -> str | None:
