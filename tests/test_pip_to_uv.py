@@ -159,3 +159,21 @@ def test_full_pipeline_from_a_single_stage_file_is_a_fixpoint():
     assert "uv pip install -r requirements.txt" in first.output
     assert "FROM python:3.12-slim" in first.output
     assert run(first.output, files, full=True).output == first.output
+
+
+@pytest.mark.parametrize("install, reason", [
+    ("RUN export PIP_FIND_LINKS=/wheels && pip install flask", "PIP_FIND_LINKS is set for the install"),
+    ("RUN export PIP_INDEX_URL=https://i/simple && pip install flask", "PIP_INDEX_URL is set or read"),
+    ("RUN pip install flask && export PIP_FIND_LINKS=/w && pip install x", "PIP_FIND_LINKS is set for the install"),
+])
+def test_a_pip_setting_exported_in_the_run_is_seen(install, reason):
+    # (read once per shell text, from its last command's environment: an export before any install counts)
+    text = builder(install)
+    outcome = run(text)
+    assert outcome.output == text
+    assert any(reason in m for m in notes(outcome)), notes(outcome)
+
+
+def test_exports_of_other_names_do_not_stop_a_conversion():
+    out = run(builder("RUN export A=1 && pip install flask && pip install x")).output
+    assert "uv pip install flask" in out
