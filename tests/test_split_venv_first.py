@@ -84,3 +84,11 @@ def test_the_run_stays_as_written(text, files):
     venv_line = next(i for i, ln in enumerate(lines) if "-m venv" in ln)
     copies = [i for i, ln in enumerate(lines) if ln.startswith(("COPY", "ADD")) and "--from" not in ln]
     assert not copies or venv_line > copies[-1], builder
+
+
+def test_uv_venv_goes_first_too_after_the_copy_of_uv():
+    text = ("FROM python:3.12\nCOPY --from=ghcr.io/astral-sh/uv:0.5.1 /uv /bin/\nWORKDIR /app\nENV VIRTUAL_ENV=/opt/venv\n"
+            "COPY requirements.txt .\nRUN uv venv /opt/venv && uv pip install -r requirements.txt\nCOPY . .\n"
+            'CMD ["/opt/venv/bin/python", "app.py"]\n')
+    assert _builder(text).endswith("ENV VIRTUAL_ENV=/opt/venv\nRUN uv venv /opt/venv\nCOPY requirements.txt .\n"
+                                   "RUN uv pip install -r requirements.txt\n")
