@@ -160,18 +160,8 @@ def _lex(text: str) -> _Lexed:
         if c in " \t\r":
             i += 1
             continue
-        if c == "\\" and (text.startswith("\n", i + 1) or text.startswith("\r\n", i + 1)):
-            i += 2 if text[i + 1] == "\n" else 3  # a line continuation (in a here-document body)
-            continue
-        if c == "#":
-            end = text.find("\n", i)
-            if comment_start is None and end < 0:  # (not `"\n" in text[i:]`: a copy per comment)
-                comment_start = i
-            i = n if end < 0 else end
-            continue
-        operator = _OPERATOR.match(text, i)
-        if operator:
-            op = operator[0]
+        if c in "&|;\n":  # an operator: each of them starts with one of these
+            op = _OPERATOR.match(text, i)[0]  # type: ignore[index]  # (one character always matches)
             tokens.append(_new(_Token, (op, None, i, i + len(op))))
             i += len(op)
             if op == "\n" and pending:
@@ -184,8 +174,27 @@ def _lex(text: str) -> _Lexed:
             tokens.append(_new(_Token, (c, None, i, i + 1)))
             i += 1
             continue
+        if c == "#":
+            end = text.find("\n", i)
+            if comment_start is None and end < 0:  # (not `"\n" in text[i:]`: a copy per comment)
+                comment_start = i
+            i = n if end < 0 else end
+            continue
+        if c == "\\" and (text.startswith("\n", i + 1) or text.startswith("\r\n", i + 1)):
+            i += 2 if text[i + 1] == "\n" else 3  # a line continuation (in a here-document body)
+            continue
         start = i
-        i, value, ok = _read_word(text, i)
+        plain = _PLAIN.match(text, i)
+        if plain is not None and ((i := plain.end()) == n or text[i] in _WORD_END):
+            # The common word: ordinary characters up to a blank or an operator, its own value
+            # (what _read_word makes of it, without the call).
+            raw = plain[0]
+            tokens.append(_new(_Token, (None, _new(Word, (raw, raw, start, i)), start, i)))
+            if delimiter_next is not None:
+                pending.append((_delimiter(raw), delimiter_next))
+                delimiter_next = None
+            continue  # (no "<" in it: no here-document)
+        i, value, ok = _read_word(text, start)
         if not ok:
             closed, problem = False, "an unclosed quote, `$(` or backquote"
         word = _new(Word, (text[start:i], value, start, i))
@@ -296,6 +305,7 @@ def _read_word(text: str, i: int) -> tuple[int, str, bool]:
 
 
 _PLAIN = re.compile(r"[^ \t\r\n;&|()<>\\'\"$`]+")
+_WORD_END = " \t\r\n;&|)"  # what ends a word after its ordinary characters (see _read_word)
 
 
 def _array_start(out: list[str]) -> bool:
