@@ -184,4 +184,8 @@ def _norm(rel: str) -> str:
     rel = rel.replace("\\", "/")
     while rel.startswith("./"):
         rel = rel[2:]
-    return str(PurePosixPath(rel)) if rel not in ("", ".") else "."
+    if rel in ("", "."):
+        return "."
+    if "//" not in rel and "/./" not in rel and not rel.endswith(("/", "/.")):
+        return rel  # no empty or "." part: PurePosixPath would give it back as it is (most paths asked)
+    return str(PurePosixPath(rel))
