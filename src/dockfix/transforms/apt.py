@@ -16,11 +16,11 @@ from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
 from dockfix.edits import AppendRefused, Edit, append_to_heredoc, append_to_run
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
-from dockfix.model import budget, env_before, per_tree
+from dockfix.model import Model, budget, env_before, per_tree
 from dockfix.shell import Command, Script, Word, parse_script, parse_structure
 from dockfix.syntax import Heredoc, Instruction, Tree
 from dockfix.transforms._installs import cache_mount_targets
-from dockfix.views import Copy, Run, Stage, global_args, heredoc_roles, key_values, stages
+from dockfix.views import Copy, Run, Stage, global_args, heredoc_roles, key_values
 
 NAME = "apt"
 APT_LISTS = "/var/lib/apt/lists"
@@ -102,8 +102,22 @@ def _text(tree: Tree, instr: Instruction, doc: Heredoc | None) -> str:
     return instr.logical[instr.args_start:] if doc is None else tree.source[doc.body_start:doc.body_end]
 
 
-def _runs_package_manager(parts: list[tuple[Script, int, Heredoc | None]]) -> bool:
-    return any((found := invocation(c)) and found.manager in SYSTEM_MANAGERS for s, _, _ in parts for c in s.commands)
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What the rule reads of one RUN, once per pass: its shell texts (_scripts), their
+    commands, and the system package managers (apt, apk, dnf) those call."""
+
+    parts: list[tuple[Script, int, Heredoc | None]]
+    commands: list[Command]
+    managers: frozenset[str]
+
+
+def _read(tree: Tree, instr: Instruction) -> _Read:
+    parts = _scripts(instr, tree)
+    commands = [c for s, _, _ in parts for c in s.commands]
+    managers = frozenset(found.manager for c in commands
+                         if (found := invocation(c)) is not None and found.manager in SYSTEM_MANAGERS)
+    return _Read(parts, commands, managers)
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -111,50 +125,75 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     if reason:
         yield NOT_PYTHON.note(reason, transform=NAME)
         return
+    all_stages = Model.of(tree).stages
+    reads = {id(i): _read(tree, i) for stage in all_stages for i in stage.instructions if i.name == "RUN"}
+    if not any(read.managers for read in reads.values()):
+        return  # no RUN calls apt, apk or dnf: nothing to fix, and no RUN is this rule's business
     known: dict[str, Setting] = {}  # stage name -> what is known at its end
-    for stage in stages(tree):
+    for stage in all_stages:
         runs = [i for i in stage.instructions if i.name == "RUN"]
-        # One backward pass (not a scan of the later RUNs per RUN): linear in the stage's size.
-        later_needs = [False] * len(runs)
-        for index in range(len(runs) - 2, -1, -1):
-            later_needs[index] = later_needs[index + 1] or _needs_lists(tree, runs[index + 1])
+        later = _LaterNeeds(tree, runs, reads)
         setting = _stage_setting(tree, stage, known)
         runs_seen = 0
         for instr in stage.instructions:
             if instr.name == "RUN":
-                yield from _fix_run(tree, instr, later_needs[runs_seen], setting)
+                yield from _fix_run(tree, instr, reads[id(instr)], later, runs_seen, setting)
                 runs_seen += 1
-            elif instr.name in ("COPY", "ADD") and _writes_apt_config(Copy(instr).destination):
-                setting.sources = setting.sources or instr.line
+            elif not setting.sources and instr.name in ("COPY", "ADD") and _writes_apt_config(instr):
+                setting.sources = instr.line
         if stage.name:
             known[stage.name.lower()] = setting
 
 
-def _fix_run(tree: Tree, instr: Instruction, later_needs_lists: bool, setting: Setting) -> Iterator[Fix | Note]:
-    parts = _scripts(instr, tree)
-    manages = _runs_package_manager(parts)
+class _LaterNeeds:
+    """Whether a RUN after the n-th of a stage installs without `apt-get update` (so needs the
+    lists the n-th left): one backward pass over the stage (not a scan of the later RUNs per
+    RUN: linear in the stage's size), made when first asked."""
+
+    def __init__(self, tree: Tree, runs: list[Instruction], reads: dict[int, _Read]) -> None:
+        self.tree, self.runs, self.reads = tree, runs, reads
+        self.flags: list[bool] | None = None
+
+    def __call__(self, n: int) -> bool:
+        if self.flags is None:
+            runs = self.runs
+            flags = [False] * len(runs)
+            for index in range(len(runs) - 2, -1, -1):
+                after = runs[index + 1]
+                flags[index] = flags[index + 1] or _needs_lists(after, self.reads[id(after)])
+            self.flags = flags
+        return self.flags[n]
+
+
+def _fix_run(tree: Tree, instr: Instruction, read: _Read, later: _LaterNeeds, position: int,
+             setting: Setting) -> Iterator[Fix | Note]:
+    """The fixes and notes of one RUN, the `position`-th of its stage."""
+    parts = read.parts
+    manages = bool(read.managers)
     error = next((e for _, _, doc in parts if (e := parse_structure(_text(tree, instr, doc), instr.memo).error)), None) \
         if manages else None
     if not manages or error:
-        for script, _, _ in parts:  # what later installs must know all the same
-            for index in range(len(script.commands)):
-                if not setting.sources and _adds_source(script.commands, index):
-                    setting.sources = instr.line
+        # what later installs must know all the same
+        if not setting.sources and any(_first_source(_text(tree, instr, doc), script.commands) is not None
+                                       for script, _, doc in parts):
+            setting.sources = instr.line
         if error:  # a RUN without apt, apk or dnf is none of this rule's business: no note
             yield LISTS.note(f"shell text too complex to edit safely ({error})", instr.line)
         return
-    for script, base, _ in parts:
-        yield from _recommends(tree, instr, script, base, setting)
-        yield from _apk(tree, instr, script, base)
-    yield from _dnf(tree, instr, parts)
-    commands = [c for s, _, _ in parts for c in s.commands]
+    for script, base, doc in parts:
+        yield from _recommends(tree, instr, script, base, doc, setting)
+        if "apk" in read.managers:
+            yield from _apk(tree, instr, script, base)
+    if "dnf" in read.managers:
+        yield from _dnf(tree, instr, read.commands)
+    commands = read.commands
     if not any(_apt_install(c) for c in commands) or any(_removes_apt_lists(c) for c in commands):
         return
     if _lists_on_mount(tree, instr):
         return
     if not any(_apt_update(c) for c in commands):
         return  # the lists came from an earlier layer: removing them here saves nothing
-    if later_needs_lists:
+    if later(position):
         yield LISTS.note("apt lists kept: a later RUN installs without `apt-get update`", instr.line)
         return
     edit = _append(tree, instr, CLEAN_APT)
@@ -164,11 +203,12 @@ def _fix_run(tree: Tree, instr: Instruction, later_needs_lists: bool, setting: S
     yield LISTS.fix("remove the apt package lists after installing (hadolint DL3009)", instr.line, (edit,))
 
 
-def _needs_lists(tree: Tree, instr: Instruction) -> bool:
+def _needs_lists(instr: Instruction, read: _Read) -> bool:
     # Every here-document counts, data too: a script written here (`cat > /setup.sh <<EOF`) may run later.
-    scripts = [s for s, _, _ in _scripts(instr, tree)]
-    scripts += [parse_script(role.heredoc.body, instr.memo) for role in heredoc_roles(instr) if not role.runs_shell]
-    commands = [c for s in scripts for c in s.commands]
+    commands = read.commands
+    if instr.heredocs:
+        commands = commands + [c for role in heredoc_roles(instr) if not role.runs_shell
+                               for c in parse_script(role.heredoc.body, instr.memo).commands]
     return any(_apt_install(c) for c in commands) and not any(_apt_update(c) for c in commands)
 
 
@@ -188,10 +228,12 @@ def _insert_after_word(instr: Instruction, base: int, word_end: int, text: str) 
     return Edit(pos, pos, text)
 
 
-def _recommends(tree: Tree, instr: Instruction, script: Script, base: int, setting: Setting) -> Iterator[Fix | Note]:
+def _recommends(tree: Tree, instr: Instruction, script: Script, base: int, doc: Heredoc | None,
+                setting: Setting) -> Iterator[Fix | Note]:
     commands = script.commands
+    source = _first_source(_text(tree, instr, doc), commands) if not setting.sources else None
     for index, cmd in enumerate(commands):
-        if not setting.sources and _adds_source(commands, index):
+        if index == source:
             setting.sources = instr.line
         if not _apt_install(cmd):
             continue
@@ -229,8 +271,25 @@ class Setting:
         return Setting(self.base, set(self.installed), self.sources)
 
 
-def _writes_apt_config(path: str) -> bool:
-    return path.startswith("/etc/apt")
+def _writes_apt_config(instr: Instruction) -> bool:
+    """A COPY or ADD into /etc/apt."""
+    args = instr.args
+    if "/etc/apt" not in args and "'" not in args and '"' not in args and instr.escape not in args:
+        return False  # no quotes or escapes: the destination is its last word, as written
+    return Copy(instr).destination.startswith("/etc/apt")
+
+
+# What the shell lexer may remove from a word's text to make its value (quotes, escapes, line continuations).
+_QUOTING = str.maketrans("", "", "\\\n\r'\"")
+
+
+def _first_source(text: str, commands: tuple[Command, ...]) -> int | None:
+    """The index of the first command of a shell text that adds an apt source (_adds_source), if any."""
+    # A word's value is its text less some quoting characters, and no _APT_CONFIG match holds one: a match in
+    # a value is a match in the whole text less them. One search of it, then, not one per word; and no `|`, no pipe.
+    if "|" not in text and not _APT_CONFIG.search(text.translate(_QUOTING)):
+        return None
+    return next((index for index in range(len(commands)) if _adds_source(commands, index)), None)
 
 
 def _adds_source(commands: tuple[Command, ...], index: int) -> bool:
@@ -435,19 +494,20 @@ def _add_package(tree: Tree, instr: Instruction, base: int, after: Word, package
 
 def _apk(tree: Tree, instr: Instruction, script: Script, base: int) -> Iterator[Fix]:
     commands = script.commands
+    adds = [cmd for cmd in commands if _runs(cmd, "apk", "add") and "--no-cache" not in cmd.argv]
+    if not adds:
+        return
     if any(c.argv[:1] == ["rm"] and any(a.startswith("/var/cache/apk") for a in c.argv) for c in commands):
         return
     if _apk_cache_on_mount(tree, instr):
         return
-    for cmd in commands:
-        if _runs(cmd, "apk", "add") and "--no-cache" not in cmd.argv:
-            word = next(w for w in cmd.words if w.value == "add")
-            yield APK_NO_CACHE.fix("apk add without keeping the index cache (hadolint DL3019)", instr.line,
-                                   (_insert_after_word(instr, base, word.end, " --no-cache"),))
+    for cmd in adds:
+        word = next(w for w in cmd.words if w.value == "add")
+        yield APK_NO_CACHE.fix("apk add without keeping the index cache (hadolint DL3019)", instr.line,
+                               (_insert_after_word(instr, base, word.end, " --no-cache"),))
 
 
-def _dnf(tree: Tree, instr: Instruction, parts: list[tuple[Script, int, Heredoc | None]]) -> Iterator[Fix | Note]:
-    commands = [c for s, _, _ in parts for c in s.commands]
+def _dnf(tree: Tree, instr: Instruction, commands: list[Command]) -> Iterator[Fix | Note]:
     for tool in ("dnf", "yum", "microdnf"):
         installs = any(_runs(c, "dnf", "install", tool) for c in commands)
         cleans = any(c.argv[:1] == [tool] and "clean" in c.argv for c in commands) or any(
