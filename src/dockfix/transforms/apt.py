@@ -67,6 +67,8 @@ def _mounted(tree: Tree, instr: Instruction, folders: tuple[str, ...]) -> bool:
     """A cache or tmpfs mount of the RUN at one of `folders`, its target read as BuildKit reads it
     (variables of the stage expanded: `target=$APK_CACHE`). A target dockfix cannot expand counts
     as one: what it covers is not known, so nothing is added that could defeat it."""
+    if not instr.flag_values("mount"):
+        return False  # no mount: the stage's variables are not needed (env_before is a pass over the file)
     for kind, target in cache_mount_targets(instr, env_before(tree, instr), budget(tree)):
         if kind in ("cache", "tmpfs") and (target in folders or "$" in target):
             return True
