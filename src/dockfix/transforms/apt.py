@@ -16,7 +16,7 @@ from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
 from dockfix.edits import AppendRefused, Edit, append_to_heredoc, append_to_run
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
-from dockfix.model import Model, budget, env_before, per_tree
+from dockfix.model import Model, budget, env_before, per_tree, posix_shell
 from dockfix.shell import Command, Script, Word, parse_script, parse_structure
 from dockfix.syntax import Heredoc, Instruction, Tree
 from dockfix.transforms._installs import cache_mount_targets
@@ -114,11 +114,17 @@ class _Read:
     managers: frozenset[str]
 
 
-def _read(tree: Tree, instr: Instruction) -> _Read:
-    parts = _scripts(instr, tree)
+def _read(tree: Tree, model: Model, instr: Instruction) -> _Read:
+    if not posix_shell(tree, instr):  # the model reads no shell there; this rule reads the RUN all the same
+        parts = _scripts(instr, tree)
+        commands = [c for s, _, _ in parts for c in s.commands]
+        managers = frozenset(found.manager for c in commands
+                             if (found := invocation(c)) is not None and found.manager in SYSTEM_MANAGERS)
+        return _Read(parts, commands, managers)
+    # The model's parts are _scripts' (a heredoc's body is its source text), read once per tree for every transform.
+    parts = [(part.script, -1 if part.doc is None else part.doc.body_start, part.doc) for part in model.parts(instr)]
     commands = [c for s, _, _ in parts for c in s.commands]
-    managers = frozenset(found.manager for c in commands
-                         if (found := invocation(c)) is not None and found.manager in SYSTEM_MANAGERS)
+    managers = frozenset(c.invocation.manager for c in model.called(instr) if c.invocation.manager in SYSTEM_MANAGERS)
     return _Read(parts, commands, managers)
 
 
@@ -127,8 +133,9 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     if reason:
         yield NOT_PYTHON.note(reason, transform=NAME)
         return
-    all_stages = Model.of(tree).stages
-    reads = {id(i): _read(tree, i) for stage in all_stages for i in stage.instructions if i.name == "RUN"}
+    model = Model.of(tree)
+    all_stages = model.stages
+    reads = {id(i): _read(tree, model, i) for stage in all_stages for i in stage.instructions if i.name == "RUN"}
     if not any(read.managers for read in reads.values()):
         return  # no RUN calls apt, apk or dnf: nothing to fix, and no RUN is this rule's business
     known: dict[str, Setting] = {}  # stage name -> what is known at its end
@@ -260,17 +267,40 @@ _INLINE_COMMENT = re.compile(r"`[ \t]*#[^`]*`")
 _REDIRECT = re.compile(r"\d*(?:>>?|<<?|>&|<&|&>>?)(.*)")
 
 
+class _Image:
+    """The image a stage chain starts FROM, as the table knows it (recommends.base_image), read when
+    first asked: only an install without --no-install-recommends asks."""
+
+    __slots__ = ("tree", "ref", "_base")
+
+    def __init__(self, tree: Tree, ref: str) -> None:
+        self.tree, self.ref = tree, ref
+        self._base: recommends.Base | None = None
+
+    @property
+    def base(self) -> recommends.Base:
+        if self._base is None:
+            image = _resolve_args(self.ref, self.tree)
+            self._base = recommends.base_image(image) if image is not None else recommends.Base(
+                self.ref, None, reason=f"{self.ref} goes through a build ARG without a default")
+        return self._base
+
+
 @dataclass
 class Setting:
     """What the rule knows at a point of a stage: the base (followed through earlier stages to its
     image), the packages named by installs before, and the line where an apt source was added."""
 
-    base: recommends.Base
+    image: _Image
     installed: set[str] = field(default_factory=set)
     sources: int = 0  # the line that adds an apt source (0: none)
 
+    @property
+    def base(self) -> recommends.Base:
+        return self.image.base
+
     def inherit(self) -> Setting:
-        return Setting(self.base, set(self.installed), self.sources)
+        return Setting(self.image, set(self.installed), self.sources)
 
 
 def _writes_apt_config(instr: Instruction) -> bool:
@@ -309,10 +339,7 @@ def _stage_setting(tree: Tree, stage: Stage, known: dict[str, Setting]) -> Setti
     parent = known.get(stage.base.lower())
     if parent is not None:
         return parent.inherit()  # FROM an earlier stage: its base, and what it installed
-    image = _resolve_args(stage.base, tree)
-    if image is None:
-        return Setting(recommends.Base(stage.base, None, reason=f"{stage.base} goes through a build ARG without a default"))
-    return Setting(recommends.base_image(image))
+    return Setting(_Image(tree, stage.base))
 
 
 _VAR = re.compile(r"\$(?:\{(\w+)(?::?-([^}]*))?\}|(\w+))")
