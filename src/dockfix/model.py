@@ -544,16 +544,17 @@ def _user_lines(tree: Tree) -> dict[int, tuple[Instruction | None, _Journal, int
                 last_user = other
             elif other.name == "RUN":
                 made: dict[str, _Made] = {}
-                env = env_before(tree, other)
                 for part in parts(tree, other):
-                    # a variable the script sets itself is not the one BuildKit expands in a mount
-                    own = {k for cmd in part.script.commands for k in cmd.assignments}
-                    own |= {w.split("=", 1)[0] for cmd in part.script.commands if cmd.argv[:1] == ["export"]
-                            for w in cmd.argv[1:]}
+                    own: set[str] | None = None
                     for cmd in part.script.commands:
-                        found = _created(cmd, env, spend)
-                        if found is not None and found[3] is not None and found[3][2:-1] in own:
-                            found = (found[0], found[1], None, None)
+                        if not _may_create(cmd.argv):
+                            continue
+                        found = _created(cmd, env_before(tree, other), spend)
+                        if found is not None and found[3] is not None:
+                            # a variable the script sets itself is not the one BuildKit expands in a mount
+                            own = _own_variables(part.script) if own is None else own
+                            if found[3][2:-1] in own:
+                                found = (found[0], found[1], None, None)
                         if found is not None:
                             for key in (found[0], found[2]):
                                 if key is not None:
@@ -568,10 +569,22 @@ def _user_lines(tree: Tree) -> dict[int, tuple[Instruction | None, _Journal, int
 _ADDERS = ("useradd", "adduser")
 
 
+def _may_create(argv: list[str]) -> bool:
+    """Whether a command may be useradd or adduser (its program named, or given through a variable)."""
+    return bool(argv) and ("$" in argv[0] or argv[0].rsplit("/", 1)[-1] in _ADDERS)
+
+
+def _own_variables(script: Script) -> set[str]:
+    """The variables a shell text sets itself (inline assignments, `export`)."""
+    own = {k for cmd in script.commands for k in cmd.assignments}
+    own |= {w.split("=", 1)[0] for cmd in script.commands if cmd.argv[:1] == ["export"] for w in cmd.argv[1:]}
+    return own
+
+
 def _created(cmd: Command, env: Mapping[str, str], spend: Budget) -> _Made | None:
     """(name, home, uid) of the user cmd creates with useradd/adduser (variables read in env)."""
     raw = cmd.argv
-    if not raw or ("$" not in raw[0] and raw[0].rsplit("/", 1)[-1] not in _ADDERS):
+    if not _may_create(raw):
         return None
     argv = [expand(a, env, budget=spend) or a for a in raw]
     if argv[0].rsplit("/", 1)[-1] not in _ADDERS:
