@@ -41,6 +41,21 @@ def option_value(args: list[str], *names: str) -> str | None:
 
 
 
+# What quoting may take out of a name as written: quotes, escapes (`\\`, or a file's `` ` ``), and
+# a continuation's newline. A text with these taken out holds every name the text sets, whole.
+_QUOTING = str.maketrans("", "", "\\`\n\r'\"")
+
+
+def may_set_variable(tree: Tree, prefix: str) -> bool:
+    """Whether the file may set a variable whose name starts with `prefix` (ENV, ARG, `export`,
+    `K=V cmd`, in a line or a here-document): a file that never writes the prefix sets none (the
+    names are as written, less their quoting; dockfix expands no name)."""
+    text = per_tree(tree, "text-less-quoting", lambda: "".join(
+        [*(i.logical for i in tree.instructions), *(h.body for i in tree.instructions for h in i.heredocs)]
+    ).translate(_QUOTING))
+    return prefix in text
+
+
 # --- cache mounts already there ------------------------------------------------
 
 def cache_mount_targets(instr: Instruction, env: Mapping[str, str], spend: Budget | None = None) -> list[tuple[str, str]]:

@@ -28,7 +28,7 @@ from dockfix.split import dependencies
 from dockfix.split.classify import Classifier, InstallCommand, Step, resolve
 from dockfix.split.images import split_reference
 from dockfix.syntax import Instruction, Tree
-from dockfix.transforms._installs import add_flag, keyword_case, remove_word
+from dockfix.transforms._installs import add_flag, keyword_case, may_set_variable, remove_word
 from dockfix.views import Copy, Run, Stage, global_args, key_values, stages
 
 NAME = "pip-to-uv"
@@ -492,6 +492,8 @@ def _pip_settings_in(tree: Tree, instr: Instruction, part: Part) -> bool:
 
 
 def _pip_env(tree: Tree, stage: Stage, instr: Instruction, env: Mapping[str, str], plan: Plan) -> None:
+    if not may_set_variable(tree, "PIP_"):
+        return  # (a look at every variable per install was quadratic over many `export`s)
     keys = [k for k in env if k.startswith("PIP_")]
     for key in keys:
         if key in _PIP_ENV_HARMLESS:
