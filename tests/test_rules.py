@@ -15,6 +15,7 @@ from dockfix.context import Context
 from dockfix.diagnostics import DISPLAY_ONLY, GENERAL, NOT_PYTHON, SAFE, UNKNOWN_NAME, Fix, Note, UnknownNames
 from dockfix.engine import EngineBug, Transform, run_pipeline
 from dockfix.pages import page
+from dockfix.pragmas import Suppressions
 from dockfix.runner import FAILED, Options, process_file
 from dockfix.syntax import parse
 from dockfix.transforms import CATALOG, PIPELINE, RULES, choose, explain, rule
@@ -255,3 +256,16 @@ def test_hadolint_ignore_dl3042_keeps_the_authors_pip_cache():
     out = _run(text, select=["cache-mounts"], files={"requirements.txt": "flask\n"}).output
     assert out.splitlines()[3] == "RUN pip install -r requirements.txt"
     assert out.splitlines()[4].startswith("RUN --mount=type=cache,target=/root/.cache/pip pip install gunicorn")
+
+
+@pytest.mark.parametrize("comment, line_names, file_names", [
+    ("# DOCKFIX: ignore", {3: frozenset({"*"})}, frozenset()),
+    ("# dockf\u0131x: ignore", {3: frozenset({"*"})}, frozenset()),  # (re.I: dotless i; the text is not ASCII)
+    ("# Hadolint ignore=DL3009", {3: frozenset({"DL3009"})}, frozenset()),
+    ("# hadolint global ignore=DL3015", {}, frozenset({"DL3015"})),
+    ("# nothing to see", {}, frozenset()),
+])
+def test_pragmas_are_read_in_any_case(comment, line_names, file_names):
+    # (a file that names neither dockfix nor hadolint is not read comment by comment)
+    found = Suppressions.of(parse(f"FROM python:3\n{comment}\nRUN pip install x\n"))
+    assert (found.by_line, found.file) == (line_names, file_names)

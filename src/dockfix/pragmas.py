@@ -57,6 +57,8 @@ class Suppressions:
 
     @classmethod
     def _read(cls, tree: Tree) -> Suppressions:
+        if _unmentioned(tree.source):
+            return cls(frozenset(), {})
         file: set[str] = set()
         by_line: dict[int, frozenset[str]] = {}
         pragmas: list[Pragma] = []
@@ -85,6 +87,16 @@ class Suppressions:
             return True
         names = self.by_line.get(line)
         return names is not None and _names(rule, names)
+
+
+def _unmentioned(text: str) -> bool:
+    """No pragma can be in this text: it names neither dockfix nor hadolint, in any case (both
+    patterns need the word). Only for ASCII text: re.I also matches `ı` and the Kelvin sign, which
+    lower() keeps. (One pass over the text; a case-blind regex search was slower than reading every comment.)"""
+    if not text.isascii():
+        return False
+    lower = text.lower()
+    return "dockfix" not in lower and "hadolint" not in lower
 
 
 def _names(rule: Designated, names: frozenset[str]) -> bool:
