@@ -275,7 +275,7 @@ def test_a_note_after_a_whole_file_rewrite_names_the_users_line():
     assert (note.line, note.message) == (5, "line 5: RUN b noted")
 
 
-def _asker_and_answerer():
+def _asker_and_answerer(added: str = ""):
     """Two made-up transforms with rules: `ask` (safe) adds a comment naming what the run would
     apply of `answer`'s unsafe rule (DF992) to its tree, through Context.fixes_of."""
     from dockfix.diagnostics import UNSAFE, Rule
@@ -285,7 +285,8 @@ def _asker_and_answerer():
     seen: list[list[str]] = []
 
     def ask(tree, context):
-        seen.append([f.message for f in context.findings_of("DF992", tree) if isinstance(f, Fix)])
+        edits = (Edit(len(tree.source), len(tree.source), added),) if added else ()  # asked of the text with it
+        seen.append([f.message for f in context.findings_of("DF992", tree, edits) if isinstance(f, Fix)])
         return iter(())
 
     def answer(tree, context):
@@ -312,3 +313,15 @@ def test_a_transform_asks_what_the_run_would_apply_of_another_rule():
         assert seen[0] == [], (unsafe, source)
     context = Context()
     assert context.findings_of("DF992", parse(text)) == [] and context.run_findings is None  # outside a run
+
+
+def test_asking_about_an_unsafe_rule_in_a_safe_run_says_something_may_be_hidden():
+    """The asker may decide otherwise with unsafe fixes on: the safe run's proposed_unsafe says so
+    (the runner's hidden-fix count), though the answer proposed no fix in it."""
+    transforms, seen = _asker_and_answerer(added="run a\n")  # (the file itself has no RUN: nothing to propose)
+    asker_only = tuple(t if t.name == "ask" else Transform(t.name, "", t.find, t.rules, frozenset()) for t in transforms)
+    run_pipeline("FROM x\n", Context(), transforms, unsafe=True)
+    assert seen[-1] == ["upper-case the run"]  # (asked of the text with the RUN added)
+    assert run_pipeline("FROM x\n", Context(), transforms).proposed_unsafe
+    assert seen[-1] == []
+    assert not run_pipeline("FROM x\n", Context(), asker_only).proposed_unsafe  # the rule is not selected

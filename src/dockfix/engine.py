@@ -274,8 +274,8 @@ def _rule_of(item: Fix | Note, transform: Transform, rules: dict[str, Rule]) -> 
     return rule or _Bare(transform.name)
 
 
-def _findings_of(running: list[tuple[Transform, dict[str, Rule]]], unsafe: bool,
-                 context: Context) -> Callable[[str, Tree, Sequence[Edit]], list[Fix | Note]]:
+def _findings_of(running: list[tuple[Transform, dict[str, Rule]]], unsafe: bool, context: Context,
+                 outcome: Outcome) -> Callable[[str, Tree, Sequence[Edit]], list[Fix | Note]]:
     """What the run would take of one rule on the text some edits make of a tree
     (Context.findings_of): the fixes and notes of that rule its transform finds there, the fixes
     filtered as run_pipeline filters them (safe or unsafe fixes on, no suppression in that text,
@@ -292,8 +292,12 @@ def _findings_of(running: list[tuple[Transform, dict[str, Rule]]], unsafe: bool,
         if transform.selected is not None and code not in transform.selected:
             return []
         if not unsafe and rule.applicability != SAFE:
-            return []  # (not even looked for: this run takes none of its fixes)
-        after = parse(apply_edits(tree.source, edits), tree.memo) if edits else tree
+            # Not even looked for: this run takes none of its fixes. The asker may then decide
+            # otherwise than with unsafe fixes on, so the safe run no longer tells that nothing is
+            # hidden (Outcome.proposed_unsafe: the runner counts in an unsafe run).
+            outcome.proposed_unsafe = True
+            return []
+        after = parse(apply_edits(tree.source, edits), tree.memo, tree) if edits else tree
         suppress = Suppressions.of(after)
         lines = _LineMap(tree.source).after(tree.source, edits)
         out: list[Fix | Note] = []
@@ -328,7 +332,7 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
         catalog = Catalog([r for t in transforms for r in t.rules], [t.name for t in transforms])
         outcome.warnings = _unknown_names(suppress, catalog)
     running = [(t, {r.code: r for r in t.rules}) for t in transforms if t.runs]
-    context.run_findings = _findings_of(running, unsafe, context)
+    context.run_findings = _findings_of(running, unsafe, context, outcome)
     try:
         return _rounds(tree, context, running, unsafe, outcome, suppress)
     finally:
