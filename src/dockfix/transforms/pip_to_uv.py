@@ -22,7 +22,7 @@ from dockfix.diagnostics import UNSAFE, Rule
 from dockfix.edits import Edit, remove_instruction, replace_instruction, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
-from dockfix.model import Install, Part, called, command_env, env_at, installs, parent, per_tree, user_before
+from dockfix.model import Install, called, command_env, installs, parent, user_before
 from dockfix.shell import Word
 from dockfix.split import dependencies
 from dockfix.split.classify import Classifier, InstallCommand, Step, resolve
@@ -416,8 +416,7 @@ def _convert_command(tree: Tree, context: Context, stage: Stage, steps: list[Ste
     env = command_env(tree, instr, inst)
     if any(k.startswith("PIP_") for k in inst.command.assignments):
         raise Refuse(f"line {instr.line}: a PIP_* setting on the command")
-    if _pip_settings_in(tree, instr, inst.part):
-        _pip_env(tree, stage, instr, env, plan)
+    _pip_env(tree, stage, instr, env, plan)
     words = inst.words()
     verb = next(i for i, w in enumerate(words) if w.value == "install")
     start, _ = inst.part.span(instr, words[0])
@@ -479,16 +478,6 @@ def _first_on_path(env: Mapping[str, str], venv: str) -> bool:
 def _replace(tree: Tree, instr: Instruction, inst: Install, word: Word, text: str) -> Edit:
     start, end = inst.part.span(instr, word)
     return Edit(start, end, text)
-
-
-def _pip_settings_in(tree: Tree, instr: Instruction, part: Part) -> bool:
-    """Whether a PIP_* variable is set for any command of the shell text: in the environment of its
-    last command, which holds every export before it (an install's own PIP_* assignment is refused
-    before). Once per text: the keys of each install's environment, read per install, were
-    quadratic over many exports and installs."""
-    last = len(part.script.commands) - 1
-    return per_tree(tree, ("pip-settings", id(instr), id(part.script)),
-                    lambda: any(k.startswith("PIP_") for k in env_at(tree, instr, part, last)))
 
 
 def _pip_env(tree: Tree, stage: Stage, instr: Instruction, env: Mapping[str, str], plan: Plan) -> None:
