@@ -31,7 +31,8 @@ KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 
 _DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _HEREDOC_WORD = re.compile(r"(\d*)<<(-?)([^<]*)$")
-_KEYWORD_END = re.compile(r"[ \t]")
+_KEYWORD = re.compile(r"[^ \t]*")
+_BLANKS = re.compile(r"[ \t]*")
 # What Go's unicode.IsSpace calls blank: BuildKit trims it from line starts, so a line of it is
 # blank and "#" after it starts a comment. Not Python's str.isspace(), which also takes \x1c-\x1f.
 GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
@@ -394,7 +395,7 @@ class _Parser:
                 pending_comments.append(comment)
                 self.i += 1
             else:
-                node = (self.reusable and self._reused(line)) or self._instruction()
+                node = (self.reusable and self._reused(line)) or self._instruction(stripped)
                 node.leading_comments = pending_comments
                 pending_comments = []
                 self.nodes.append(node)
@@ -472,8 +473,52 @@ class _Parser:
             self.nodes.append(Directive(line.start, line.end, line.number, line.number, key, value))
             self.i += 1
 
-    def _instruction(self) -> Instruction:
+    def _instruction(self, stripped: str) -> Instruction:
+        """The instruction whose first line is the next line (`stripped`: its text without its
+        leading blanks)."""
         first = self.lines[self.i]
+        escape, doubled = self.escape, self.escape * 2
+        code = stripped.rstrip(" \t")
+        if not code.endswith(escape) or code.endswith(doubled):  # one line: most instructions
+            self.i += 1
+            lines, code_lines, logical_text = [first], [first], stripped
+            segment_starts, segment_sources = [0], [first.start + len(first.text) - len(stripped)]
+        else:
+            lines, code_lines, logical_text, segment_starts, segment_sources = self._continued()
+        keyword = _KEYWORD.match(logical_text)[0]  # type: ignore[index]  # (it matches an empty text too)
+        name = keyword.upper()
+        if name not in INSTRUCTIONS:
+            raise ParseError(f"unknown instruction: {keyword}", first.number)
+        flags, args_start, flags_end = self._flags(logical_text, len(keyword))
+        if name in ("ONBUILD", "HEALTHCHECK") or logical_text.startswith("[", args_start):  # (else no JSON)
+            _check_json(name, logical_text[args_start:].rstrip(), self.escape, first.number)
+        heredocs: tuple[Heredoc, ...] = ()
+        if name in HEREDOC_INSTRUCTIONS:
+            heredocs = self._heredocs(logical_text, first.number)
+        last_line = self.lines[self.i - 1]
+        return Instruction(
+            start=first.start,
+            end=last_line.end,
+            line=first.number,
+            end_line=last_line.number,
+            keyword=keyword,
+            name=name,
+            lines=lines,
+            code_lines=code_lines,
+            logical=logical_text,
+            segment_starts=segment_starts,
+            segment_sources=segment_sources,
+            flags=flags,
+            args_start=args_start,
+            flags_end=flags_end,
+            heredocs=heredocs,
+            escape=self.escape,
+            memo=self.memo,
+        )
+
+    def _continued(self) -> tuple[list[Line], list[Line], str, list[int], list[int]]:
+        """The lines of an instruction that goes on after its first line (the next line), its
+        logical text and its segments (see Instruction)."""
         escape, doubled = self.escape, self.escape * 2
         lines: list[Line] = []
         code_lines: list[Line] = []
@@ -505,47 +550,16 @@ class _Parser:
                 segment_starts.append(length)
                 segment_sources.append(base)
                 length += len(text)
-        logical_text = "".join(logical)
-        keyword = _KEYWORD_END.split(logical_text, maxsplit=1)[0]
-        name = keyword.upper()
-        if name not in INSTRUCTIONS:
-            raise ParseError(f"unknown instruction: {keyword}", first.number)
-        flags, args_start, flags_end = self._flags(logical_text, len(keyword))
-        if name in ("ONBUILD", "HEALTHCHECK") or logical_text.startswith("[", args_start):  # (else no JSON)
-            _check_json(name, logical_text[args_start:].rstrip(), self.escape, first.number)
-        heredocs: tuple[Heredoc, ...] = ()
-        if name in HEREDOC_INSTRUCTIONS:
-            heredocs = self._heredocs(logical_text, first.number)
-        last_line = self.lines[self.i - 1]
-        return Instruction(
-            start=first.start,
-            end=last_line.end,
-            line=first.number,
-            end_line=last_line.number,
-            keyword=keyword,
-            name=name,
-            lines=lines,
-            code_lines=code_lines,
-            logical=logical_text,
-            segment_starts=segment_starts,
-            segment_sources=segment_sources,
-            flags=flags,
-            args_start=args_start,
-            flags_end=flags_end,
-            heredocs=heredocs,
-            escape=self.escape,
-            memo=self.memo,
-        )
+        return lines, code_lines, "".join(logical), segment_starts, segment_sources
 
     def _flags(self, logical: str, keyword_end: int) -> tuple[tuple[Flag, ...], int, int]:
+        args_start = _BLANKS.match(logical, keyword_end).end()  # type: ignore[union-attr]  # (it always matches)
+        if not logical.startswith("--", args_start):  # the common case: no flags, so no word splitting
+            return (), args_start, args_start
         flags = []
         rest = logical[keyword_end:]
         args_start = len(logical)
         flags_end = None
-        stripped = rest.lstrip(" \t")
-        if not stripped.startswith("--"):  # the common case: no flags, so no word splitting
-            args_start = len(logical) - len(stripped) if stripped else len(logical)
-            return (), args_start, args_start
         for word, start, end in iter_words(rest, self.escape):
             if word == "--" and flags_end is None:  # BuildKit: the end of the flags (a second one is an argument)
                 flags_end = keyword_end + start
