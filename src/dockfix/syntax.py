@@ -32,6 +32,7 @@ KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 _DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _HEREDOC_WORD = re.compile(r"(\d*)<<(-?)([^<]*)$")
 _KEYWORD = re.compile(r"[^ \t]*")
+_PLAIN_WORD = re.compile(r"[^ \t]+")  # a word of a text without quotes or escapes (iter_words)
 _BLANKS = re.compile(r"[ \t]*")
 # What Go's unicode.IsSpace calls blank: BuildKit trims it from line starts, so a line of it is
 # blank and "#" after it starts a comment. Not Python's str.isspace(), which also takes \x1c-\x1f.
@@ -285,6 +286,10 @@ def shell_words(text: str, escape: str = "\\") -> list[tuple[str, int, int]]:
 
 def iter_words(text: str, escape: str = "\\") -> Iterator[tuple[str, int, int]]:
     """shell_words one at a time, for callers that stop early (the flags)."""
+    if escape not in text and "'" not in text and '"' not in text:  # most texts: words are what blanks part
+        for m in _PLAIN_WORD.finditer(text):
+            yield m[0], m.start(), m.end()
+        return
     i, n = 0, len(text)
     while i < n:
         while i < n and text[i] in " \t":
@@ -317,6 +322,8 @@ def unquote(word: str, escape: str = "\\") -> str:
 
 def _unquote(word: str, escape: str = "\\") -> tuple[str, bool]:
     """(the word without quotes and escapes, whether it had any quoting)."""
+    if escape not in word and "'" not in word and '"' not in word:  # most words: nothing to remove
+        return word, False
     out, quoted, i, n = [], False, 0, len(word)
     while i < n:
         c = word[i]
