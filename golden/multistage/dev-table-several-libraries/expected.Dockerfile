@@ -3,7 +3,7 @@ WORKDIR /app
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 COPY requirements.txt .
-RUN pip install --no-cache-dir --no-binary pillow -r requirements.txt
+RUN pip install --no-cache-dir -r requirements.txt
 
 FROM python:3.12-slim-bookworm
 WORKDIR /app

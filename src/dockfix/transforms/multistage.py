@@ -550,6 +550,25 @@ def _check_tools(plan: Plan, context: Context) -> None:
         provided = library in installed or any(debian_runtime.stands_for(p, library) for p in installed)
         if dependencies.normalize(package) in known.names and not provided:
             raise Skip(f"{package} links against {library}, which {lost}")
+    forced = _forced_source_build(plan, known.read, context)
+    if forced:
+        raise Skip(f"{forced} asks for builds from source (no-binary): they link against whatever system "
+                   f"libraries the build finds, which {lost}")
+
+
+_NO_BINARY = re.compile(r"no[-_]binary", re.IGNORECASE)
+
+
+def _forced_source_build(plan: Plan, read: list[str], context: Context) -> str | None:
+    """Where the builder asks pip, uv or poetry to build from source (`--no-binary`, PIP_NO_BINARY,
+    UV_NO_BINARY, installer.no-binary; on a command line, in the environment or in a requirements
+    file it read). Such a build links against the libraries of the image it runs in (Pillow against
+    the full image's libtiff), which no table of distributions can name."""
+    for step in plan.steps[: plan.last + 1]:
+        text = step.instr.logical + "".join(h.body for h in step.instr.heredocs)
+        if _NO_BINARY.search(text):
+            return f"line {step.instr.line}"
+    return next((source for source in read if _NO_BINARY.search(context.read(source) or "")), None)
 
 
 def _target(plan: Plan) -> str:
