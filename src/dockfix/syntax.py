@@ -389,24 +389,27 @@ class _Parser:
         self._directives()
         self._index_previous()
         pending_comments: list[Comment] = []
-        while self.i < len(self.lines):
-            line = self.lines[self.i]
+        lines, add, count = self.lines, self.nodes.append, len(self.lines)  # (locals: a loop per line)
+        reusable, instructions = self.reusable, 0
+        while self.i < count:
+            line = lines[self.i]
             stripped = line.text.lstrip(GO_SPACE)
             if not stripped:
-                self.nodes.append(Blank(line.start, line.end, line.number, line.number))
+                add(Blank(line.start, line.end, line.number, line.number))
                 pending_comments = []
                 self.i += 1
-            elif stripped.startswith("#"):
+            elif stripped[0] == "#":
                 comment = Comment(line.start, line.end, line.number, line.number, stripped)
-                self.nodes.append(comment)
+                add(comment)
                 pending_comments.append(comment)
                 self.i += 1
             else:
-                node = (self.reusable and self._reused(line)) or self._instruction(stripped)
+                node = (reusable and self._reused(line)) or self._instruction(stripped)
                 node.leading_comments = pending_comments
                 pending_comments = []
-                self.nodes.append(node)
-        if not any(isinstance(n, Instruction) for n in self.nodes):
+                add(node)
+                instructions += 1
+        if not instructions:
             raise ParseError("file with no instructions")
         return Tree(self.text, self.nodes, self.lines, self.escape, memo=self.memo)
 
@@ -527,37 +530,40 @@ class _Parser:
         """The lines of an instruction that goes on after its first line (the next line), its
         logical text and its segments (see Instruction)."""
         escape, doubled = self.escape, self.escape * 2
-        lines: list[Line] = []
+        all_lines, first, count = self.lines, self.i, len(self.lines)  # (locals: a loop per physical line)
+        i = first
         code_lines: list[Line] = []
         logical: list[str] = []
         segment_starts: list[int] = []
         segment_sources: list[int] = []
         length = 0
-        done = False
-        while self.i < len(self.lines) and not done:
-            line = self.lines[self.i]
-            self.i += 1
-            lines.append(line)
+        while i < count:
+            line = all_lines[i]
+            i += 1
             text, base = line.text, line.start
             if not code_lines:
                 skip = len(text) - len(text.lstrip(GO_SPACE))
                 text, base = text[skip:], base + skip
-            elif text.lstrip(GO_SPACE).startswith("#") or not text.strip(GO_SPACE):
-                continue  # BuildKit skips comments and blank lines inside a continuation
+            else:
+                rest = text.lstrip(GO_SPACE)
+                if not rest or rest[0] == "#":
+                    continue  # BuildKit skips comments and blank lines inside a continuation
             code_lines.append(line)
             # A single escape at the end of a line, blanks after it, continues the line; a doubled
             # one is text. (A regular expression searched for it from every position of the line.)
             code = text.rstrip(" \t")
-            if code.endswith(escape) and not code.endswith(doubled):
+            done = not code.endswith(escape) or code.endswith(doubled)
+            if not done:
                 text = code[:-1]
-            else:
-                done = True
             logical.append(text)
             if text:
                 segment_starts.append(length)
                 segment_sources.append(base)
                 length += len(text)
-        return lines, code_lines, "".join(logical), segment_starts, segment_sources
+            if done:
+                break
+        self.i = i
+        return all_lines[first:i], code_lines, "".join(logical), segment_starts, segment_sources
 
     def _flags(self, logical: str, keyword_end: int) -> tuple[tuple[Flag, ...], int, int]:
         args_start = _BLANKS.match(logical, keyword_end).end()  # type: ignore[union-attr]  # (it always matches)
