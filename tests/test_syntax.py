@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from dockfix import ParseError, parse
-from dockfix.syntax import Bom, Comment, Directive, Instruction
+from dockfix.syntax import Bom, Comment, Directive, Instruction, Line, split_lines
 
 from .conftest import read_exact
 
@@ -89,3 +93,16 @@ def test_parse_errors_name_the_line(text, message, line):
         parse(text)
     assert message in info.value.message
     assert info.value.line == line
+
+
+@given(st.text(alphabet="ab \t\r\n\\#", max_size=80))
+@example("a\r")
+@example("a\r\nb\r")
+def test_split_lines_are_the_text_line_by_line(text):
+    """split_lines (its own loop for a text without "\r") against a regular expression: each
+    line's text, ending ("\r\n" only before "\n") and offsets, and a last line without one."""
+    expected = []
+    for number, m in enumerate(re.finditer(r"[^\n]*\n|[^\n]+$", text), start=1):
+        eol = "\r\n" if m[0].endswith("\r\n") else "\n" if m[0].endswith("\n") else ""
+        expected.append(Line(number, m.start(), m.end(), m[0][: len(m[0]) - len(eol)], eol))
+    assert split_lines(text) == expected

@@ -252,22 +252,27 @@ class Tree:
 
 
 def split_lines(text: str) -> list[Line]:
-    lines = []
+    lines: list[Line] = []
+    add = lines.append
     start = 0
     pieces = text.split("\n")
-    last = len(pieces) - 1
+    tail = pieces.pop()  # after the last "\n": a line without an ending, or nothing
     new = tuple.__new__  # (a Line made as its generated __new__ makes it, without that call: one per line)
-    for number, piece in enumerate(pieces, start=1):
-        if number > last:  # after the last "\n": a line without an ending, or nothing
-            if piece:
-                lines.append(new(Line, (number, start, start + len(piece), piece, "")))
-            break
-        end = start + len(piece) + 1
-        if piece.endswith("\r"):
-            lines.append(new(Line, (number, start, end, piece[:-1], "\r\n")))
-        else:
-            lines.append(new(Line, (number, start, end, piece, "\n")))
-        start = end
+    if "\r" not in text:  # most files: every line ends with "\n", none to look at for a "\r"
+        for number, piece in enumerate(pieces, start=1):
+            end = start + len(piece) + 1
+            add(new(Line, (number, start, end, piece, "\n")))
+            start = end
+    else:
+        for number, piece in enumerate(pieces, start=1):
+            end = start + len(piece) + 1
+            if piece.endswith("\r"):
+                add(new(Line, (number, start, end, piece[:-1], "\r\n")))
+            else:
+                add(new(Line, (number, start, end, piece, "\n")))
+            start = end
+    if tail:
+        add(new(Line, (len(pieces) + 1, start, start + len(tail), tail, "")))
     return lines
 
 
