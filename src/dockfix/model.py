@@ -34,6 +34,7 @@ from dockfix.views import Run, Stage, heredoc_roles, key_values, stages
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WINDOWS = re.compile(r"windows|nanoserver|servercore", re.I)
 T = TypeVar("T")
+_MISSING: Any = object()  # Model.memo: a key not computed yet (a value may be None)
 
 
 @dataclass(frozen=True)
@@ -117,17 +118,36 @@ class Model:
     @classmethod
     def of(cls, tree: Tree) -> Model:
         """The tree's model (made on first use, kept with the tree)."""
-        found = tree.derived.get(cls)
+        # (no typing.cast: a function call, and this runs hundreds of times a file)
+        found: Model | None = tree.derived.get(cls)
         if found is None:
             found = tree.derived[cls] = cls(tree)
-        return cast(Model, found)
+        return found
 
     def memo(self, key: Any, compute: Callable[[], T]) -> T:
         """compute(), once per tree and key: a transform's own question of the whole file."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        found: T = self._memo[key]
+        found: T = self._memo.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._memo[key] = compute()
         return found
+
+    # The model's own whole-file passes, asked per RUN or install by several transforms: cached
+    # properties rather than memo keys, so that a question is one attribute read (no closure
+    # made and no key looked up per call).
+    @cached_property
+    def env_snapshots(self) -> dict[int, Env]:
+        """The environment before each instruction (see _env_snapshots)."""
+        return _env_snapshots(self.tree)
+
+    @cached_property
+    def user_lines(self) -> dict[int, tuple[Instruction | None, _Journal, int]]:
+        """The USER and the users created before each instruction (see _user_lines)."""
+        return _user_lines(self.tree)
+
+    @cached_property
+    def under_unknown_base(self) -> set[int]:
+        """The instructions of stages whose chain starts FROM an image not known to run as root."""
+        return _under_unknown_base(self.tree)
 
     @cached_property
     def stages(self) -> tuple[Stage, ...]:
@@ -354,7 +374,7 @@ def overlay(top: dict[str, str], env: Mapping[str, str]) -> Mapping[str, str]:
 def env_before(tree: Tree, instr: Instruction) -> Mapping[str, str]:
     """ENV (inherited through FROM <stage>) and this stage's ARG defaults before instr."""
     # one pass per tree: asked per install, a scan per call was quadratic
-    return per_tree(tree, "env", lambda: _env_snapshots(tree)).get(id(instr), _NO_ENV)
+    return Model.of(tree).env_snapshots.get(id(instr), _NO_ENV)
 
 
 def _env_snapshots(tree: Tree) -> dict[int, Env]:
@@ -471,14 +491,14 @@ def _base_runs_as_root(tree: Tree, stage: Stage) -> bool:
 
 def base_known(tree: Tree, instr: Instruction) -> bool:
     """The image instr's stage chain starts FROM is one whose user and environment dockfix knows."""
-    return id(instr) not in per_tree(tree, "users-of-unknown-bases", lambda: _under_unknown_base(tree))
+    return id(instr) not in Model.of(tree).under_unknown_base
 
 
 def user_before(tree: Tree, instr: Instruction) -> User:
     """The USER in effect for instr, with the home and uid found where it was created."""
     env = env_before(tree, instr)
     # one pass per tree: asked per install, a scan per call was quadratic
-    found = per_tree(tree, "users", lambda: _user_lines(tree))
+    found = Model.of(tree).user_lines
     last_user, created, at = found.get(id(instr), (None, None, 0))
     unknown_base = not base_known(tree, instr)
     if last_user is None and unknown_base:
