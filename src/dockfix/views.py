@@ -54,10 +54,13 @@ class Run:
             return "heredoc"
         return "exec" if self.instr.exec_form is not None else "shell"
 
-    @cached_property
+    @property
     def script(self) -> Script:
         """The shell-form command line, positions relative to `args_start`."""
-        return parse_script(self.instr.logical[self.instr.args_start :], self.instr.memo)
+        # Kept on the instruction, not on this view: every transform makes its own Run of the
+        # same RUN, and a re-parse copies an unchanged instruction with what it kept, so the
+        # line is not cut out and looked up in the parse memo again per view and per round.
+        return _kept(self.instr, "run-script", _run_script)
 
     @property
     def mounts(self) -> list[Mount]:
@@ -70,6 +73,10 @@ class Run:
         if self.form == "exec":
             return []
         return [self.instr.args]
+
+
+def _run_script(instr: Instruction) -> Script:
+    return parse_script(instr.logical[instr.args_start :], instr.memo)
 
 
 # ---- here-documents: a RUN's script, a shell's input, another program's code, or data ----
