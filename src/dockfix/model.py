@@ -201,10 +201,17 @@ class Model:
         return found
 
     def _read_parts(self, instr: Instruction) -> Iterator[Part]:
-        run = Run(instr)
-        if run.form == "exec" or id(instr) in self.not_posix:
+        if id(instr) in self.not_posix:
             return
-        yield Part(run.script, None)
+        # The line's Part depends on the instruction's text only: kept on the instruction (a
+        # re-parse copies an unchanged one with it), made once per file rather than per tree.
+        line: Part | None = instr.__dict__.get("line-part")
+        if line is None:
+            run = Run(instr)
+            if run.form == "exec":
+                return
+            line = instr.__dict__["line-part"] = Part(run.script, None)
+        yield line
         for role in heredoc_roles(instr):
             if role.runs_shell:
                 yield Part(parse_script(role.heredoc.body, instr.memo), role.heredoc)
