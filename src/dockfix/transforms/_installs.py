@@ -136,10 +136,10 @@ def ensure_env(tree: Tree, instr: Instruction, key: str, value: str) -> Edit:
     above it (so both transforms share one line), else a new ENV line above it
     and its comments."""
     start = instr.leading_comments[0].start if instr.leading_comments else instr.start
-    previous = None
-    for node in tree.nodes:
-        if node.end == start and not isinstance(node, Comment):
-            previous = node
+    # the last node other than a comment that ends where instr's block starts; the nodes by end
+    # once per tree: a scan of the nodes per install was quadratic over many installs
+    ends = per_tree(tree, "nodes-by-end", lambda: {n.end: n for n in tree.nodes if not isinstance(n, Comment)})
+    previous = ends.get(start)
     if (isinstance(previous, Instruction) and previous.name == "ENV" and len(previous.lines) == 1
             and "=" in (previous.args.split() or [""])[0]  # an ENV with no arguments is not ours to join
             and all(k in MANAGED_ENV for k, _ in key_values(previous))):
