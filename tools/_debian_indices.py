@@ -11,10 +11,12 @@ tools/regen_full_image_packages.py and tools/regen_debian_dev_runtime.py.
 
 from __future__ import annotations
 
+import argparse
 import glob
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 SUITES = ("bookworm", "trixie")
@@ -102,3 +104,20 @@ def clauses(value: str) -> list[list[str]]:
         if alternatives:
             out.append(alternatives)
     return out
+
+
+def indices_from_command_line(description: str, out: Path,
+                              suites: tuple[str, ...] = SUITES) -> tuple[Path, dict[str, str], dict[str, dict[str, str]]]:
+    """The options every regeneration tool shares (--mirror, --workdir, --out), then the suites'
+    Packages indices and Release fields: (the output path, indices, releases)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--mirror", help="Debian archive URI (default: the first one in /etc/apt/sources.list*)")
+    parser.add_argument("--workdir", help="keep apt's private lists here (default: a temporary folder)")
+    parser.add_argument("--out", default=str(out))
+    args = parser.parse_args()
+    mirror = args.mirror or system_mirror()
+    if not mirror:
+        sys.exit("no Debian mirror found in /etc/apt/sources.list*: pass --mirror")
+    with tempfile.TemporaryDirectory(prefix="dockfix-apt-") as tmp:
+        indices, releases = download(mirror, Path(args.workdir or tmp), suites)
+    return Path(args.out), indices, releases

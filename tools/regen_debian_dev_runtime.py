@@ -33,17 +33,15 @@ or a package without an answer, means "not known" (the split keeps the -dev pack
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _debian_indices import SUITES, Package, clauses, download, parse_packages, system_mirror  # noqa: E402
+from _debian_indices import Package, clauses, indices_from_command_line, parse_packages  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "dockfix" / "data" / "debian_dev_runtime.json"
@@ -193,21 +191,12 @@ def render(data: dict) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mirror", help="Debian archive URI (default: the first one in /etc/apt/sources.list*)")
-    parser.add_argument("--workdir", help="keep apt's private lists here (default: a temporary folder)")
-    parser.add_argument("--out", default=str(OUT))
-    args = parser.parse_args()
-    mirror = args.mirror or system_mirror()
-    if not mirror:
-        sys.exit("no Debian mirror found in /etc/apt/sources.list*: pass --mirror")
-    with tempfile.TemporaryDirectory(prefix="dockfix-apt-") as tmp:
-        indices, releases = download(mirror, Path(args.workdir or tmp), SUITES)
-        data = build({suite: parse_packages(text) for suite, text in indices.items()}, releases)
-    Path(args.out).write_text(render(data), encoding="utf-8")
+    out, indices, releases = indices_from_command_line(__doc__.split("\n\n")[0], OUT)
+    data = build({suite: parse_packages(text) for suite, text in indices.items()}, releases)
+    out.write_text(render(data), encoding="utf-8")
     shared = len(data["libraries"][EVERY])
     sizes = ", ".join(f"{suite}: {shared + len(own)}" for suite, own in data["libraries"].items() if suite != EVERY)
-    print(f"wrote {args.out} (-dev packages with an answer: {sizes})")
+    print(f"wrote {out} (-dev packages with an answer: {sizes})")
     return 0
 
 

@@ -36,24 +36,21 @@ its own name too, except the generated names of UNLISTED_VIRTUALS.
 
 from __future__ import annotations
 
-import argparse
 import collections
 import datetime as dt
 import json
 import os
 import re
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _debian_indices import (  # noqa: E402  (a sibling module; regen_full_image_packages reads these from here)
+from _debian_indices import (  # noqa: E402  (a sibling module)
     SUITES,
     Package,
-    download,
+    indices_from_command_line,
     parse_packages,
-    system_mirror,
 )
 from _debian_indices import clauses as _clauses  # noqa: E402
 
@@ -135,22 +132,12 @@ BASES = {
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mirror", help="Debian archive URI (default: the first one in /etc/apt/sources.list*)")
-    parser.add_argument("--workdir", help="keep apt's private lists here (default: a temporary folder)")
-    parser.add_argument("--out", default=str(OUT))
-    args = parser.parse_args()
-    mirror = args.mirror or system_mirror()
-    if not mirror:
-        sys.exit("no Debian mirror found in /etc/apt/sources.list*: pass --mirror")
-    with tempfile.TemporaryDirectory(prefix="dockfix-apt-") as tmp:
-        work = Path(args.workdir or tmp)
-        indices, releases = download(mirror, work)
-        data = build({suite: parse_packages(text) for suite, text in indices.items()}, releases)
-    Path(args.out).write_text(render(data), encoding="utf-8")
+    out, indices, releases = indices_from_command_line(__doc__.split("\n\n")[0], OUT)
+    data = build({suite: parse_packages(text) for suite, text in indices.items()}, releases)
+    out.write_text(render(data), encoding="utf-8")
     sizes = ", ".join(f"{s}: {sum(1 for g in data['loses'] if s in g['lost'] for line in g['packages'] for _ in line.split())}"
                       for s in SUITES)
-    print(f"wrote {args.out} ({sizes} packages that lose something)")
+    print(f"wrote {out} ({sizes} packages that lose something)")
     return 0
 
 

@@ -47,6 +47,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import _debian_indices  # noqa: E402  (tools/ is on sys.path when this file runs)
 import regen_debian_recommends as debian  # tools/ is on sys.path when this file runs
 
 from dockfix.commands import invocation
@@ -182,7 +183,7 @@ def main() -> int:
     parser.add_argument("--mirror", help="Debian archive URI (default: the first one in /etc/apt/sources.list*)")
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args()
-    mirror = args.mirror or debian.system_mirror()
+    mirror = args.mirror or _debian_indices.system_mirror()
     if not mirror:
         sys.exit("no Debian mirror found in /etc/apt/sources.list*: pass --mirror")
     lists: dict[str, dict[str, tuple[list[str], bool]]] = {}
@@ -203,7 +204,7 @@ def main() -> int:
         "docker-library/python": {**git_commit(args.python_repo, args.python_ref), "files": ["3.X/<suite>/Dockerfile"]},
     }
     with tempfile.TemporaryDirectory(prefix="dockfix-apt-") as tmp:
-        indices, releases = debian.download(mirror, Path(tmp))
+        indices, releases = _debian_indices.download(mirror, Path(tmp))
         data = build({s: debian.parse_packages(t) for s, t in indices.items()}, releases, lists, sources)
     Path(args.out).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     counts = ", ".join(f"{s}: {len(' '.join(lines).split())}" for s, lines in data["installed"].items())
