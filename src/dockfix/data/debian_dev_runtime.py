@@ -16,19 +16,16 @@ A -dev package the table does not list for a suite has no known answer there
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-_FILE = Path(__file__).with_name("debian_dev_runtime.json")
+from dockfix.data import load
+
 _EVERY = "every suite"  # the answers all suites share, stored once
 
 
-@cache
 def _data() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(_FILE.read_text(encoding="utf-8"))
-    return data
+    return load("debian_dev_runtime.json")
 
 
 def suites() -> tuple[str, ...]:

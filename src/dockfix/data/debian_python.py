@@ -13,18 +13,14 @@ original image.
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-_FILE = Path(__file__).with_name("debian_python.json")
+from dockfix.data import load
 
 
-@cache
 def _data() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(_FILE.read_text(encoding="utf-8"))
-    return data
+    return load("debian_python.json")
 
 
 def suites() -> tuple[str, ...]:

@@ -14,20 +14,17 @@ was not generated for, a word that is not a plain package name (know or refuse).
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-_FILE = Path(__file__).with_name("full_image_packages.json")
+from dockfix.data import load
+
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.+-]+$")  # a Debian package name: no version, release, arch or pattern
 
 
-@cache
 def _data() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(_FILE.read_text(encoding="utf-8"))
-    return data
+    return load("full_image_packages.json")
 
 
 @cache

@@ -17,19 +17,15 @@ Python version when none, or an unknown one, is given): know or refuse.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-_FILE = Path(__file__).with_name("slim_programs.json")
+from dockfix.data import load
 
 
-@cache
 def _data() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(_FILE.read_text(encoding="utf-8"))
-    return data
+    return load("slim_programs.json")
 
 
 @cache
