@@ -136,3 +136,34 @@ def test_no_dev_refused_when_the_app_names_a_dev_package(path, text, refused):
              path: text}
     out = _run(UV + "COPY . .\nRUN uv sync\n", files)
     assert out.endswith("RUN uv sync --locked\n" if refused else "RUN uv sync --locked --no-dev\n")
+
+
+DEV_TOOLS = "[dependency-groups]\ndev = ['pytest>=8', {include-group = 'lint'}]\nlint = ['ruff==0.6']\n"
+RUNS = {  # what the image runs after `uv sync` -> is --no-dev refused?
+    "cmd-program": ('CMD ["pytest", "-q"]\n', True),
+    "cmd-module": ('CMD ["python", "-m", "pytest"]\n', True),
+    "venv-path-in-sh-c": ('CMD sh -c "/app/.venv/bin/pytest -x"\n', True),
+    "included-group": ("RUN ruff check .\n", True),
+    "same-run": (None, True),
+    "healthcheck": ("HEALTHCHECK CMD pytest --co -q\n", True),
+    "app-only": ('CMD ["python", "-m", "app"]\n', False),
+    "name-as-argument-only": ('CMD ["python", "manage.py", "test"]\n', False),
+}
+
+
+@pytest.mark.parametrize("after,refused", RUNS.values(), ids=RUNS.keys())
+def test_no_dev_refused_when_the_image_runs_a_dev_tool(after, refused):
+    files = {"uv.lock": "version = 1\n", "pyproject.toml": DEV_TOOLS}
+    text = UV + ("COPY . .\nRUN uv sync && pytest -q\n" if after is None else "COPY . .\nRUN uv sync\n" + after)
+    out = _run(text, files)
+    assert ("--no-dev" not in out) == refused
+    if refused:
+        assert any(n.startswith("dev dependencies kept: line ") and ", of the dev group" in n
+                   for n in _notes(text, files))
+
+
+def test_no_dev_refused_when_the_dev_group_includes_an_unknown_group():
+    files = {"uv.lock": "version = 1\n", "pyproject.toml": "[dependency-groups]\ndev = [{include-group = 'qa'}]\n"}
+    text = UV + "COPY . .\nRUN uv sync\nCMD [\"app\"]\n"
+    assert "--no-dev" not in _run(text, files)
+    assert any("includes a group pyproject.toml does not define" in n for n in _notes(text, files))

@@ -16,7 +16,7 @@ from dockfix.context import Context
 from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
 from dockfix.edits import Edit
 from dockfix.engine import Fix, Note, Transform
-from dockfix.facts import app_code_naming, not_python_reason, uv_run_outside
+from dockfix.facts import app_code_naming, module_guesses, not_python_reason, uv_run_outside
 from dockfix.manifests import toml
 from dockfix.model import Install, command_env, env_before, installs, parent, per_tree
 from dockfix.syntax import Comment, Instruction, Tree
@@ -182,6 +182,58 @@ def _dev_group(context: Context) -> list[object]:
     return [*(dev if isinstance(dev, list) else []), *(legacy if isinstance(legacy, list) else [])]
 
 
+def _dev_requirements(context: Context, dev: list[object]) -> list[str] | None:
+    """The dev group's requirement strings, its {include-group = NAME} tables followed (PEP 735);
+    None when an entry is neither, or names a group pyproject.toml does not have."""
+    groups = (toml(context, "pyproject.toml") or {}).get("dependency-groups", {})
+    out: list[str] = []
+    todo, seen = list(dev), set()
+    while todo:
+        entry = todo.pop()
+        if isinstance(entry, str):
+            out.append(entry)
+            continue
+        name = entry.get("include-group") if isinstance(entry, dict) else None
+        included = groups.get(name) if isinstance(groups, dict) and isinstance(name, str) else None
+        if not isinstance(included, list):
+            return None
+        if name not in seen:
+            seen.add(name)
+            todo.extend(included)
+    return out
+
+
+_WORD_BREAK = re.compile(r"[\s\"'\[\],;&|()<>`=]+")
+
+
+def _dev_tool_run(tree: Tree, instr: Instruction, requirements: list[str]) -> tuple[int, str] | None:
+    """(line, name) of this or a later RUN, CMD, ENTRYPOINT or HEALTHCHECK that runs a dev-group
+    package: its program (`pytest`, `/app/.venv/bin/ruff`: a console script is mostly named as its
+    distribution) or its module (`python -m pytest`). Without the dev group that command fails.
+    Such a word counts wherever it stands: one that only looks like a program keeps --no-dev
+    out (a refusal), never adds it."""
+    programs: set[str] = set()
+    modules: set[str] = set()
+    for requirement in requirements:
+        guesses = module_guesses(requirement)
+        if guesses:
+            programs.update((guesses[0], guesses[0].replace("_", "-")))
+            modules.update(guesses)
+    if not programs:
+        return None
+    for other in tree.instructions:
+        if other.start < instr.start or other.name not in ("RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            continue
+        text = other.args + "".join(h.body for h in other.heredocs)
+        if other is instr:  # the sync itself, after its `uv sync` words: `uv sync && pytest`
+            text = text[text.find(" sync") + 1:]
+        words = [w.rsplit("/", 1)[-1] for w in _WORD_BREAK.split(text) if w]
+        for before, word in zip(["", *words], words):
+            if word in programs or (before == "-m" and word in modules):
+                return other.line, word
+    return None
+
+
 def _dev_used_elsewhere(context: Context, dev: list[object]) -> str | None:
     """Why the image may still need its dev group: the repository runs `uv run` in a container
     (compose, Makefile), or the app's own code names a dev package."""
@@ -223,6 +275,15 @@ def _uv_sync(tree: Tree, context: Context, instr: Instruction, inst: Install, st
         return
     if stage_name and any(part in DEV_STAGE_WORDS for part in stage_name.lower().replace("_", "-").split("-")):
         yield UV_NO_DEV.note(f"dev dependencies kept: stage {stage_name} looks like a development stage", instr.line)
+        return
+    requirements = _dev_requirements(context, dev)
+    if requirements is None:
+        yield UV_NO_DEV.note("dev dependencies kept: the dev group includes a group pyproject.toml does not define",
+                             instr.line)
+        return
+    tool = _dev_tool_run(tree, instr, requirements)
+    if tool is not None:
+        yield UV_NO_DEV.note(f"dev dependencies kept: line {tool[0]} runs {tool[1]}, of the dev group", instr.line)
         return
     elsewhere = _dev_used_elsewhere(context, dev)
     if elsewhere:
