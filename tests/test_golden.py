@@ -5,6 +5,7 @@
     golden/<transform>/<case>/expected.Dockerfile   the output (ABSENT: unchanged)
     golden/<transform>/<case>/expected.files/<rel>  context files written
     golden/<transform>/<case>/expected.notes        (optional) the notes, one a line: `line: CODE message`
+    golden/<transform>/<case>/expected.fixes        (optional) the fixes, the same way (the lines --check reports)
     golden/<transform>/<case>/case.toml             unsafe = true, pipeline = "full"
     golden/pipeline/<case>/                         always the full pipeline
 
@@ -41,7 +42,7 @@ from .test_oracle import disagreements
 
 GOLDEN = ROOT / "golden"
 UPDATE = os.environ.get("DOCKFIX_UPDATE_GOLDEN") == "1"
-NOT_CONTEXT = ("Dockerfile", "expected.Dockerfile", "expected.notes", "case.toml")
+NOT_CONTEXT = ("Dockerfile", "expected.Dockerfile", "expected.notes", "expected.fixes", "case.toml")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Result:
     output: str
     files: dict[str, str]
     notes: str = ""  # one a line, `line: CODE message`, as the user reads them (-v)
+    fixes: str = ""  # the same, for the fixes (--check): lines of the user's file, in the order reported
 
 
 def _read(path: Path) -> str:
@@ -112,7 +114,8 @@ def run_case(case: Case, source: str | None = None, extra: dict[str, str] | None
     context = Context(files={**case.context_files(), **(extra or {})})
     outcome = run_pipeline(case.source if source is None else source, context, case.transforms, unsafe=case.unsafe)
     notes = "".join(f"{n.line}: {n.code} {n.message}\n" for n in outcome.notes)
-    return Result(outcome.output, {_norm(k): v for k, v in outcome.files.items()}, notes)
+    fixes = "".join(f"{f.line}: {f.code} {f.message}\n" for f in outcome.fixes)
+    return Result(outcome.output, {_norm(k): v for k, v in outcome.files.items()}, notes, fixes)
 
 
 def _norm(rel: str) -> str:
@@ -137,6 +140,9 @@ def update_expectations(case: Case, result: Result) -> None:
     notes = case.folder / "expected.notes"
     if notes.exists():  # a case opts in to checking its notes by having the file
         notes.write_bytes(result.notes.encode("utf-8"))
+    fixes = case.folder / "expected.fixes"
+    if fixes.exists():  # and its fixes' lines
+        fixes.write_bytes(result.fixes.encode("utf-8"))
     files_root = case.folder / "expected.files"
     if files_root.exists():
         shutil.rmtree(files_root)
@@ -157,6 +163,9 @@ def check_case(case: Case, result: Result, oracle_answer: dict | None, workdir: 
     notes = case.folder / "expected.notes"
     if notes.exists():
         assert result.notes == _read(notes), f"the notes differ from expected.notes:\n{result.notes}"
+    fixes = case.folder / "expected.fixes"
+    if fixes.exists():
+        assert result.fixes == _read(fixes), f"the fixes differ from expected.fixes:\n{result.fixes}"
     assert parse(result.output).render() == result.output
 
     again = run_case(case, result.output, result.files)
@@ -255,7 +264,9 @@ def test_harness_accepts_a_correct_case(tmp_path):
      "context files written"),
     ({"Dockerfile": INSTALL, "expected.Dockerfile": CLEANED, "expected.notes": "2: DF102 a note it does not give\n"},
      "notes differ"),
-], ids=["wrong-output", "missing-expectation", "missing-written-file", "wrong-notes"])
+    ({"Dockerfile": INSTALL, "expected.Dockerfile": CLEANED, "expected.fixes": "1: DF101 a line it does not report\n"},
+     "fixes differ"),
+], ids=["wrong-output", "missing-expectation", "missing-written-file", "wrong-notes", "wrong-fix-lines"])
 def test_harness_fails_on_a_wrong_expectation(tmp_path, files, message):
     case = _temp_case(tmp_path, files)
     with pytest.raises(AssertionError, match=message):
