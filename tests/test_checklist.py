@@ -227,3 +227,14 @@ def test_a_split_whose_gain_is_a_uv_builder_fails_multi_stage_with_its_fix():
     result = checklist(parse(text), Context(files={"requirements.txt": "flask\n", "app.py": ""}))
     item = next(i for i in result.items if i.key == "multi-stage")
     assert item.status == FAIL and [f.code for f in item.fixers] == ["DF601"] and "build speed" in item.detail, item
+
+
+@pytest.mark.parametrize("run, status", [
+    ("RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*", PASS),
+    ("RUN apk add --no-cache curl", PASS),
+    ('RUN echo "run apt-get install -y curl yourself" > /HINT', NA),  # words of an echo install nothing
+    ("RUN cat > /setup.sh <<EOF\napt-get install -y curl\nEOF", NA),  # a heredoc of data
+], ids=["apt", "apk", "echo", "heredoc-data"])
+def test_apt_cleanup_reads_the_install_through_the_recogniser(tmp_path, run, status):
+    path = write(tmp_path, {"Dockerfile": f"FROM python:3.12-slim\n{run}\nCMD [\"python\"]\n"})
+    assert check(path).item("apt-cleanup").status == status

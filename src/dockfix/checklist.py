@@ -18,12 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dockfix.commands import SYSTEM_MANAGERS
 from dockfix.context import Context
 from dockfix.diagnostics import Rule
 from dockfix.engine import EngineBug, Fix, Note, Transform, run_pipeline
 from dockfix.facts import not_python_reason
 from dockfix.manifests import ignore_file_name, toml
-from dockfix.model import Install, command_env, installs
+from dockfix.model import Install, called, command_env, installs
 from dockfix.split.classify import resolve
 from dockfix.syntax import Instruction, Tree
 from dockfix.transforms import (
@@ -38,7 +39,7 @@ from dockfix.transforms import (
 )
 from dockfix.transforms._installs import is_set
 from dockfix.transforms.dockerignore import context_absent
-from dockfix.views import Copy, Run, Stage, global_args, key_values, mounts, stages
+from dockfix.views import Copy, Stage, global_args, key_values, mounts, stages
 
 if TYPE_CHECKING:
     from dockfix.ci_files import CiReport
@@ -61,7 +62,7 @@ ITEMS: tuple[tuple[str, str], ...] = (
 TITLES = dict(ITEMS)
 
 _SLIM = re.compile(r"slim|alpine|distroless|chainguard|wolfi|minimal|micro|busybox|^scratch$", re.I)
-_OS_INSTALL = re.compile(r"\b(apt-get|apt|apk|dnf|yum|microdnf)\s+(?:-\S+\s+)*(install|add)\b")
+_OS_INSTALL_VERBS = frozenset({"install", "add", "reinstall", "groupinstall", "localinstall"})
 _DEV_REQUIREMENTS = re.compile(r"(^|/)requirements[-_.]?(dev|test|tests|lint|docs)\w*\.txt$|\[(dev|test|tests)\]", re.I)
 _POETRY_PROD = ("--only=main", "--without=dev", "--no-dev", "--only-root")
 
@@ -176,7 +177,11 @@ class _Facts:
         self.runs = [i for i in tree.instructions if i.name == "RUN"]
         self.installs: list[tuple[Install, object]] = [(inst, instr) for instr in self.runs
                                                        for inst in installs(tree, instr)]
-        self.os_installs = [i for i in self.runs if any(_OS_INSTALL.search(s) for s in Run(i).scripts())]
+        # read through the one recogniser (dockfix.commands, through the model): an `apt-get
+        # install` in an echo, a comment or a heredoc of data installs nothing
+        self.os_installs = [i for i in self.runs if any(
+            c.invocation.manager in SYSTEM_MANAGERS and c.invocation.verb in _OS_INSTALL_VERBS
+            for c in called(tree, i))]
         self.context_absent = context_absent(tree, context)
         self.ignore_name = ignore_file_name(context)
         self.ignore_text = context.read(self.ignore_name)
