@@ -56,6 +56,7 @@ class VariantResult:
     smoke_after_changes: str = ""  # "ok", "failed: ...", "" when not run
     config: dict = field(default_factory=dict)
     config_diff: list[str] = field(default_factory=list)
+    uv_in_final_stage: bool = False  # the Dockerfile's last stage runs uv itself (it is its own builder)
     log: str = ""
 
     def to_json(self) -> dict:
@@ -217,9 +218,27 @@ def _venv_dir(entry: str) -> bool:
     return entry.rstrip("/").endswith(("/.venv/bin", "/venv/bin")) or "venv" in entry.split("/")
 
 
-def compare_config(original: dict, candidate: dict) -> list[str]:
-    """Differences that change behaviour; dockfix may add UV_* variables,
-    VIRTUAL_ENV and put a virtualenv's bin folder on PATH."""
+def final_stage_runs_uv(text: str) -> bool:
+    """Whether a RUN of the Dockerfile's last stage calls uv (read with dockfix's own parser and
+    recogniser). Only there may uv's build settings (UV_LINK_MODE, UV_COMPILE_BYTECODE) end up in
+    the image: a split's builder keeps them (issue 13, item 4)."""
+    from dockfix.model import called
+    from dockfix.syntax import ParseError, parse
+    from dockfix.views import stages
+
+    try:
+        tree = parse(text)
+    except ParseError:  # (the build then fails and says why)
+        return False
+    found = stages(tree)
+    return bool(found) and any(c.invocation.manager == "uv" for instr in found[-1].instructions
+                               if instr.name == "RUN" for c in called(tree, instr))
+
+
+def compare_config(original: dict, candidate: dict, uv_in_final_stage: bool = False) -> list[str]:
+    """Differences that change behaviour. The candidate may add VIRTUAL_ENV and put a
+    virtualenv's bin folder on PATH; it may add UV_* variables only when its final stage runs uv
+    itself (`uv_in_final_stage`): a split's runtime gets none of the builder's."""
     diffs = []
     for key in CONFIG_KEYS:
         if key == "Env":
@@ -233,7 +252,7 @@ def compare_config(original: dict, candidate: dict) -> list[str]:
         va, vb = env_a.get(k), env_b.get(k)
         if va == vb:
             continue
-        if va is None and (k.startswith("UV_") or k == "VIRTUAL_ENV"):
+        if va is None and (k == "VIRTUAL_ENV" or k.startswith("UV_") and uv_in_final_stage):
             continue
         if k == "PATH" and va is not None and vb is not None:
             pa = [p for p in va.split(":") if not _venv_dir(p)]
@@ -280,6 +299,7 @@ def prepare_variant(engine: Engine, fx: Fixture, variant: str, work: Path, logs:
             (logs / f"{fx.name}.dockfix.Dockerfile").write_bytes(dockerfile.read_bytes())
         res.changed = dockerfile.read_bytes() != fx.dockerfile.read_bytes()
     res.dropped_syntax = drop_syntax_directive(dockerfile)
+    res.uv_in_final_stage = final_stage_runs_uv(dockerfile.read_text(errors="replace"))
     missing = bases.ensure_for(engine, [dockerfile.read_text(errors="replace")], log)
     if missing:
         res.status, res.reason = "error", f"no local image for {', '.join(missing)}"
@@ -398,7 +418,7 @@ def run_fixture(engine: Engine, fx: Fixture, work: Path, logs: Path | None,
     orig = by.get("original")
     for r in out:
         if r.variant != "original" and r.config and orig is not None and orig.config:
-            r.config_diff = compare_config(orig.config, r.config)
+            r.config_diff = compare_config(orig.config, r.config, r.uv_in_final_stage)
     return out
 
 

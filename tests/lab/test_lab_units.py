@@ -223,10 +223,22 @@ def test_config_compare_allows_what_dockfix_adds():
             "ExposedPorts": {"8000/tcp": {}}, "Labels": None}
     new = dict(orig, Env=["PATH=/app/.venv/bin:/usr/local/bin:/usr/bin", "A=1", "UV_COMPILE_BYTECODE=1",
                           "VIRTUAL_ENV=/app/.venv"], Labels={})
-    assert measure.compare_config(orig, new) == []
+    assert measure.compare_config(orig, new, uv_in_final_stage=True) == []
+    # a runtime that runs no uv gets none of the builder's uv settings (issue 13, item 4)
+    assert measure.compare_config(orig, new) == ["Env UV_COMPILE_BYTECODE: None -> '1'"]
     worse = dict(new, User="", Env=["PATH=/usr/local/bin:/usr/bin"])
     diffs = measure.compare_config(orig, worse)
     assert any(d.startswith("User") for d in diffs) and any(d.startswith("Env A") for d in diffs)
+
+
+def test_only_a_final_stage_that_runs_uv_may_carry_uv_settings():
+    uv = "COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /bin/\n"
+    single = f"FROM python:3.11\n{uv}ENV UV_LINK_MODE=copy\nRUN --mount=type=cache,target=/root/.cache/uv \\\n    uv sync --locked\n"
+    split = (f"FROM python:3.11 AS builder\n{uv}ENV UV_LINK_MODE=copy\nRUN uv sync --locked\n\n"
+             "FROM python:3.11-slim\nCOPY --from=builder /app/.venv /app/.venv\nRUN echo uv is not run here\n")
+    assert measure.final_stage_runs_uv(single)
+    assert not measure.final_stage_runs_uv(split)
+    assert not measure.final_stage_runs_uv("")
 
 
 def _vr(variant, size, cold, code, dep=None, status="ok", reruns=None):
