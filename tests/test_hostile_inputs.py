@@ -169,6 +169,11 @@ SHAPES = {
     # Installs after a code copy, their requirements file missing (lockfile-first walked back over
     # everything between the copy and each install).
     "installs-after-the-code": '"FROM python:3.12\\nWORKDIR /app\\nCOPY . .\\n" + "RUN pip install -r requirements.txt\\n" * n',
+    # Installs of a requirements file copied before them, then the code (the split and pip-to-uv
+    # looked for the file's COPY through every step before each install).
+    "installs-of-a-copied-file": '{"Dockerfile": "FROM python:3.12\\nWORKDIR /app\\nCOPY requirements.txt .\\n" + '
+                                 '"RUN pip install -r requirements.txt -r requirements.txt\\n" * n + "COPY . .\\n'
+                                 'CMD [\\"python\\", \\"app.py\\"]\\n", "requirements.txt": "flask\\n"}',
     # Stages with a uv install each (bytecode looked through the whole file once per stage).
     "uv-stages": '"".join(f"FROM python:3.12 AS s{i}\\nRUN uv pip install --system a\\n" for i in range(n))'
                  ' + "CMD [\\"uv\\", \\"run\\", \\"app\\"]\\n"',
@@ -178,7 +183,8 @@ SHAPES = {
 }
 CASES = [("apk-virtual-packages", 100), ("stage-chain", 100), ("env-between-installs", 100),
          ("exports-and-installs", 100), ("mounts-and-installs", 100), ("uv-sync-segments", 100),
-         ("user-lines", 100), ("installs-after-the-code", 100), ("uv-stages", 100), ("doubling-then-installs", 60)]
+         ("user-lines", 100), ("installs-after-the-code", 100), ("installs-of-a-copied-file", 150), ("uv-stages", 100),
+         ("doubling-then-installs", 60)]
 
 
 @pytest.mark.slow  # subprocesses tracing every line: 1 to 3 s each

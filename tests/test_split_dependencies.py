@@ -7,7 +7,7 @@ import pytest
 
 from dockfix.context import Context
 from dockfix.split.classify import Classifier
-from dockfix.split.dependencies import Dependencies, installed
+from dockfix.split.dependencies import CopiesBefore, Dependencies, Unknown, context_source, copy_steps, installed
 from dockfix.syntax import parse
 from dockfix.views import stages
 
@@ -77,3 +77,36 @@ def test_an_unreadable_manifest_says_why():
     found = read("FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n",
                  context_files)  # type: ignore[arg-type]
     assert isinstance(found, str) and "requirements.txt" in found
+
+
+def _source(image_path: str, before: list, context: Context, missing_ok: bool) -> str | None:
+    try:
+        return context_source(image_path, before, context, missing_ok=missing_ok)
+    except Unknown as why:
+        return f"Unknown: {why}"
+
+
+LOOKED_UP = ["/requirements.txt", "/app/req/prod.txt", "/app/req/base.txt", "/tmp/r.txt", "/src/pyproject.toml",
+             "/src/setup.py", "/app/pyproject.toml", "/app/uv.lock", "/app/x.txt", "/a/b/c.txt", "/b/x.txt", "/x.txt"]
+COPIES = ("FROM python:3.12\nWORKDIR /app\nCOPY req/ req/\nRUN pip install -r req/prod.txt\nCOPY --from=b /x /x\n"
+          "COPY requirements/prod.txt /tmp/r.txt\nRUN echo\nWORKDIR /src\nADD . .\nCOPY *.txt /b/\n"
+          "RUN pip install .\nCOPY $F /a/\nCOPY <<EOF /x.txt\nx\nEOF\nCOPY a/ /a/\n")
+
+
+@pytest.mark.parametrize("dockerfile, files", [(COPIES, {"req/prod.txt": "a\n", "req/base.txt": "", "x.txt": "",
+                                                          "a/b/c.txt": "", "setup.py": "", "pyproject.toml": ""}),
+                                               *(("FROM python:3.12\n" + d, f) for d, f, _ in KNOWN.values()),
+                                               *(("FROM python:3.12\n" + d, f) for d, f, _ in UNKNOWN.values())])
+def test_the_copy_steps_alone_give_context_source_the_same_answers(dockerfile, files):
+    # Callers asking once per install hand context_source the COPY/ADD steps only (copy_steps,
+    # CopiesBefore), not every step before: the same answer, or the same reason, at every step.
+    classifier = Classifier()
+    steps = [classifier.step(i) for i in stages(parse(dockerfile))[0].instructions]
+    context = Context(files=files)
+    copies = CopiesBefore(steps)
+    for index in range(len(steps) + 1):
+        for path in LOOKED_UP:
+            for missing_ok in (False, True):
+                every = _source(path, steps[:index], context, missing_ok)
+                assert _source(path, copy_steps(steps[:index]), context, missing_ok) == every
+                assert _source(path, copies(index), context, missing_ok) == every

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -57,14 +58,20 @@ def installed(steps: list[Step], target: str, context: Context, start: int = 0,
     """Every distribution the installs into `target` put there (those of steps[start:], but the
     commands `skip` names), or why that is not known."""
     out = Dependencies()
+    # Each install looks back only through the COPY/ADD steps before it (all context_source reads),
+    # gathered as the walk goes: every step before each install was quadratic in a stage's installs.
+    # The list grows after a step's installs are read, and nothing keeps it past the call.
+    before = copy_steps(steps[:start])
     try:
-        for index, step in enumerate(steps[start:], start):
+        for step in steps[start:]:
             for command in step.installs:
                 if command.target != target or command.tool in ("glue", "poetry-config", "venv"):
                     continue
                 if skip is not None and skip(command):
                     continue
-                _command(command, step, steps[:index], context, out)
+                _command(command, step, before, context, out)
+            if _is_copy(step):
+                before.append(step)
     except Unknown as why:
         return str(why)
     return out
@@ -269,15 +276,40 @@ def _try_source(image_path: str, before: list[Step], context: Context) -> str | 
         return None
 
 
+def _is_copy(step: Step) -> bool:
+    """A step context_source looks at (it passes over every other)."""
+    return step.kind == "copy" and step.instr.name in ("COPY", "ADD")
+
+
+def copy_steps(steps: Iterable[Step]) -> list[Step]:
+    """The steps that may bring a file from the build context: as context_source's `before`, the
+    same answers as all the steps."""
+    return [step for step in steps if _is_copy(step)]
+
+
+class CopiesBefore:
+    """The COPY/ADD steps before each position of a stage's steps, found once: for a caller that
+    asks context_source once per install (a slice of every step before each was quadratic)."""
+
+    def __init__(self, steps: list[Step]) -> None:
+        self.at = [index for index, step in enumerate(steps) if _is_copy(step)]
+        self.steps = [steps[index] for index in self.at]
+
+    def __call__(self, index: int) -> list[Step]:
+        """context_source's `before` for steps[index]: the copies among steps[:index]."""
+        return self.steps[:bisect_left(self.at, index)]
+
+
 def context_source(image_path: str, before: list[Step], context: Context, missing_ok: bool = False) -> str | None:
     """The build-context file the last COPY/ADD before brought to `image_path`.
 
     Raises Unknown when no COPY brought it (or one may have, through a pattern or a
     variable), and when the file it names is not in the context (None with missing_ok).
+    `before` may hold only the COPY/ADD steps (copy_steps): the others are passed over.
     """
     image_path = posixpath.normpath(image_path)
     for step in reversed(before):
-        if step.instr.name not in ("COPY", "ADD") or step.kind != "copy":
+        if step.kind != "copy" or step.instr.name not in ("COPY", "ADD"):  # _is_copy, inline: once per step
             continue
         copy = Copy(step.instr)
         if copy.from_ or step.instr.heredocs:
