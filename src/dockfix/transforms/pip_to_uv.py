@@ -104,6 +104,7 @@ class Plan:
     env_renames: list[Edit] = field(default_factory=list)
     renamed: set[str] = field(default_factory=set)
     converted: int = 0
+    copies: dependencies.CopiesBefore | None = None  # the stage's COPY/ADD steps, for requirements files
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -522,7 +523,9 @@ def _fail(instr: Instruction, key: str) -> list[Edit]:
 
 def _requirements(context: Context, steps: list[Step], index: int, path: str, plan: Plan) -> None:
     """Every line of the requirements files the install reads is one uv's pip interface reads alike."""
-    for source, line in dependencies.requirement_lines(path, steps[index], steps[:index], context,
+    if plan.copies is None:  # found once per stage: every step before each install was quadratic
+        plan.copies = dependencies.CopiesBefore(steps)
+    for source, line in dependencies.requirement_lines(path, steps[index], plan.copies(index), context,
                                                        follow=dependencies.INCLUDES):
         if line.startswith("-"):
             option = dependencies.split_option(line)[0]
