@@ -311,7 +311,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
                               PROJECT_ITSELF if itself else "")
         return
     venv_made = region.venv_before(position) or any(s.venv for s in command_steps(tree, install, workdir))
-    files = _files(context, code, [*(s for _, found in crossing for s in found), *wanted], venv_made)
+    files = _files(context, code, crossing, wanted, venv_made)
     if isinstance(files, str):
         yield DEPS_FIRST.note(f"install at line {install.line} stays after the code copy: {files}", install.line)
         return
@@ -517,8 +517,12 @@ def _deps_prefix(steps: list[Step]) -> list[Step] | tuple[str, bool]:
     return prefix
 
 
-def _files(context: Context, code: CodeCopy, steps: list[Step], venv_made: bool) -> list[tuple[str, str]] | str:
-    """(context path, image path) of every manifest the steps read from the code copy."""
+def _files(context: Context, code: CodeCopy, crossing: list[tuple[Instruction, list[Step]]], wanted: list[Step],
+           venv_made: bool) -> list[tuple[str, str]] | str:
+    """(context path, image path) of every manifest the steps read from the code copy: those of the
+    installs the move crosses, then the install's own. Walked, not first listed: the first manifest
+    missing ends it, and a list of every crossing step per install was quadratic in the installs
+    after a code copy (perf3-lin's commit in perf3-model's module)."""
     rules = ignore_rules(context)
     out: list[tuple[str, str]] = []
 
@@ -526,7 +530,12 @@ def _files(context: Context, code: CodeCopy, steps: list[Step], venv_made: bool)
         if (context_path, image_path) not in out:
             out.append((context_path, image_path))
 
-    for step in steps:
+    def every() -> Iterator[Step]:
+        for _, found in crossing:
+            yield from found
+        yield from wanted
+
+    for step in every():
         for image_path in step.requirement_files:
             source = code.context_path(image_path)
             if source is None:
@@ -557,9 +566,9 @@ def _files(context: Context, code: CodeCopy, steps: list[Step], venv_made: bool)
     for source, _ in out:
         if rules.excludes(source):
             return f"{source} is excluded by .dockerignore"
-    if not out and not any(s.twin for s in steps):
+    if not out and not any(s.twin for s in every()):
         return "it reads no manifest from the code copy"
-    venv = _venv_in_context(context, rules, code) if venv_made or any(s.project for s in steps) else None
+    venv = _venv_in_context(context, rules, code) if venv_made or any(s.project for s in every()) else None
     if venv:
         return f"the code copy would overwrite the environment with {venv}/ (exclude it in .dockerignore)"
     return out
