@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -106,3 +107,19 @@ def test_split_lines_are_the_text_line_by_line(text):
         eol = "\r\n" if m[0].endswith("\r\n") else "\n" if m[0].endswith("\n") else ""
         expected.append(Line(number, m.start(), m.end(), m[0][: len(m[0]) - len(eol)], eol))
     assert split_lines(text) == expected
+
+
+def test_instruction_fields_are_in_the_order_the_parser_passes_them():
+    """The parser makes an Instruction by position (syntax._Parser._instruction: keywords cost an
+    eighth of the parse): a field added or moved must be added or moved there too."""
+    assert [f.name for f in dataclasses.fields(Instruction)] == [
+        "start", "end", "line", "end_line", "keyword", "name", "lines", "code_lines", "logical",
+        "segment_starts", "segment_sources", "flags", "args_start", "flags_end", "heredocs", "escape",
+        "leading_comments", "memo",
+    ]
+    tree = parse("FROM x\n# why\nRUN --mount=type=cache,target=/c a \\\n  b <<EOF\nbody\nEOF\n")
+    run = tree.instructions[1]
+    assert (run.start, run.line, run.end_line, run.keyword, run.name, run.escape) == (13, 3, 6, "RUN", "RUN", "\\")
+    assert run.end == len(tree.source) and run.logical.endswith("a   b <<EOF") and run.memo is tree.memo
+    assert [f.name for f in run.flags] == ["mount"] and run.heredocs[0].body == "body\n"
+    assert [c.text for c in run.leading_comments] == ["# why"] and run.args.startswith("a")

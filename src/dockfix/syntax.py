@@ -508,28 +508,16 @@ class _Parser:
         if name in ("ONBUILD", "HEALTHCHECK") or logical_text.startswith("[", args_start):  # (else no JSON)
             _check_json(name, logical_text[args_start:].rstrip(), self.escape, first.number)
         heredocs: tuple[Heredoc, ...] = ()
-        if name in HEREDOC_INSTRUCTIONS:
+        if name in HEREDOC_INSTRUCTIONS and "<<" in logical_text:  # (else none: not asked)
             heredocs = self._heredocs(logical_text, first.number)
         last_line = self.lines[self.i - 1]
-        return Instruction(
-            start=first.start,
-            end=last_line.end,
-            line=first.number,
-            end_line=last_line.number,
-            keyword=keyword,
-            name=name,
-            lines=lines,
-            code_lines=code_lines,
-            logical=logical_text,
-            segment_starts=segment_starts,
-            segment_sources=segment_sources,
-            flags=flags,
-            args_start=args_start,
-            flags_end=flags_end,
-            heredocs=heredocs,
-            escape=self.escape,
-            memo=self.memo,
-        )
+        # By position, in the fields' order (start, end, line, end_line, keyword, name, lines,
+        # code_lines, logical, segment_starts, segment_sources, flags, args_start, flags_end,
+        # heredocs, escape, leading_comments, memo): eighteen keywords, each matched to its
+        # parameter by the call, were an eighth of the parse.
+        return Instruction(first.start, last_line.end, first.number, last_line.number, keyword, name, lines,
+                           code_lines, logical_text, segment_starts, segment_sources, flags, args_start,
+                           flags_end, heredocs, self.escape, [], self.memo)
 
     def _continued(self) -> tuple[list[Line], list[Line], str, list[int], list[int]]:
         """The lines of an instruction that goes on after its first line (the next line), its
