@@ -46,6 +46,7 @@ class VariantResult:
     code_rebuild_s: float | None = None
     code_reruns: list[str] | None = None  # RUN steps a code-only change re-ran (not CACHED)
     dep_rebuild_s: float | None = None
+    dep_reruns: list[str] | None = None  # RUN steps the dependency change re-ran (not CACHED)
     # Every timed sample (one per repetition, --repeat): the *_s figures above are their minimum.
     cold_samples: list[float] = field(default_factory=list)
     code_samples: list[float] = field(default_factory=list)
@@ -354,10 +355,12 @@ def run_cycle(engine: Engine, fx: Fixture, p: Prepared, rep: int, logs: Path | N
         if rep == 0:
             res.code_reruns = rerun_steps(tail)
     if fx.apply_dependency_change(p.ctx, dependency):
-        ok, secs, _ = rebuild("dependency change", "dependency change", "dep")
+        ok, secs, tail = rebuild("dependency change", "dependency change", "dep")
         if not ok:
             return False
         res.dep_samples.append(secs)
+        if rep == 0:
+            res.dep_reruns = rerun_steps(tail)
     if rep == 0:
         ok, out = smoke_test(engine, tag, fx.smoke)
         res.smoke_after_changes = "ok" if ok else f"failed: {out[-300:]}"

@@ -34,7 +34,7 @@ def summarize(results: list[VariantResult]) -> list[dict]:
             "cold_s": r.cold_s, "code_rebuild_s": r.code_rebuild_s, "dep_rebuild_s": r.dep_rebuild_s,
             "cold_samples": r.cold_samples, "code_samples": r.code_samples, "dep_samples": r.dep_samples,
             "load": r.load, "repeat_failure": r.repeat_failure,
-            "code_reruns": r.code_reruns,
+            "code_reruns": r.code_reruns, "dep_reruns": r.dep_reruns,
             "config_diff": r.config_diff, "dropped_syntax": r.dropped_syntax,
             "smoke_after_changes": r.smoke_after_changes, "changed": r.changed,
         }
@@ -178,9 +178,9 @@ def markdown(rows: list[dict], meta: dict) -> str:
         "load: the 1-minute load average when the fixture started and ended; ratios and targets use the minimums.",
         "",
         "| fixture | variant | status | size MB | cold s | code-change rebuild s | RUNs re-run by it "
-        "| dep-change rebuild s | size vs original | size vs expert | code rebuild vs original "
+        "| dep-change rebuild s | RUNs re-run by it | size vs original | size vs expert | code rebuild vs original "
         "| code rebuild vs expert | config | load |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
         status = r["status"] + (f" ({r['reason'][:60]})" if r["status"] != "ok" and r["reason"] else "")
@@ -192,13 +192,15 @@ def markdown(rows: list[dict], meta: dict) -> str:
             "same" if not r["config_diff"] else "; ".join(r["config_diff"])[:120])
         lines.append(
             f"| {r['fixture']} | {r['variant']} | {status} | {_f(r['size_mb'])} | {_t(r, 'cold')} "
-            f"| {_t(r, 'code')} | {_n(r.get('code_reruns'))} | {_t(r, 'dep')} "
+            f"| {_t(r, 'code')} | {_n(r.get('code_reruns'))} | {_t(r, 'dep')} | {_n(r.get('dep_reruns'))} "
             f"| {_x(r.get('size_vs_original'))} "
             f"| {_x(r.get('size_vs_expert'))} | {_x(r.get('code_vs_original'))} "
             f"| {_x(r.get('code_vs_expert'))} | {cfg} | {r.get('load') or '–'} |"
         )
     reruns = [f"- {r['fixture']} [{r['variant']}]: " + "; ".join(f"`{c}`" for c in r["code_reruns"])
               for r in rows if r.get("code_reruns")]
+    dep_reruns = [f"- {r['fixture']} [{r['variant']}]: " + "; ".join(f"`{c}`" for c in r["dep_reruns"])
+                  for r in rows if r.get("dep_reruns")]
     dropped = sorted({f"{r['fixture']} ({r['variant']})" for r in rows if r["dropped_syntax"]})
     lines += [
         "",
@@ -241,6 +243,13 @@ def markdown(rows: list[dict], meta: dict) -> str:
         "speed-up and does not depend on the network:",
         "",
         *(reruns or ["- none"]),
+        "",
+        "## RUN steps a dependency change re-ran",
+        "",
+        "After the manifest edit (and the re-lock with the project's own tool): what a dependency",
+        "change costs besides the install itself (a venv made again, a compile, an apt step).",
+        "",
+        *(dep_reruns or ["- none"]),
         "",
         "`# syntax=` lines dropped before building (no registry for the frontend image): "
         + (", ".join(dropped) if dropped else "none") + ".",

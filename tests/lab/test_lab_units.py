@@ -476,3 +476,24 @@ def test_dockfix_runs_once_before_the_builds_and_its_output_is_kept(tmp_path, mo
     p = measure.prepare_variant(None, fx, "dockfix", tmp_path, logs, lambda m: None)
     assert isinstance(p, measure.Prepared) and p.res.changed
     assert (logs / "flask-requirements.dockfix.Dockerfile").read_bytes() == (p.pristine / "Dockerfile").read_bytes()
+
+
+def test_each_rebuild_records_the_run_steps_it_re_ran(tmp_path, monkeypatch):
+    """Issue 13, item 5: the code-change and the dependency-change rebuild each record which RUN
+    steps they executed (from the plain log: not CACHED); the table and a section show both."""
+    fx = next(f for f in fixtures.discover() if f.name == "flask-requirements")
+    code_log = PLAIN_LOG
+    dep_log = PLAIN_LOG.replace("#7 CACHED\n", "#7 DONE 3.0s\n")  # the install ran again
+    logs = iter([code_log, dep_log])
+    monkeypatch.setattr(measure, "cold_build", lambda engine, ctx, tag, log_path, build_args=(): (True, 3.0, ""))
+    monkeypatch.setattr(measure, "build", lambda engine, ctx, tag, log_path, build_args=(): (True, 1.0, next(logs)))
+    monkeypatch.setattr(measure, "smoke_test", lambda engine, tag, smoke: (True, "ok"))
+    monkeypatch.setattr(measure, "image_config", lambda engine, tag: ({}, 1))
+    monkeypatch.setattr(bases, "ensure_for", lambda engine, texts, log: [])
+    [r] = measure.run_fixture(None, fx, tmp_path, None, ("original",), True, lambda m: None, repeat=1)
+    assert r.code_reruns == ["RUN python -m compileall /app"]
+    assert r.dep_reruns == ["RUN pip install -r requirements.txt", "RUN python -m compileall /app"]
+    md = report.markdown(report.summarize([r]), {})
+    assert "| 1.0 | 1 | 1.0 | 2 |" in md
+    section = md[md.index("## RUN steps a dependency change re-ran"):]
+    assert "`RUN pip install -r requirements.txt`; `RUN python -m compileall /app`" in section
