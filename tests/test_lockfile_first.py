@@ -31,6 +31,17 @@ MOVES = {
                              "COPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"),
     "absolute-destination": ("COPY . /app\nRUN pip install -r requirements.txt\n", REQS,
                              "COPY requirements.txt /app/\nRUN pip install -r requirements.txt\nCOPY . /app\n"),
+    # WORKDIR and COPY destinations read with the ENV and ARG defaults before them (BuildKit expands
+    # both), so a folder named through a variable and one written out are the same folder
+    "workdir-from-an-arg": ("ARG APP=/srv/app\nWORKDIR $APP\nCOPY . /srv/app\nRUN pip install -r requirements.txt\n",
+                            REQS, "ARG APP=/srv/app\nWORKDIR $APP\nCOPY requirements.txt /srv/app/\n"
+                            "RUN pip install -r requirements.txt\nCOPY . /srv/app\n"),
+    "destination-variable-kept": ("ENV APP=/srv/app\nWORKDIR /srv\nCOPY . ${APP}\nRUN pip install -r app/requirements.txt\n",
+                                  REQS, "ENV APP=/srv/app\nWORKDIR /srv\nCOPY requirements.txt ${APP}/\n"
+                                  "RUN pip install -r app/requirements.txt\nCOPY . ${APP}\n"),
+    "unknown-variable-is-a-folder": ("WORKDIR $APP\nCOPY . $APP\nRUN pip install -r requirements.txt\n", REQS,
+                                     "WORKDIR $APP\nCOPY requirements.txt $APP/\nRUN pip install -r requirements.txt\n"
+                                     "COPY . $APP\n"),
     "python-m-pip": ("COPY . .\nRUN python -m pip install -r requirements.txt\n", REQS,
                      "COPY requirements.txt ./\nRUN python -m pip install -r requirements.txt\nCOPY . .\n"),
     "uv-pip-sync": ("COPY . .\nRUN uv pip sync --system requirements.txt\n", REQS,

@@ -29,6 +29,7 @@ from dockfix.context import Context
 from dockfix.diagnostics import NOT_PYTHON, Rule
 from dockfix.edits import Edit, insert_after, insert_before
 from dockfix.engine import Fix, Note, Transform
+from dockfix.expand import expand
 from dockfix.facts import not_python_reason
 from dockfix.manifests import (
     IgnoreRules,
@@ -43,7 +44,7 @@ from dockfix.manifests import (
     uv_lock_virtual,
     uv_package,
 )
-from dockfix.model import classify, env_at
+from dockfix.model import budget, classify, env_at, env_before
 from dockfix.model import parent as stage_parent
 from dockfix.pragmas import Suppressions
 from dockfix.syntax import Instruction, Tree
@@ -90,7 +91,7 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         # The last install the code copy can move below wins: the installs before it move
         # with it, in one fix (one install per round would not converge on many installs).
         workdirs = _workdirs(tree, stage, ends)
-        codes = _code_copies(context, stage, workdirs)
+        codes = _code_copies(tree, context, stage, workdirs)
         regions: dict[int, _Region] = {}  # what lies around each code copy, read once for all installs
         notes: list[list[Fix | Note]] = []
         runs = [(k, i) for k, i in enumerate(stage.instructions) if i.name == "RUN"]
@@ -107,20 +108,33 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
 
 def _workdirs(tree: Tree, stage: Stage, ends: dict[int, str]) -> dict[int, str]:
     """The working folder each instruction of the stage runs in (id -> path). `ends` holds
-    each earlier stage's folder at its end; this stage's is added."""
+    each earlier stage's folder at its end (its last WORKDIR included); this stage's is added."""
     current = BASE
     parent = stage_parent(tree, stage)
-    if parent is not None:
-        current = ends[parent.index] if parent.instructions else BASE
-        if parent.instructions and parent.instructions[-1].name == "WORKDIR":
-            current = resolve(current, parent.instructions[-1].args.strip())
+    if parent is not None and parent.instructions:
+        current = ends[parent.index]
     out = {}
     for instr in stage.instructions:
         out[id(instr)] = current
         if instr.name == "WORKDIR":
-            current = resolve(current, instr.args.strip())
+            current = resolve(current, _expanded(tree, instr, instr.args.strip(), instr.escape))
     out[-1] = ends[stage.index] = current
     return out
+
+
+def _expanded(tree: Tree, instr: Instruction, path: str, escape: str | None = None) -> str:
+    """A WORKDIR's or a COPY destination's path with the variables BuildKit substitutes there
+    (the ENV and ARG defaults before the instruction, read by dockfix.model), so `WORKDIR $APP`
+    and `COPY . /srv/app` name one folder when APP is /srv/app; a variable of no known value stays
+    as written (a symbolic folder, equal to itself). `escape`: for text as written."""
+    if "$" not in path:
+        return path
+    return expand(path, env_before(tree, instr), partial=True, escape=escape, budget=budget(tree)) or path
+
+
+def _destination(tree: Tree, instr: Instruction, workdir: str) -> str:
+    """The image folder or file a COPY/ADD writes to."""
+    return resolve(workdir, _expanded(tree, instr, Copy(instr).destination))
 
 
 # --- the code copy -----------------------------------------------------------------
@@ -141,7 +155,7 @@ class CodeCopy:
         return posixpath.normpath(posixpath.join(self.source, rel)) if self.source else rel
 
 
-def _code_copy(instr: Instruction, context: Context, workdir: str) -> CodeCopy | None | str:
+def _code_copy(tree: Tree, instr: Instruction, context: Context, workdir: str) -> CodeCopy | None | str:
     """A COPY/ADD of a context folder (CodeCopy), a Note text when it is one we cannot read, else None."""
     if instr.name not in ("COPY", "ADD") or instr.flag("from") is not None or instr.heredocs:
         return None
@@ -156,20 +170,21 @@ def _code_copy(instr: Instruction, context: Context, workdir: str) -> CodeCopy |
     while source.startswith("./"):
         source = source[2:]
     source = "" if source in (".", "") else posixpath.normpath(source)
-    return CodeCopy(instr, source, resolve(workdir, copy.destination), copy.destination)
+    return CodeCopy(instr, source, _destination(tree, instr, workdir), copy.destination)
 
 
 # --- the plan for one install RUN ------------------------------------------------
 
 
-def _code_copies(context: Context, stage: Stage, workdirs: dict[int, str]) -> list[tuple[int, CodeCopy | str | None]]:
+def _code_copies(tree: Tree, context: Context, stage: Stage,
+                 workdirs: dict[int, str]) -> list[tuple[int, CodeCopy | str | None]]:
     """For each position in the stage, the last code copy before it: (its position, the
     CodeCopy or why it cannot be read), or (-1, None). One pass (a walk back per RUN was quadratic)."""
     out: list[tuple[int, CodeCopy | str | None]] = []
     last: tuple[int, CodeCopy | str | None] = (-1, None)
     for index, instr in enumerate(stage.instructions):
         out.append(last)
-        found = _code_copy(instr, context, workdirs[id(instr)])
+        found = _code_copy(tree, instr, context, workdirs[id(instr)])
         if found:
             last = (index, found)
     return out
@@ -279,7 +294,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
         yield DEPS_FIRST.note(f"code copied before the install ({code}): left alone", install.line)
         return
     earlier = stage.instructions[:code_at]
-    steps = [_project_twin(tree, context, code, install, workdir, s, lambda: _copied_before(earlier, workdirs))
+    steps = [_project_twin(tree, context, code, install, workdir, s, lambda: _copied_before(tree, earlier, workdirs))
              for s in against(steps, code.dest)]
     syncs = [_whole_sync(tree, install, context, code, s) for s in steps]
     steps = [s for s, _ in syncs]
@@ -485,7 +500,7 @@ def _cannot_cross(tree: Tree, code: CodeCopy, between: list[Instruction], workdi
                 return f"the code copy's destination is relative and line {instr.line} changes the folder"
             continue
         if name in ("COPY", "ADD"):
-            dest = resolve(workdirs[id(instr)], Copy(instr).destination)
+            dest = _destination(tree, instr, workdirs[id(instr)])
             if overlap(dest, code.dest):
                 return f"line {instr.line} copies into the same folder"
             continue
@@ -613,7 +628,7 @@ def _venv_in_context(context: Context, rules: IgnoreRules, code: CodeCopy) -> st
 def _manifest_copies(tree: Tree, code: CodeCopy, files: list[tuple[str, str]], workdir: str,
                      earlier: list[Instruction], workdirs: dict[int, str]) -> list[str]:
     """COPY lines for the manifests, one per destination folder, in the code copy's style."""
-    have = _copied_before(earlier, workdirs)
+    have = _copied_before(tree, earlier, workdirs)
     keyword = keyword_case(tree, "COPY")
     flags = [code.instr.logical[f.start:f.end] for f in code.instr.flags if f.name in ("chown", "chmod", "link")]
     folders: dict[str, list[str]] = {}
@@ -623,7 +638,11 @@ def _manifest_copies(tree: Tree, code: CodeCopy, files: list[tuple[str, str]], w
         folders.setdefault(posixpath.dirname(image_path), []).append(source)
     lines = []
     for folder, sources in folders.items():
-        if code.dest_text.startswith(("/", "$")):
+        below = posixpath.relpath(folder, code.dest)
+        if "$" in code.dest_text and not below.startswith(".."):
+            # the author's variable, not its value: a --build-arg still moves both copies
+            dest = code.dest_text.rstrip("/") + ("" if below == "." else "/" + below) + "/"
+        elif code.dest_text.startswith(("/", "$")):
             dest = (folder[1:] if folder.startswith("/$") else folder).rstrip("/") + "/"
         else:
             rel = posixpath.relpath(folder, workdir)
@@ -632,14 +651,14 @@ def _manifest_copies(tree: Tree, code: CodeCopy, files: list[tuple[str, str]], w
     return lines
 
 
-def _copied_before(earlier: list[Instruction], workdirs: dict[int, str]) -> set[tuple[str, str]]:
+def _copied_before(tree: Tree, earlier: list[Instruction], workdirs: dict[int, str]) -> set[tuple[str, str]]:
     """(context file, image path) pairs that single-file COPYs already put in place."""
     out = set()
     for instr in earlier:
         if instr.name != "COPY" or instr.flag("from") is not None or instr.heredocs:
             continue
         copy = Copy(instr)
-        dest = resolve(workdirs[id(instr)], copy.destination)
+        dest = _destination(tree, instr, workdirs[id(instr)])
         into_folder = copy.destination.endswith("/") or copy.destination in (".", "./") or len(copy.sources) > 1
         for source in copy.sources:
             clean = posixpath.normpath(source)
