@@ -9,6 +9,8 @@ fixpoint.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dockfix.context import Context
 from dockfix.engine import Fix, Note, run_pipeline
@@ -424,3 +426,16 @@ def test_pip_to_uv_s_reason_names_the_users_line() -> None:
     [note] = [n for n in _full(text, PROJECT).notes if n.code == "DF601"]
     assert "(pip not replaced by uv in the builder: line 4: pip option --prefer-binary has no known uv " \
            "equivalent)" in note.message, note.message
+
+
+# The pipenv and conda tests look for their word before searching the regex (a shortcut for speed):
+# the answer must be the regex's on any text.
+_WORDS = st.sampled_from(["pipenv", "pip env", "conda", "mamba", "micromamba", "anaconda", "conda-forge", "mambaforge",
+                          "Conda", "PIPENV", " ", "_", "-", "/", "a", "\n", "$"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_WORDS, max_size=8).map("".join))
+def test_the_pipenv_and_conda_shortcuts_answer_as_their_regexes(text):
+    assert multistage._names_pipenv(text) == bool(multistage._PIPENV.search(text))
+    assert multistage._names_conda(text) == bool(multistage._CONDA.search(text))
