@@ -6,7 +6,7 @@ after an edit are the ones a fresh parse of the same text gives."""
 from __future__ import annotations
 
 from dockfix import parse
-from dockfix.model import env_before, user_before
+from dockfix.model import Model, called, env_before, installs, user_before
 from dockfix.views import Run
 
 BEFORE = """\
@@ -52,3 +52,25 @@ def test_environment_and_users_after_a_reparse_are_a_fresh_parse_s() -> None:
         assert user_before(new, instr) == user_before(fresh, other)
     last = new.instructions[-1]
     assert env_before(new, last)["HOME"] == "/home//app" and user_before(new, last).uid == "1001"
+
+
+def test_a_run_s_commands_and_installs_survive_a_reparse_only_while_its_text_does() -> None:
+    text = BEFORE + "RUN pip install flask && apt-get update\nRUN <<EOF\npip install django\nEOF\n"
+    old = parse(text)
+    kept = {i.logical: (Model.of(old).called(i), Model.of(old).installs(i)) for i in old.instructions if i.name == "RUN"}
+    edited = text.replace("# a comment\n", "").replace("ARG BASE", "# a comment\nARG BASE") \
+        .replace("pip install flask", "pip install flask==3")
+    new = parse(edited, old.memo, old)
+    fresh = parse(edited)
+    for instr, other in zip(new.instructions, fresh.instructions, strict=True):
+        if instr.name != "RUN":
+            continue
+        assert [(c.invocation, c.command, c.index) for c in called(new, instr)] == \
+            [(c.invocation, c.command, c.index) for c in called(fresh, other)]
+        assert [(i.tool, i.verb, i.command) for i in installs(new, instr)] == \
+            [(i.tool, i.verb, i.command) for i in installs(fresh, other)]
+        if instr.logical in kept and not instr.heredocs:  # the line alone: the same objects, not made again
+            assert Model.of(new).called(instr) is kept[instr.logical][0]
+            assert Model.of(new).installs(instr) is kept[instr.logical][1]
+    assert [i.command.argv for i in installs(new, new.instructions[-2])] == [["pip", "install", "flask==3"]]
+    assert [i.command.argv for i in installs(new, new.instructions[-1])] == [["pip", "install", "django"]]

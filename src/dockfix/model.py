@@ -216,23 +216,46 @@ class Model:
             if role.runs_shell:
                 yield Part(parse_script(role.heredoc.body, instr.memo), role.heredoc)
 
+    def _line_only(self, instr: Instruction) -> bool:
+        """The RUN's shell text is its line alone (the Part kept on the instruction): what is read
+        from it depends on its text only, so it is kept on the instruction too, as the Part is (a
+        re-parse copies an unchanged one), made once per file rather than per tree."""
+        found = self.parts(instr)
+        return len(found) == 1 and found[0].doc is None
+
     def called(self, instr: Instruction) -> tuple[Called, ...]:
         """The package-manager commands of a RUN's shell texts, in order."""
         found = self._called.get(id(instr))
         if found is None:
-            found = self._called[id(instr)] = tuple(
-                Called(inv, cmd, part, index) for part in self.parts(instr)
-                for index, cmd in enumerate(part.script.commands) if (inv := invocation(cmd)) is not None)
+            if self._line_only(instr):
+                found = instr.__dict__.get("line-called")
+                if found is None:
+                    found = instr.__dict__["line-called"] = self._read_called(instr)
+            else:
+                found = self._read_called(instr)
+            self._called[id(instr)] = found
         return found
+
+    def _read_called(self, instr: Instruction) -> tuple[Called, ...]:
+        return tuple(Called(inv, cmd, part, index) for part in self.parts(instr)
+                     for index, cmd in enumerate(part.script.commands) if (inv := invocation(cmd)) is not None)
 
     def installs(self, instr: Instruction) -> tuple[Install, ...]:
         """The commands of a RUN that install into a Python environment."""
         found = self._installs.get(id(instr))
         if found is None:
-            found = self._installs[id(instr)] = tuple(
-                Install(*kind, c.command, c.part, c.index) for c in self.called(instr)
-                if (kind := c.invocation.python_install) is not None)
+            if self._line_only(instr):  # (kept on the instruction: see _line_only)
+                found = instr.__dict__.get("line-installs")
+                if found is None:
+                    found = instr.__dict__["line-installs"] = self._read_installs(instr)
+            else:
+                found = self._read_installs(instr)
+            self._installs[id(instr)] = found
         return found
+
+    def _read_installs(self, instr: Instruction) -> tuple[Install, ...]:
+        return tuple(Install(*kind, c.command, c.part, c.index) for c in self.called(instr)
+                     if (kind := c.invocation.python_install) is not None)
 
 
 def per_tree(tree: Tree, key: Any, compute: Callable[[], T]) -> T:
