@@ -144,7 +144,9 @@ def _from_line(tree: Tree) -> int | None:
 
 def check(before: Tree, text: str, plan: Plan) -> list[str]:
     """The static equivalence check on a rendered split."""
-    after = parse(text)
+    # (with the file's parse memo and tree, as the engine re-parses: the split's lines that are the
+    # file's own are copied, their RUNs not lexed again)
+    after = parse(text, before.memo, before)
     if len(stages(after)) != 2:
         return [f"expected 2 stages, found {len(stages(after))}"]
     left_out = frozenset(k for i in plan.build_env for k, _ in key_values(plan.steps[i].instr))
@@ -757,7 +759,7 @@ def _uv_builder(plan: Plan, context: Context) -> str | None:
     if not fixes:
         said = "; ".join(n.message for n in found if isinstance(n, Note))
         return f"; and pip-to-uv ({PIP_TO_UV}) would not install with uv in its builder ({said})" if said else ""
-    after = parse(apply_edits(text, [e for f in fixes for e in f.edits]))
+    after = parse(apply_edits(text, [e for f in fixes for e in f.edits]), plan.tree.memo, plan.tree)  # (as check's)
     classifier = Classifier(after)
     commands = [c for i in stages(after)[0].instructions for c in classifier.step(i).installs if c.tool != "glue"]
     plan.uv_gain = any(c.tool == "uv-pip" for c in commands) and all(
