@@ -120,3 +120,31 @@ def test_an_instruction_the_end_of_its_file_cut_short_is_parsed_again():
                      ("FROM x\nRUN a", "FROM x\nRUN ab\n")]:
         _check(old, new)
         assert parse(new, previous=parse(old)).instructions[-1].args == parse(new).instructions[-1].args
+
+
+def test_a_second_run_on_the_same_text_copies_the_first_run_s_instructions(monkeypatch):
+    """The runner's hidden-fix count runs the pipeline again on the same text (unsafe fixes on):
+    given the first run's tree (Outcome.first) it parses again only what the fixes rewrote."""
+    from dockfix.context import Context
+    from dockfix.engine import run_pipeline
+    from dockfix.transforms import PIPELINE
+
+    text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nCMD [\"app\"]\n"
+    parsed: list[int] = []
+    real = _Parser._instruction
+
+    def counting(self, *args):
+        parsed.append(self.i)
+        return real(self, *args)
+
+    monkeypatch.setattr(_Parser, "_instruction", counting)
+    memo: dict = {}
+    first = run_pipeline(text, Context(), PIPELINE, memo=memo)
+    assert first.first is not None and first.fixes
+    in_first = len(parsed)
+    parsed.clear()
+    again = run_pipeline(text, Context(), PIPELINE, memo=memo, previous=first.first)
+    assert len(parsed) == in_first - len(first.first.instructions)  # the first parse: all copies
+    fresh = run_pipeline(text, Context(), PIPELINE)
+    assert (again.output, again.fixes, again.notes) == (fresh.output, fresh.fixes, fresh.notes)
+    _same(parse(text, memo, first.first), parse(text))

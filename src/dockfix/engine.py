@@ -256,6 +256,9 @@ class Outcome:
     # A transform proposed an unsafe fix (selected or not, applied or not): when none did in a safe
     # run, a run with unsafe fixes on would take the same steps (the runner's hidden-fix count).
     proposed_unsafe: bool = False
+    # The first parse of the source: a second run on the same text (the runner's hidden-fix count)
+    # copies its instructions, as a round's re-parse does, rather than parsing them again.
+    first: Tree | None = field(default=None, repr=False, compare=False)
 
     @property
     def changed(self) -> bool:
@@ -319,15 +322,16 @@ def _findings_of(running: list[tuple[Transform, dict[str, Rule]]], unsafe: bool,
 
 
 def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
-                 unsafe: bool = False, memo: dict[Any, Any] | None = None) -> Outcome:
+                 unsafe: bool = False, memo: dict[Any, Any] | None = None, previous: Tree | None = None) -> Outcome:
     """Apply the transforms to a fixpoint. Raises ParseError for bad input, EngineBug for ours.
 
     A transform runs when any of its rules is selected (`Transform.selected`); its fixes and notes
     of the other rules are dropped (the pipeline's own notes, DF0xx, are always kept). `memo`: the
-    file's parse memo (Tree.memo) from an earlier run on the same file, whose RUNs it need not parse again."""
-    tree = parse(text, memo)
+    file's parse memo (Tree.memo) from an earlier run on the same file, whose RUNs it need not parse again;
+    `previous`, that run's first tree (Outcome.first), whose instructions are copied."""
+    tree = parse(text, memo, previous)
     suppress = Suppressions.of(tree)
-    outcome = Outcome(source=text, output=text, ignored_file=ALL in suppress.file)
+    outcome = Outcome(source=text, output=text, ignored_file=ALL in suppress.file, first=tree)
     if suppress.pragmas:  # (the catalog only tells the names of `# dockfix:` pragmas; most files have none)
         catalog = Catalog([r for t in transforms for r in t.rules], [t.name for t in transforms])
         outcome.warnings = _unknown_names(suppress, catalog)
