@@ -581,10 +581,11 @@ def _user_lines(tree: Tree) -> dict[int, tuple[Instruction | None, _Journal, int
     RUNs before it create, by name and by uid (the last RUN that creates one wins; in a RUN,
     its first command that does)."""
     spend = budget(tree)
-    parents = {p.index for p in Model.of(tree).parents if p is not None}
+    model = Model.of(tree)
+    parents = {p.index for p in model.parents if p is not None}
     out: dict[int, tuple[Instruction | None, _Journal, int]] = {}
     ends: dict[int, tuple[Instruction | None, Mapping[str, _Made]]] = {}
-    for stage in Model.of(tree).stages:
+    for stage in model.stages:
         up = parent(tree, stage)
         last_user, inherited = ends[up.index] if up is not None else (None, {})
         created = _Journal(inherited)
@@ -594,11 +595,9 @@ def _user_lines(tree: Tree) -> dict[int, tuple[Instruction | None, _Journal, int
                 last_user = other
             elif other.name == "RUN":
                 made: dict[str, _Made] = {}
-                for part in parts(tree, other):
+                for part in model.parts(other):
                     own: set[str] | None = None
-                    for cmd in part.script.commands:
-                        if not _may_create(cmd.argv):
-                            continue
+                    for cmd in _adders(part):
                         found = _created(cmd, env_before(tree, other), spend)
                         if found is not None and found[3] is not None:
                             # a variable the script sets itself is not the one BuildKit expands in a mount
@@ -622,6 +621,16 @@ _ADDERS = ("useradd", "adduser")
 def _may_create(argv: list[str]) -> bool:
     """Whether a command may be useradd or adduser (its program named, or given through a variable)."""
     return bool(argv) and ("$" in argv[0] or argv[0].rsplit("/", 1)[-1] in _ADDERS)
+
+
+def _adders(part: Part) -> tuple[Command, ...]:
+    """The commands of a shell text that may be useradd or adduser (_may_create), kept on the Part:
+    a RUN's line Part is kept on its instruction, so its commands are looked at once per file, not
+    per tree (most RUNs have none)."""
+    found: tuple[Command, ...] | None = part.__dict__.get("adders")
+    if found is None:
+        found = part.__dict__["adders"] = tuple(c for c in part.script.commands if _may_create(c.argv))
+    return found
 
 
 def _own_variables(script: Script) -> set[str]:
