@@ -183,7 +183,11 @@ def _smoke_http(engine: Engine, tag: str, smoke: Smoke) -> tuple[bool, str]:
         return False, f"docker run failed: {r.stderr.strip()}"
     cid = r.stdout.strip()
     try:
-        port = engine.docker("port", cid, str(smoke.http_port)).stdout.split("\n")[0].rsplit(":", 1)[1]
+        published = engine.docker("port", cid, str(smoke.http_port), check=False)
+        if published.returncode != 0:  # the container exited at once (a missing shared library): say why
+            logs = engine.docker("logs", cid, check=False)
+            return False, f"the container stopped before it answered; container log:\n{(logs.stdout + logs.stderr)[-1500:]}"
+        port = published.stdout.split("\n")[0].rsplit(":", 1)[1]
         url = f"http://127.0.0.1:{port}{smoke.http_path}"
         deadline = time.monotonic() + smoke.timeout
         last = ""

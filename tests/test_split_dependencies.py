@@ -48,6 +48,19 @@ def test_known(dockerfile, files, names):
     assert found.names == names
 
 
+def test_the_requirements_that_asked_for_each_name_are_kept():
+    # the split picks the release pip would from them (data/pypi_source_builds): pins, ranges, lockfiles
+    found = read("FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install 'uWSGI==2.0.23' -r r.txt\n",
+                 {"r.txt": "flask>=3 ; python_version>'3'\ngunicorn\nuwsgi < 3 --hash=sha256:00\n"})
+    assert isinstance(found, Dependencies), found
+    assert found.requirements == {"uwsgi": ["uWSGI==2.0.23", "uwsgi < 3"], "flask": ["flask>=3"], "gunicorn": ["gunicorn"]}
+    locked = read("FROM python:3.12\n" + KNOWN["uv-lockfile"][0],
+                  {"pyproject.toml": "[project]\nname='a'\n",
+                   "uv.lock": "version = 1\n[[package]]\nname = 'a'\n[[package]]\nname = 'MarkupSafe'\nversion = '3.0.2'\n"})
+    assert isinstance(locked, Dependencies), locked
+    assert locked.requirements == {"markupsafe": ["markupsafe==3.0.2"]}
+
+
 UNKNOWN = {
     "context-absent": ("COPY requirements.txt .\nRUN pip install -r requirements.txt\n", {},
                        "requirements.txt is not in the build context"),

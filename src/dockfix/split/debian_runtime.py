@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from dockfix.data import debian_dev_runtime
+from dockfix.data import debian_dev_runtime, pypi_source_builds
 
 # Compilers and build tools: the runtime never needs them to *run* built code.
 BUILD_ONLY = frozenset({
@@ -41,6 +41,26 @@ PYPI_SYSTEM_LIBRARY = {
     "xgboost": "libgomp1",
     "lightgbm": "libgomp1",
 }
+
+
+def source_build(names: set[str], requirements: dict[str, list[str]], python: str | None) -> str | None:
+    """Why one of `names` (normalised distributions; `requirements`: what asked for each) is compiled
+    from source by pip on CPython `python` (the tag's version: "3.11", "3.11.4"; "3" or None when it
+    does not say: then on any CPython the table covers), from data/pypi_source_builds' table of
+    PyPI's files; None when each installs a wheel, is pure Python or is not in the table."""
+    minor = ".".join(python.split(".")[:2]) if python and python.count(".") >= 1 else None
+    covered = pypi_source_builds.pythons()
+    if minor is not None and minor not in covered:
+        return None  # a CPython the table does not cover: not known
+    for name in sorted(n for n in names if pypi_source_builds.known(n)):
+        for version in [minor] if minor else reversed(covered):
+            built = pypi_source_builds.source_builds(name, requirements.get(name, []), version)
+            if built is not None:
+                unread = "" if built.compiled else " (its sdist could not be read: it may compile code)"
+                said = "" if minor else f"; the tag does not name its Python, and CPython {version} is one it may be"
+                return f"{built} (PyPI's files{said}){unread}"
+    return None
+
 
 # The releases a tag that does not name one (python:3.12) may be built on.
 _MOVING = ("bookworm", "trixie")

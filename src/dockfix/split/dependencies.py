@@ -50,6 +50,9 @@ class Unknown(Exception):
 @dataclass
 class Dependencies:
     names: set[str] = field(default_factory=set)  # normalised distribution names
+    # name -> the requirements that asked for it (`uwsgi==2.0.23`; a lockfile's `name==version`);
+    # a name asked for without a version (an #egg= URL, a poetry dependency) has none
+    requirements: dict[str, list[str]] = field(default_factory=dict)
     read: list[str] = field(default_factory=list)  # build-context files they were read from
 
 
@@ -118,8 +121,10 @@ def _pip_arguments(args: list[str], step: Step, before: list[Step], context: Con
             _spec(word, step, before, context, out)
 
 
-def _spec(spec: str, step: Step, before: list[Step], context: Context, out: Dependencies) -> None:
-    """One requirement: a name (with extras and versions), a local project, a wheel or a URL."""
+def _spec(spec: str, step: Step, before: list[Step], context: Context, out: Dependencies,
+          requirement: str | None = None) -> None:
+    """One requirement: a name (with extras and versions), a local project, a wheel or a URL;
+    `requirement`: its whole text, when `spec` is its first word (`uwsgi == 2.0.23` in a file)."""
     spec = spec.strip().strip("'\"")
     if spec.startswith(("$", "`")):
         raise Unknown(f"`{spec}` is a variable: what it installs is not known")
@@ -142,6 +147,7 @@ def _spec(spec: str, step: Step, before: list[Step], context: Context, out: Depe
     if name is None or (rest and rest[0] not in "[<>=!~;@,("):  # a variable may only be in the version
         raise Unknown(f"`{spec}` is not a requirement dockfix can read")
     out.names.add(normalize(name[1]))
+    out.requirements.setdefault(normalize(name[1]), []).append(requirement or spec)
 
 
 def _requirements_file(path: str, step: Step, before: list[Step], context: Context, out: Dependencies) -> None:
@@ -159,7 +165,8 @@ def _requirements_file(path: str, step: Step, before: list[Step], context: Conte
         spec = line.split(";")[0].strip()
         if is_local_path(spec.split()[0] if "@" not in spec else spec):
             raise Unknown(f"{source} installs from a local path (`{line}`)")
-        _spec(spec.split()[0] if "@" not in spec else spec, step, before, context, out)
+        _spec(spec.split()[0] if "@" not in spec else spec, step, before, context, out,
+              re.split(r"\s--?[A-Za-z]", spec)[0].strip())  # without its options (--hash=...)
 
 
 INCLUDES = ("-r", "--requirement", "-c", "--constraint")
@@ -218,7 +225,10 @@ def _project(image_folder: str, lockfile: str | None, step: Step, before: list[S
     for name in ([lockfile] if lockfile else []) + ["uv.lock", "poetry.lock"]:
         source = _try_source(posixpath.join(image_folder, name), before, context)
         if source is not None:
-            out.names.update(_locked_names(source, context))
+            for locked, version in _locked(source, context):
+                out.names.add(locked)
+                if version:
+                    out.requirements.setdefault(locked, []).append(f"{locked}=={version}")
             out.read.append(source)
             return
     source = context_source(posixpath.join(image_folder, "pyproject.toml"), before, context, missing_ok=True)
@@ -248,13 +258,17 @@ def _project(image_folder: str, lockfile: str | None, step: Step, before: list[S
         if declared is None:
             raise Unknown(f"{source}: dependency `{spec}` cannot be read")
         out.names.add(normalize(declared[1]))
+        if spec.strip() != declared[1]:  # poetry's keys are bare names (their versions are not PEP 508)
+            out.requirements.setdefault(normalize(declared[1]), []).append(spec.strip())
 
 
-def _locked_names(source: str, context: Context) -> Iterable[str]:
+def _locked(source: str, context: Context) -> Iterable[tuple[str, str | None]]:
+    """(normalised name, version) of each package a uv.lock or poetry.lock pins."""
     packages = _toml(source, context).get("package", [])
     if not isinstance(packages, list):
         raise Unknown(f"{source} has no package list")
-    return [normalize(p["name"]) for p in packages if isinstance(p, dict) and isinstance(p.get("name"), str)]
+    return [(normalize(p["name"]), p["version"] if isinstance(p.get("version"), str) else None)
+            for p in packages if isinstance(p, dict) and isinstance(p.get("name"), str)]
 
 
 def _toml(source: str, context: Context) -> dict:

@@ -558,10 +558,16 @@ def _check_tools(plan: Plan, context: Context) -> None:
     if isinstance(known, str):
         raise Skip(f"the installed dependencies are not known ({known}), so neither are the system libraries "
                    + (f"they need on {plan.runtime.image}" if plan.runtime.changed else f"they need, which {lost}"))
+    linked = set()  # what the runtime installs the library of (PYPI_SYSTEM_LIBRARY names it)
     for package, library in debian_runtime.PYPI_SYSTEM_LIBRARY.items():
         provided = library in installed or any(debian_runtime.stands_for(p, library) for p in installed)
         if dependencies.normalize(package) in known.names and not provided:
             raise Skip(f"{package} links against {library}, which {lost}")
+        linked.add(dependencies.normalize(package))
+    if plan.runtime.changed:
+        built = debian_runtime.source_build(known.names - linked, known.requirements, plan.runtime.version)
+        if built:
+            raise Skip(f"{built}: pip builds it from source against the builder image's libraries, which {lost}")
     forced = _forced_source_build(plan, known.read, context)
     if forced:
         raise Skip(f"{forced} asks for builds from source (no-binary): they link against whatever system "
