@@ -497,3 +497,29 @@ def test_each_rebuild_records_the_run_steps_it_re_ran(tmp_path, monkeypatch):
     assert "| 1.0 | 1 | 1.0 | 2 |" in md
     section = md[md.index("## RUN steps a dependency change re-ran"):]
     assert "`RUN pip install -r requirements.txt`; `RUN python -m compileall /app`" in section
+
+
+class _ExitedContainer:
+    """An engine whose container exits at once (uwsgi without libxml2): `docker port` fails."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def docker(self, *args: str, check: bool = True, **_):
+        import subprocess
+
+        self.calls.append(args)
+        answers = {"run": (0, "c0ffee\n", ""), "port": (1, "", "Error: No public port '8000/tcp' published"),
+                   "logs": (0, "", "uwsgi: error while loading shared libraries: libxml2.so.2: cannot open shared "
+                                   "object file: No such file or directory\n"), "rm": (0, "", "")}
+        code, out, err = answers[args[0]]
+        if check and code:
+            raise subprocess.CalledProcessError(code, ["docker", *args], out, err)
+        return subprocess.CompletedProcess(["docker", *args], code, out, err)
+
+
+def test_http_smoke_reports_the_log_of_a_container_that_exited_before_its_port_was_published():
+    engine = _ExitedContainer()
+    ok, output = measure._smoke_http(engine, "img", fixtures.Smoke(http_port=8000, expect="hello"))  # type: ignore[arg-type]
+    assert not ok and "libxml2.so.2: cannot open shared object file" in output
+    assert engine.calls[-1] == ("rm", "-f", "-v", "c0ffee")
