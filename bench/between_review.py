@@ -52,7 +52,7 @@ def review(path: Path) -> list[str]:
     context = Context.for_dockerfile(path)
     out = []
     for number, stage in enumerate(stages(tree), 1):
-        classifier = Classifier()
+        classifier = Classifier(tree)
         steps = [classifier.step(i) for i in stage.instructions]
         installs = [i for i, s in enumerate(steps) if s.kind == "install"]
         targets = {c.target for i in installs for c in steps[i].installs if c.tool not in ("glue", "poetry-config")}

@@ -79,7 +79,7 @@ def test_a_value_over_the_limit_is_unknown_to_every_reader():
     assert env["A16"] == "x" * 2**16
     assert env["A17"] == "${A16}${A16}"
     assert all(len(v) <= MAX_VALUE for v in env.values())
-    classifier = Classifier()
+    classifier = Classifier(tree)
     for instr in tree.instructions[1:]:
         classifier.step(instr)
     assert classifier.scope.env["A16"] == env["A16"] and classifier.scope.env["A17"] == "${A16}${A16}"

@@ -15,8 +15,9 @@ SUITES = ["bookworm"]
 
 
 def steps_of(body: str):
-    classifier = Classifier()
-    return [classifier.step(i) for i in stages(parse("FROM python:3.11\n" + body))[0].instructions]
+    tree = parse("FROM python:3.11\n" + body)
+    classifier = Classifier(tree)
+    return [classifier.step(i) for i in stages(tree)[0].instructions]
 
 
 def need(run: str, venv: str = "/opt/venv", system: bool = True, before: str = "WORKDIR /app\n",

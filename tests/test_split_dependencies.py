@@ -13,8 +13,9 @@ from dockfix.views import stages
 
 
 def read(dockerfile: str, files: dict[str, str]) -> Dependencies | str:
-    classifier = Classifier()
-    steps = [classifier.step(i) for i in stages(parse(dockerfile))[0].instructions]
+    tree = parse(dockerfile)
+    classifier = Classifier(tree)
+    steps = [classifier.step(i) for i in stages(tree)[0].instructions]
     targets = {c.target for s in steps for c in s.installs if c.tool not in ("glue", "venv")}
     assert len(targets) == 1, targets
     return installed(steps, targets.pop(), Context(files=files))
@@ -113,8 +114,9 @@ COPIES = ("FROM python:3.12\nWORKDIR /app\nCOPY req/ req/\nRUN pip install -r re
 def test_the_copy_steps_alone_give_context_source_the_same_answers(dockerfile, files):
     # Callers asking once per install hand context_source the COPY/ADD steps only (copy_steps,
     # CopiesBefore), not every step before: the same answer, or the same reason, at every step.
-    classifier = Classifier()
-    steps = [classifier.step(i) for i in stages(parse(dockerfile))[0].instructions]
+    tree = parse(dockerfile)
+    classifier = Classifier(tree)
+    steps = [classifier.step(i) for i in stages(tree)[0].instructions]
     context = Context(files=files)
     copies = CopiesBefore(steps)
     for index in range(len(steps) + 1):

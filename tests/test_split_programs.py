@@ -13,8 +13,9 @@ from dockfix.views import stages
 
 
 def run(dockerfile: str, files: dict[str, str] | None = None) -> list[str] | str:
-    classifier = Classifier()
-    steps = [classifier.step(i) for i in stages(parse("FROM python:3.12\n" + dockerfile))[0].instructions]
+    tree = parse("FROM python:3.12\n" + dockerfile)
+    classifier = Classifier(tree)
+    steps = [classifier.step(i) for i in stages(tree)[0].instructions]
     found = executed([(s, steps[:i]) for i, s in enumerate(steps) if s.instr.name != "FROM"], Context(files=files or {}))
     return found.unknown if found.unknown else [u.program for u in found.uses if isinstance(u, Use)]
 

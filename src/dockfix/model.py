@@ -11,11 +11,12 @@ they go when the tree goes. Nothing is kept in module globals.
 - which instructions run a POSIX shell (not a Windows stage, not after a PowerShell SHELL);
 - for each RUN its shell texts (`Part`: its line, and the here-documents that run as shell,
   per views.heredoc_roles) and the package-manager commands in them (dockfix.commands);
-- the environment (ENV, ARG, `export`, inline `K=V`) and the USER at each instruction.
+- the environment (ENV, ARG, `export`, inline `K=V`), the USER and the WORKDIR at each instruction.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 import weakref
 from bisect import bisect_right
@@ -143,6 +144,11 @@ class Model:
     def user_lines(self) -> dict[int, tuple[Instruction | None, _Journal, int]]:
         """The USER and the users created before each instruction (see _user_lines)."""
         return _user_lines(self.tree)
+
+    @cached_property
+    def folders(self) -> dict[int, Folder]:
+        """The working folder before each instruction (see _folders)."""
+        return _folders(self.tree)
 
     @cached_property
     def under_unknown_base(self) -> set[int]:
@@ -491,6 +497,94 @@ def _exports(tree: Tree, instr: Instruction, part: Part) -> tuple[_Journal, list
                 if eq:
                     journal.set(key, expand(value, Env((journal, journal.count)), budget=spend) or value)
     return journal, marks
+
+
+# --- where it runs ------------------------------------------------------------
+
+UNKNOWN_FOLDER = "/<workdir of the base image>"  # Folder.path's root when the base's WORKDIR is not known
+
+# Images whose WORKDIR is "/", by their own recipes: Docker Official Images whose Dockerfiles set
+# no WORKDIR (not golang's /go, php's /var/www/html, ...), scratch, and uv's images with a
+# distribution in the tag (FROM python/debian/alpine, with uv copied in: astral-sh/uv's
+# build-docker.yml). uv's bare image (`ghcr.io/astral-sh/uv:0.5`) works in /io.
+_ROOT_FOLDER_IMAGES = re.compile(
+    r"scratch|(docker\.io/)?(library/)?(python|debian|ubuntu|alpine|buildpack-deps|busybox)([:@].*)?"
+    r"|ghcr\.io/astral-sh/uv:[^@]*-[^@]*(@.*)?")
+_UV_BARE = re.compile(r"ghcr\.io/astral-sh/uv(:[^@-]*)?(@.*)?")
+
+
+@dataclass(frozen=True)
+class Folder:
+    """The working folder at an instruction, normalised. When it is not `known`, `path` is
+    symbolic: under UNKNOWN_FOLDER (a base that may set a WORKDIR of its own) or naming a
+    variable of no known value as written (`/$APP`), so that two paths read against the same
+    unknown folder still compare right."""
+
+    path: str
+    known: bool
+
+
+def folder_before(tree: Tree, instr: Instruction) -> Folder:
+    """The working folder instr runs in (symbolic when not known: see Folder)."""
+    return Model.of(tree).folders.get(id(instr), _UNKNOWN)
+
+
+def workdir_before(tree: Tree, instr: Instruction) -> str | None:
+    """The absolute working folder instr runs in; None when it is not known (a base image whose
+    WORKDIR dockfix does not know, a variable of no known value)."""
+    found = folder_before(tree, instr)
+    return found.path if found.known else None
+
+
+_UNKNOWN = Folder(UNKNOWN_FOLDER, False)
+
+
+def _base_folder(tree: Tree, stage: Stage) -> Folder:
+    """The WORKDIR of the image a stage is FROM, when its recipe is known."""
+    base = (expand(stage.base, _global_args(tree), budget=budget(tree)) or stage.base).lower()
+    if _ROOT_FOLDER_IMAGES.fullmatch(base):
+        return Folder("/", True)
+    if _UV_BARE.fullmatch(base):
+        return Folder("/io", True)
+    return _UNKNOWN
+
+
+def _folders(tree: Tree) -> dict[int, Folder]:
+    """The working folder before each instruction, as BuildKit sets it: from the base image's
+    (or the parent stage's at its end), each WORKDIR joined to the one before, its variables
+    expanded with the ENV and ARG values before it."""
+    out: dict[int, Folder] = {}
+    ends: list[Folder] = []  # per stage, its folder at its end
+    for stage in Model.of(tree).stages:
+        up = parent(tree, stage)
+        current = ends[up.index] if up is not None else _base_folder(tree, stage)
+        for instr in stage.instructions:
+            out[id(instr)] = current
+            if instr.name == "WORKDIR":
+                current = _workdir(tree, instr, current)
+        ends.append(current)
+    return out
+
+
+def _workdir(tree: Tree, instr: Instruction, before: Folder) -> Folder:
+    """The folder after a WORKDIR: its path with the variables BuildKit substitutes there (a
+    variable of no known value kept as written, a folder of its own), relative to `before`."""
+    path = instr.args.strip()
+    known = True
+    if "$" in path:
+        env, spend = env_before(tree, instr), budget(tree)
+        found = expand(path, env, escape=instr.escape, budget=spend)
+        # (an ENV value that read a variable of no known value holds it as written: still unknown)
+        known = found is not None and "$" not in found
+        path = found if found is not None else expand(path, env, partial=True, escape=instr.escape,
+                                                      budget=spend) or path
+    path = path.strip("'\"")
+    if path.startswith("$"):
+        path = "/" + path
+    if not path.startswith("/"):
+        known = known and before.known
+        path = posixpath.join(before.path, path)
+    return Folder(posixpath.normpath(path), known)
 
 
 # --- who runs it -------------------------------------------------------------

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from dockfix.commands import SYSTEM_MANAGERS, invocation
 from dockfix.expand import Budget, expand
-from dockfix.model import user_before
+from dockfix.model import user_before, workdir_before
 from dockfix.shell import Command, Script
 from dockfix.split import pipx
 from dockfix.split.debian_runtime import is_build_only
@@ -65,9 +65,8 @@ class Step:
 
 @dataclass
 class Scope:
-    """What the classifier knows at an instruction: cwd, environment, venvs made so far."""
+    """What the classifier knows at an instruction: environment, venvs made so far."""
 
-    workdir: str = "/"
     env: dict[str, str] = field(default_factory=dict)
     venvs: dict[str, str] = field(default_factory=dict)  # path -> creator ("venv" seeds pip, "uv" does not)
     poetry: dict[str, str] = field(default_factory=dict)  # poetry settings from `poetry config`
@@ -115,16 +114,19 @@ def _bin_parent(path: str) -> str | None:
 
 
 class Classifier:
-    def __init__(self, tree: Tree | None = None) -> None:
+    """Reads the instructions of one stage of `tree`, in order (step)."""
+
+    def __init__(self, tree: Tree) -> None:
         self.scope = Scope()
         self.budget = Budget()  # the expansions of one file share it
-        self.tree = tree  # the file, when the caller has it: who runs an instruction, and their home
+        self.tree = tree  # the file: who runs an instruction, their home, the folder it runs in
         self.instr: Instruction | None = None  # the instruction being read
+        self.workdir = "?"  # the folder it runs in (dockfix.model's; "?" when not known)
 
     def step(self, instr: Instruction) -> Step:
-        workdir = self.scope.workdir
+        self.workdir = workdir_before(self.tree, instr) or "?"
         step = self._step(instr)
-        step.workdir = workdir
+        step.workdir = self.workdir
         if instr.name == "RUN":
             step.env = dict(self.scope.env)
         return step
@@ -138,11 +140,7 @@ class Classifier:
                 if value is not None and not (name == "ARG" and key in scope.env):
                     scope.env[key] = resolve(value, scope.env, partial=True, budget=self.budget) or value
             return Step(instr, "config")
-        if name == "WORKDIR":
-            path = resolve(instr.args, scope.env, budget=self.budget, escape=instr.escape)
-            scope.workdir = absolute(path, scope.workdir) if path else "?"
-            return Step(instr, "config")
-        if name in ("USER", "SHELL", "VOLUME"):
+        if name in ("WORKDIR", "USER", "SHELL", "VOLUME"):
             return Step(instr, "config")
         if name in ("CMD", "ENTRYPOINT", "LABEL", "EXPOSE", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER"):
             return Step(instr, "metadata")
@@ -161,9 +159,9 @@ class Classifier:
         dest = resolve(copy.destination, self.scope.env, budget=self.budget)
         folder = dest is not None and (dest.endswith("/") or dest in (".", "..") or len(copy.sources) > 1
                                        or copy.sources in (["."], ["./"]))
-        if not folder or dest is None or (not dest.startswith("/") and self.scope.workdir == "?"):
+        if not folder or dest is None or (not dest.startswith("/") and self.workdir == "?"):
             return None
-        return absolute(dest, self.scope.workdir)
+        return absolute(dest, self.workdir)
 
     def _run(self, instr: Instruction) -> Step:
         script = shell_script(instr)
@@ -184,7 +182,7 @@ class Classifier:
             if not argv:
                 continue
             if argv[0] in (".", "source") and len(argv) > 1 and argv[1].endswith("/bin/activate"):
-                activated = absolute(posixpath.dirname(posixpath.dirname(argv[1])), self.scope.workdir)
+                activated = absolute(posixpath.dirname(posixpath.dirname(argv[1])), self.workdir)
                 continue
             if argv[0] == "cd" and len(argv) > 1:
                 continue  # only glue: a `cd` inside an install RUN changes nothing after it
@@ -273,7 +271,7 @@ class Classifier:
         scope = self.scope
         env = {**scope.env, **cmd.assignments}
         # the home of the user the install runs as (model.user_before: USER, useradd, ENV HOME)
-        home = user_before(self.tree, self.instr).home if self.tree and self.instr else env.get("HOME")
+        home = user_before(self.tree, self.instr).home if self.instr else env.get("HOME")
         reading = pipx.read(verb, args, env, home, scope.pipx_from)
         if reading is None:
             return None
@@ -287,7 +285,7 @@ class Classifier:
         if "/" in program:
             if explicit is None:
                 return "?"
-            path = absolute(explicit, self.scope.workdir)
+            path = absolute(explicit, self.workdir)
             return path if path in self.scope.venvs else "?"
         if activated:
             return activated
@@ -312,7 +310,7 @@ class Classifier:
         paths = [resolve(a, self.scope.env, budget=self.budget) for a in rest if not a.startswith("-")]
         if len(paths) != 1 or not paths[0]:
             return InstallCommand("venv", cmd, "?", "a venv created at a path dockfix cannot resolve")
-        path = absolute(paths[0], self.scope.workdir)
+        path = absolute(paths[0], self.workdir)
         self.scope.venvs[path] = creator
         problem = "a venv that sees system site-packages" if "--system-site-packages" in rest else None
         return InstallCommand("venv", cmd, path, problem)
@@ -325,7 +323,7 @@ class Classifier:
             given = resolve(verbs[1], env, budget=self.budget) if len(verbs) > 1 else ".venv"
             if not given:
                 return InstallCommand("venv", cmd, "?", "a venv created at a path dockfix cannot resolve")
-            path = absolute(given, self.scope.workdir)
+            path = absolute(given, self.workdir)
             self.scope.venvs[path] = "venv" if "--seed" in rest else "uv"
             return InstallCommand("venv", cmd, path, "uv venv with --python" if _has_flag(rest, "--python", "-p") else None)
         if verb == "pip" and len(verbs) > 1 and verbs[1] in ("install", "uninstall", "sync"):
@@ -334,7 +332,7 @@ class Classifier:
             if _has_flag(rest, "--python", "-p", "--target", "--prefix"):
                 return InstallCommand("uv-pip", cmd, "?", "uv pip with --python, --target or --prefix")
             target = activated or env.get("VIRTUAL_ENV") or self._dot_venv()
-            return InstallCommand("uv-pip", cmd, absolute(target, self.scope.workdir) if target else "?",
+            return InstallCommand("uv-pip", cmd, absolute(target, self.workdir) if target else "?",
                                   None if target else "uv pip without a known environment")
         if verb == "sync":
             if _has_flag(rest, "--project", "--directory", "--python", "-p", "--script"):
@@ -345,7 +343,7 @@ class Classifier:
                 target = env.get("UV_PROJECT_ENVIRONMENT") or ".venv"
             if not target:
                 return InstallCommand("uv-sync", cmd, "?", "uv sync --active without an active environment")
-            path = absolute(target, self.scope.workdir)
+            path = absolute(target, self.workdir)
             self.scope.venvs.setdefault(path, "uv")
             return InstallCommand("uv-sync", cmd, path)
         if verb == "cache" or verb == "--version":
@@ -355,7 +353,7 @@ class Classifier:
         return InstallCommand("uv", cmd, "?", f"`uv {verb}` is not handled by the split")
 
     def _dot_venv(self) -> str | None:
-        here = absolute(".venv", self.scope.workdir)
+        here = absolute(".venv", self.workdir)
         return here if here in self.scope.venvs else None
 
     def _poetry_target(self, activated: str | None) -> str:
@@ -367,7 +365,7 @@ class Classifier:
         if create in ("false", "0"):
             return self._path_venv(seeded_only=False) or "system"
         if in_project in ("true", "1"):
-            return absolute(".venv", self.scope.workdir)
+            return absolute(".venv", self.workdir)
         return "?"
 
 

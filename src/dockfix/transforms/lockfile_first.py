@@ -44,8 +44,7 @@ from dockfix.manifests import (
     uv_lock_virtual,
     uv_package,
 )
-from dockfix.model import budget, classify, env_at, env_before
-from dockfix.model import parent as stage_parent
+from dockfix.model import budget, classify, env_at, env_before, folder_before
 from dockfix.pragmas import Suppressions
 from dockfix.syntax import Instruction, Tree
 from dockfix.transforms._installs import keyword_case
@@ -74,7 +73,6 @@ PROJECT_ONLY = "project-only"  # ... and only the project (`--no-deps`): its dep
 SYNC_WHOLE = "uv-sync-whole"  # the kind of a note: a uv sync of a virtual project went before the code whole
 SYNC_SPLIT = "uv-sync-split"  # ... or was split in two although the project is not a package: why
 _BLANK_LINE = re.compile(r"[ \t]*\r?\n")
-BASE = "/<workdir of the base image>"  # a symbolic folder: relative paths still compare right
 
 INERT_INSTRUCTIONS = frozenset({"LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER",
                                 "SHELL", "ONBUILD", "USER"})
@@ -86,11 +84,12 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         yield NOT_PYTHON.note(reason, transform=NAME)
         return
     suppress = Suppressions.of(tree)
-    ends: dict[int, str] = {}  # stage index -> its working folder at its end (for a stage built FROM it)
     for stage in stages(tree):
         # The last install the code copy can move below wins: the installs before it move
         # with it, in one fix (one install per round would not converge on many installs).
-        workdirs = _workdirs(tree, stage, ends)
+        # The folder each instruction runs in (dockfix.model's; symbolic when the base's is
+        # not known: paths relative to it still compare right)
+        workdirs = {id(i): folder_before(tree, i).path for i in stage.instructions}
         codes = _code_copies(tree, context, stage, workdirs)
         regions: dict[int, _Region] = {}  # what lies around each code copy, read once for all installs
         notes: list[list[Fix | Note]] = []
@@ -106,30 +105,14 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
                 yield from found
 
 
-def _workdirs(tree: Tree, stage: Stage, ends: dict[int, str]) -> dict[int, str]:
-    """The working folder each instruction of the stage runs in (id -> path). `ends` holds
-    each earlier stage's folder at its end (its last WORKDIR included); this stage's is added."""
-    current = BASE
-    parent = stage_parent(tree, stage)
-    if parent is not None and parent.instructions:
-        current = ends[parent.index]
-    out = {}
-    for instr in stage.instructions:
-        out[id(instr)] = current
-        if instr.name == "WORKDIR":
-            current = resolve(current, _expanded(tree, instr, instr.args.strip(), instr.escape))
-    out[-1] = ends[stage.index] = current
-    return out
-
-
-def _expanded(tree: Tree, instr: Instruction, path: str, escape: str | None = None) -> str:
-    """A WORKDIR's or a COPY destination's path with the variables BuildKit substitutes there
-    (the ENV and ARG defaults before the instruction, read by dockfix.model), so `WORKDIR $APP`
-    and `COPY . /srv/app` name one folder when APP is /srv/app; a variable of no known value stays
-    as written (a symbolic folder, equal to itself). `escape`: for text as written."""
+def _expanded(tree: Tree, instr: Instruction, path: str) -> str:
+    """A COPY destination's path with the variables BuildKit substitutes there (the ENV and ARG
+    defaults before the instruction, read by dockfix.model), so `WORKDIR $APP` and `COPY . /srv/app`
+    name one folder when APP is /srv/app; a variable of no known value stays as written (a
+    symbolic folder, equal to itself)."""
     if "$" not in path:
         return path
-    return expand(path, env_before(tree, instr), partial=True, escape=escape, budget=budget(tree)) or path
+    return expand(path, env_before(tree, instr), partial=True, budget=budget(tree)) or path
 
 
 def _destination(tree: Tree, instr: Instruction, workdir: str) -> str:

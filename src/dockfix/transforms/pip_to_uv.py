@@ -143,7 +143,7 @@ def _builder(tree: Tree, stage: Stage, every: list[Stage]) -> tuple[str, Instruc
     if not any(c.invocation.manager == "venv" and c.invocation.program.startswith("python")
                for i in stage.instructions if i.name == "RUN" for c in called(tree, i)):
         return None  # no `python -m venv` (the classifier below is the costly part: most stages have none)
-    classifier = Classifier()
+    classifier = Classifier(tree)
     made: dict[str, Instruction] = {}
     for instr in stage.instructions:
         step = classifier.step(instr)
@@ -187,7 +187,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, venv: str, venv_instr: Ins
     for other in every:
         if parent(tree, other) is stage:
             raise Refuse(f"stage {other.index} is built FROM this stage and would lose pip")
-    classifier = Classifier()
+    classifier = Classifier(tree)
     steps = [classifier.step(i) for i in stage.instructions]
     at = stage.instructions.index(venv_instr)
     venv_step = steps[at]
