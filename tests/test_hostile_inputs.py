@@ -180,11 +180,15 @@ SHAPES = {
     # ENV lines that double a value, then installs: the expansion budget, not the input, bounds it.
     "doubling-then-installs": '"FROM python:3.12\\nENV A0=x\\n" + "".join(f"ENV A{i}=${{A{i - 1}}}${{A{i - 1}}}\\n" '
                               'for i in range(1, n)) + "RUN pip install a\\n" * n',
+    # WORKDIRs through a variable and relative ones, each with a code copy and an install, in a
+    # chain of stages (the working folder at each instruction: dockfix.model, one pass).
+    "workdirs": '"FROM python:3.12 AS s0\\nENV D=/app\\n" + "".join(f"FROM s{i - 1} AS s{i}\\nWORKDIR $D/w{i}\\n'
+                'WORKDIR sub\\nCOPY . .\\nRUN pip install -r requirements.txt\\n" for i in range(1, n))',
 }
 CASES = [("apk-virtual-packages", 100), ("stage-chain", 100), ("env-between-installs", 100),
          ("exports-and-installs", 100), ("mounts-and-installs", 100), ("uv-sync-segments", 100),
          ("user-lines", 100), ("installs-after-the-code", 100), ("installs-of-a-copied-file", 150), ("uv-stages", 100),
-         ("doubling-then-installs", 60)]
+         ("doubling-then-installs", 60), ("workdirs", 100)]
 
 
 @pytest.mark.slow  # subprocesses tracing every line: 1 to 3 s each
