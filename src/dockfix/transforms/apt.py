@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from dockfix.commands import SYSTEM_MANAGERS, invocation
 from dockfix.context import Context
@@ -16,7 +17,7 @@ from dockfix.diagnostics import NOT_PYTHON, UNSAFE, Rule
 from dockfix.edits import AppendRefused, Edit, append_to_heredoc, append_to_run
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
-from dockfix.model import Model, budget, env_before, per_tree, posix_shell
+from dockfix.model import Model, budget, env_before, per_tree
 from dockfix.shell import Command, Script, Word, parse_script, parse_structure
 from dockfix.syntax import Heredoc, Instruction, Tree
 from dockfix.transforms._installs import cache_mount_targets
@@ -84,48 +85,85 @@ def _apk_cache_on_mount(tree: Tree, instr: Instruction) -> bool:
     return _mounted(tree, instr, APK_CACHE)
 
 
-def _scripts(instr: Instruction, tree: Tree) -> list[tuple[Script, int, Heredoc | None]]:
-    """(script, source offset its positions are relative to, heredoc) for each shell text the RUN
-    runs: its command line (-1: positions in the logical line), then each here-document that runs
-    as shell (`RUN <<EOF`, `bash <<EOF`). A here-document that is data (`cat > /setup.sh <<EOF`)
-    or another language's code (`python3 <<EOF`) is not shell that runs here: never parsed."""
-    run = Run(instr)
-    if run.form == "exec":
-        return []
-    out: list[tuple[Script, int, Heredoc | None]] = [(run.script, -1, None)]
+class _Shell:
+    """What the rule reads of a RUN that its text alone decides (_shell: its shell texts), their
+    commands, and the system package managers (apt, apk, dnf) those call; and, when first asked,
+    the answers about them that depend on nothing else. Kept on the instruction: a re-parse copies
+    an unchanged RUN with it, so each RUN is read once per file, not again on every round's tree
+    (as the model's parts would be). Nothing here holds a source offset: those move when an
+    earlier instruction is edited (_parts gives them, per tree)."""
+
+    __slots__ = ("texts", "commands", "managers", "_error", "_error_read", "_sources", "_needs_lists", "_lists")
+
+    def __init__(self, texts: tuple[tuple[str, Script, int], ...]) -> None:
+        self.texts = texts  # (text, its script, its heredoc's index in instr.heredocs; -1: the line)
+        self.commands = [c for _, s, _ in texts for c in s.commands]
+        self.managers = frozenset(found.manager for c in self.commands
+                                  if (found := invocation(c)) is not None and found.manager in SYSTEM_MANAGERS)
+        self._error: str | None = None
+        self._error_read = False
+        self._sources: tuple[int | None, ...] | None = None
+        self._needs_lists: bool | None = None
+        self._lists: tuple[bool, bool] | None = None
+
+    def error(self, memo: dict[Any, Any]) -> str | None:
+        """Why the first of its texts whose structure is not understood is not, or None."""
+        if not self._error_read:
+            self._error = next((e for text, _, _ in self.texts if (e := parse_structure(text, memo).error)), None)
+            self._error_read = True
+        return self._error
+
+    @property
+    def sources(self) -> tuple[int | None, ...]:
+        """For each text, the index of its first command that adds an apt source (_first_source)."""
+        if self._sources is None:
+            self._sources = tuple(_first_source(text, script.commands) for text, script, _ in self.texts)
+        return self._sources
+
+    def needs_lists(self, instr: Instruction) -> bool:
+        """_needs_lists of the RUN."""
+        if self._needs_lists is None:
+            self._needs_lists = _needs_lists(instr, self.commands)
+        return self._needs_lists
+
+    @property
+    def lists(self) -> tuple[bool, bool]:
+        """(an apt install whose lists no command removes, an `apt-get update`)."""
+        if self._lists is None:
+            commands = self.commands
+            self._lists = (any(_apt_install(c) for c in commands) and not any(_removes_apt_lists(c) for c in commands),
+                           any(_apt_update(c) for c in commands))
+        return self._lists
+
+
+def _shell_of(instr: Instruction) -> _Shell:
+    """The RUN's _Shell, made on first use and kept on the instruction."""
+    found: _Shell | None = instr.__dict__.get("apt-shell")
+    if found is None:
+        found = instr.__dict__["apt-shell"] = _shell(instr)
+    return found
+
+
+def _shell(instr: Instruction) -> _Shell:
+    """The shell texts a RUN runs: its command line, then each here-document that runs as shell
+    (`RUN <<EOF`, `bash <<EOF`). A here-document that is data (`cat > /setup.sh <<EOF`) or another
+    language's code (`python3 <<EOF`) is not shell that runs here: never parsed. The RUN is read
+    so in any stage: the model reads no shell in a Windows one, or after a PowerShell SHELL (it
+    has no parts there), and this rule reads the RUN all the same."""
+    if Run(instr).form == "exec":
+        return _Shell(())
+    texts = [(instr.logical[instr.args_start:], Run(instr).script, -1)]
     for role in heredoc_roles(instr):
         if role.runs_shell:
-            doc = role.heredoc
-            out.append((parse_script(tree.source[doc.body_start:doc.body_end], instr.memo), doc.body_start, doc))
-    return out
+            body = role.heredoc.body
+            texts.append((body, parse_script(body, instr.memo), instr.heredocs.index(role.heredoc)))
+    return _Shell(tuple(texts))
 
 
-def _text(tree: Tree, instr: Instruction, doc: Heredoc | None) -> str:
-    return instr.logical[instr.args_start:] if doc is None else tree.source[doc.body_start:doc.body_end]
-
-
-@dataclass(frozen=True, slots=True)
-class _Read:
-    """What the rule reads of one RUN, once per pass: its shell texts (_scripts), their
-    commands, and the system package managers (apt, apk, dnf) those call."""
-
-    parts: list[tuple[Script, int, Heredoc | None]]
-    commands: list[Command]
-    managers: frozenset[str]
-
-
-def _read(tree: Tree, model: Model, instr: Instruction) -> _Read:
-    if not posix_shell(tree, instr):  # the model reads no shell there; this rule reads the RUN all the same
-        parts = _scripts(instr, tree)
-        commands = [c for s, _, _ in parts for c in s.commands]
-        managers = frozenset(found.manager for c in commands
-                             if (found := invocation(c)) is not None and found.manager in SYSTEM_MANAGERS)
-        return _Read(parts, commands, managers)
-    # The model's parts are _scripts' (a heredoc's body is its source text), read once per tree for every transform.
-    parts = [(part.script, -1 if part.doc is None else part.doc.body_start, part.doc) for part in model.parts(instr)]
-    commands = [c for s, _, _ in parts for c in s.commands]
-    managers = frozenset(c.invocation.manager for c in model.called(instr) if c.invocation.manager in SYSTEM_MANAGERS)
-    return _Read(parts, commands, managers)
+def _parts(tree: Tree, instr: Instruction, shell: _Shell) -> list[tuple[Script, int, Heredoc | None]]:
+    """_scripts of the RUN, on this tree: (script, source offset its positions are relative to, heredoc)."""
+    docs = instr.heredocs
+    return [(script, -1, None) if k < 0 else (script, docs[k].body_start, docs[k]) for _, script, k in shell.texts]
 
 
 def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
@@ -135,13 +173,13 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         return
     model = Model.of(tree)
     all_stages = model.stages
-    reads = {id(i): _read(tree, model, i) for stage in all_stages for i in stage.instructions if i.name == "RUN"}
+    reads = {id(i): _shell_of(i) for stage in all_stages for i in stage.instructions if i.name == "RUN"}
     if not any(read.managers for read in reads.values()):
         return  # no RUN calls apt, apk or dnf: nothing to fix, and no RUN is this rule's business
     known: dict[str, Setting] = {}  # stage name -> what is known at its end
     for stage in all_stages:
         runs = [i for i in stage.instructions if i.name == "RUN"]
-        later = _LaterNeeds(tree, runs, reads)
+        later = _LaterNeeds(runs, reads)
         setting = _stage_setting(tree, stage, known)
         runs_seen = 0
         for instr in stage.instructions:
@@ -159,8 +197,8 @@ class _LaterNeeds:
     lists the n-th left): one backward pass over the stage (not a scan of the later RUNs per
     RUN: linear in the stage's size), made when first asked."""
 
-    def __init__(self, tree: Tree, runs: list[Instruction], reads: dict[int, _Read]) -> None:
-        self.tree, self.runs, self.reads = tree, runs, reads
+    def __init__(self, runs: list[Instruction], reads: dict[int, _Shell]) -> None:
+        self.runs, self.reads = runs, reads
         self.flags: list[bool] | None = None
 
     def __call__(self, n: int) -> bool:
@@ -169,38 +207,35 @@ class _LaterNeeds:
             flags = [False] * len(runs)
             for index in range(len(runs) - 2, -1, -1):
                 after = runs[index + 1]
-                flags[index] = flags[index + 1] or _needs_lists(after, self.reads[id(after)])
+                flags[index] = flags[index + 1] or self.reads[id(after)].needs_lists(after)
             self.flags = flags
         return self.flags[n]
 
 
-def _fix_run(tree: Tree, instr: Instruction, read: _Read, later: _LaterNeeds, position: int,
+def _fix_run(tree: Tree, instr: Instruction, shell: _Shell, later: _LaterNeeds, position: int,
              setting: Setting) -> Iterator[Fix | Note]:
     """The fixes and notes of one RUN, the `position`-th of its stage."""
-    parts = read.parts
-    manages = bool(read.managers)
-    error = next((e for _, _, doc in parts if (e := parse_structure(_text(tree, instr, doc), instr.memo).error)), None) \
-        if manages else None
+    manages = bool(shell.managers)
+    error = shell.error(instr.memo) if manages else None
     if not manages or error:
         # what later installs must know all the same
-        if not setting.sources and any(_first_source(_text(tree, instr, doc), script.commands) is not None
-                                       for script, _, doc in parts):
+        if not setting.sources and any(source is not None for source in shell.sources):
             setting.sources = instr.line
         if error:  # a RUN without apt, apk or dnf is none of this rule's business: no note
             yield LISTS.note(f"shell text too complex to edit safely ({error})", instr.line)
         return
-    for script, base, doc in parts:
-        yield from _recommends(tree, instr, script, base, doc, setting)
-        if "apk" in read.managers:
+    for (script, base, _), source in zip(_parts(tree, instr, shell), shell.sources):
+        yield from _recommends(tree, instr, script, base, source, setting)
+        if "apk" in shell.managers:
             yield from _apk(tree, instr, script, base)
-    if "dnf" in read.managers:
-        yield from _dnf(tree, instr, read.commands)
-    commands = read.commands
-    if not any(_apt_install(c) for c in commands) or any(_removes_apt_lists(c) for c in commands):
+    if "dnf" in shell.managers:
+        yield from _dnf(tree, instr, shell.commands)
+    installs, updates = shell.lists
+    if not installs:  # no apt install, or its lists removed already
         return
     if _lists_on_mount(tree, instr):
         return
-    if not any(_apt_update(c) for c in commands):
+    if not updates:
         return  # the lists came from an earlier layer: removing them here saves nothing
     if later(position):
         yield LISTS.note("apt lists kept: a later RUN installs without `apt-get update`", instr.line)
@@ -212,9 +247,8 @@ def _fix_run(tree: Tree, instr: Instruction, read: _Read, later: _LaterNeeds, po
     yield LISTS.fix("remove the apt package lists after installing (hadolint DL3009)", instr.line, (edit,))
 
 
-def _needs_lists(instr: Instruction, read: _Read) -> bool:
+def _needs_lists(instr: Instruction, commands: list[Command]) -> bool:
     # Every here-document counts, data too: a script written here (`cat > /setup.sh <<EOF`) may run later.
-    commands = read.commands
     if instr.heredocs:
         commands = commands + [c for role in heredoc_roles(instr) if not role.runs_shell
                                for c in parse_script(role.heredoc.body, instr.memo).commands]
@@ -237,10 +271,10 @@ def _insert_after_word(instr: Instruction, base: int, word_end: int, text: str) 
     return Edit(pos, pos, text)
 
 
-def _recommends(tree: Tree, instr: Instruction, script: Script, base: int, doc: Heredoc | None,
+def _recommends(tree: Tree, instr: Instruction, script: Script, base: int, first_source: int | None,
                 setting: Setting) -> Iterator[Fix | Note]:
     commands = script.commands
-    source = _first_source(_text(tree, instr, doc), commands) if not setting.sources else None
+    source = first_source if not setting.sources else None
     for index, cmd in enumerate(commands):
         if index == source:
             setting.sources = instr.line
