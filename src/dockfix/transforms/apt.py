@@ -93,7 +93,8 @@ class _Shell:
     (as the model's parts would be). Nothing here holds a source offset: those move when an
     earlier instruction is edited (_parts gives them, per tree)."""
 
-    __slots__ = ("texts", "commands", "managers", "_error", "_error_read", "_sources", "_needs_lists", "_lists")
+    __slots__ = ("texts", "commands", "managers", "_error", "_error_read", "_sources", "_installs", "_needs_lists",
+                 "_lists")
 
     def __init__(self, texts: tuple[tuple[str, Script, int], ...]) -> None:
         self.texts = texts  # (text, its script, its heredoc's index in instr.heredocs; -1: the line)
@@ -103,6 +104,7 @@ class _Shell:
         self._error: str | None = None
         self._error_read = False
         self._sources: tuple[int | None, ...] | None = None
+        self._installs: tuple[tuple[_AptInstall, ...], ...] | None = None
         self._needs_lists: bool | None = None
         self._lists: tuple[bool, bool] | None = None
 
@@ -119,6 +121,13 @@ class _Shell:
         if self._sources is None:
             self._sources = tuple(_first_source(text, script.commands) for text, script, _ in self.texts)
         return self._sources
+
+    @property
+    def installs(self) -> tuple[tuple[_AptInstall, ...], ...]:
+        """For each text, its apt installs (_apt_installs)."""
+        if self._installs is None:
+            self._installs = tuple(_apt_installs(script) for _, script, _ in self.texts)
+        return self._installs
 
     def needs_lists(self, instr: Instruction) -> bool:
         """_needs_lists of the RUN."""
@@ -224,14 +233,14 @@ def _fix_run(tree: Tree, instr: Instruction, shell: _Shell, later: _LaterNeeds, 
         if error:  # a RUN without apt, apk or dnf is none of this rule's business: no note
             yield LISTS.note(f"shell text too complex to edit safely ({error})", instr.line)
         return
-    for (script, base, _), source in zip(_parts(tree, instr, shell), shell.sources):
-        yield from _recommends(tree, instr, script, base, source, setting)
+    for (script, base, _), source, apt_installs in zip(_parts(tree, instr, shell), shell.sources, shell.installs):
+        yield from _recommends(tree, instr, apt_installs, base, source, setting)
         if "apk" in shell.managers:
             yield from _apk(tree, instr, script, base)
     if "dnf" in shell.managers:
         yield from _dnf(tree, instr, shell.commands)
-    installs, updates = shell.lists
-    if not installs:  # no apt install, or its lists removed already
+    lists_left, updates = shell.lists
+    if not lists_left:  # no apt install, or its lists removed already
         return
     if _lists_on_mount(tree, instr):
         return
@@ -271,19 +280,35 @@ def _insert_after_word(instr: Instruction, base: int, word_end: int, text: str) 
     return Edit(pos, pos, text)
 
 
-def _recommends(tree: Tree, instr: Instruction, script: Script, base: int, first_source: int | None,
-                setting: Setting) -> Iterator[Fix | Note]:
-    commands = script.commands
+def _recommends(tree: Tree, instr: Instruction, installs: tuple[_AptInstall, ...], base: int,
+                first_source: int | None, setting: Setting) -> Iterator[Fix | Note]:
+    """The apt installs of one shell text (_apt_installs), in order; an apt source added at the
+    command `first_source` counts for the installs from there on, and for later RUNs."""
     source = first_source if not setting.sources else None
-    for index, cmd in enumerate(commands):
-        if index == source:
+    for index, cmd, packages, names, recommends_off in installs:
+        if source is not None and source <= index:
             setting.sources = instr.line
-        if not _apt_install(cmd):
-            continue
-        packages = _packages(cmd)
-        if not _keeps_recommends_off(cmd) and "--install-recommends" not in cmd.argv:
+        if not recommends_off:
             yield from _no_recommends(tree, instr, cmd, base, packages, setting)
-        setting.installed.update(name for _, name in packages if name)
+        setting.installed.update(names)
+    if source is not None:  # after the last install
+        setting.sources = instr.line
+
+
+# An apt install of a shell text: (its index among the text's commands, the command, its package words
+# and the names they give (_packages), the names known, whether it keeps the recommends off or asks for them).
+_AptInstall = tuple[int, Command, list[tuple[Word, str | None]], tuple[str, ...], bool]
+
+
+def _apt_installs(script: Script) -> tuple[_AptInstall, ...]:
+    """The apt installs of a shell text, read once (_Shell.installs)."""
+    out = []
+    for index, cmd in enumerate(script.commands):
+        if _apt_install(cmd):
+            packages = _packages(cmd)
+            out.append((index, cmd, packages, tuple(name for _, name in packages if name),
+                        _keeps_recommends_off(cmd) or "--install-recommends" in cmd.argv))
+    return tuple(out)
 
 
 # ---- --no-install-recommends: know what the Recommends brought, or leave the install alone ----
