@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 from dockfix import parse
 from dockfix.context import Context
 from dockfix.engine import run_pipeline
-from dockfix.shell import Compound, Simple, parse_script, parse_structure
+from dockfix.shell import Compound, Simple, _flat, _lex, parse_script, parse_structure, structure_error
 from dockfix.transforms import apt
 from dockfix.views import heredoc_roles
+
+from .conftest import read_exact
 
 # --- the structure ---------------------------------------------------------------------
 
@@ -299,3 +301,70 @@ def test_no_note_on_a_run_without_a_package_manager(run):
 def test_a_run_with_apt_that_is_not_understood_is_left_alone_with_the_reason():
     notes = _notes("FROM python:3.12-slim\nRUN apt-get update && apt-get install -y curl && if true; then echo\n")
     assert "shell text too complex to edit safely (`fi` expected before the end)" in notes
+
+
+# --- structure_error: the error without the structure of a flat text --------------------------
+#
+# A text of simple commands joined by `&&`, `||`, `|`, `;`, `&` and newlines (`shell._flat`) is
+# understood without being parsed. The shortcut must never change an answer: on generated texts
+# of every token the grammar knows, and on every RUN text of the corpus, structure_error is the
+# parse's error, and a text said to be flat parses, into simple commands only.
+
+_PIECES = ["a", "b x", "'q'", '"d d"', "$(s)", "`t`", "!", "{", "}", "(", ")", "if", "then", "fi", "do", "done",
+           "while", "for", "in", "case", "esac", ";;", "[[", "]]", "function", "f()", "echo }", "x=1", "<<EOF",
+           ">log", "2>&1", "\\\n", "#c", "'", '"']
+_JOINS = [" ", " && ", " || ", " | ", " |& ", "; ", ";", " & ", "&", "\n", "\n\n", " &&\n", " |\n", " ; ;", ""]
+
+
+@st.composite
+def _token_soups(draw):
+    out = [draw(st.sampled_from(["", "\n", "; ", "&& "]))]
+    for _ in range(draw(st.integers(0, 8))):
+        out.append(draw(st.sampled_from(_PIECES)))
+        out.append(draw(st.sampled_from(_JOINS)))
+    return "".join(out)
+
+
+def _same_error(text: str) -> None:
+    parsed = parse_structure(text)
+    assert structure_error(text) == parsed.error
+    assert structure_error(text, {}) == parsed.error
+    memo: dict = {}
+    parse_script(text, memo)  # the tokens already in the memo, as a RUN's script leaves them
+    assert structure_error(text, memo) == parsed.error
+    if _flat(_lex(text)):
+        assert parsed.error is None
+        assert all(isinstance(s, Simple) for ao in parsed.body.items for p in ao.pipelines for s in p.commands)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_token_soups())
+def test_structure_error_is_the_parse_s_error(text):
+    _same_error(text)
+
+
+@pytest.mark.parametrize("text, flat", [
+    ("apt-get update && apt-get install -y x \\\n    && rm -rf /var/lib/apt/lists/*", True),
+    ("a | b; c & d\n\ne || f", True), ("a &&\n b", True), ("", True), ("echo if then }", True),
+    ("a &&", False), ("; a", False), ("a ; ; b", False), ("a |& b", False), ("! a", False), ("a | ! b", False),
+    ("if a; then b; fi", False), ("{ a; }", False), ("(a)", False), ("f() { a; }", False), ("a ;; b", False),
+    ("echo 'open", False),
+])
+def test_flat_texts(text, flat):
+    assert _flat(_lex(text)) == flat
+    _same_error(text)
+
+
+def test_structure_error_on_the_corpus_runs(corpus):
+    count = 0
+    for path in corpus:
+        try:
+            tree = parse(read_exact(path))
+        except Exception:  # noqa: BLE001 - a file the parser refuses has no RUN to read
+            continue
+        for instr in tree.instructions:
+            if instr.name == "RUN":
+                for text in [instr.logical[instr.args_start:], *(h.body for h in instr.heredocs)]:
+                    _same_error(text)
+                    count += 1
+    assert count > 500

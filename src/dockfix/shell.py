@@ -952,6 +952,59 @@ def parse_structure(text: str, memo: dict[Any, Any] | None = None) -> Structure:
     return cast(Structure, _memoized(memo, "structure", text, _parse_structure))
 
 
+def structure_error(text: str, memo: dict[Any, Any] | None = None) -> str | None:
+    """parse_structure(text, memo).error, without building the structure of a text whose tokens
+    are a flat list of simple commands (`_flat`: most RUNs), which the grammar always understands;
+    `memo` as parse_script's (the tokens are looked up there, and a structure already made)."""
+    lexed: _Lexed | None = None
+    if memo is not None:
+        found: Structure | None = memo.get(("structure", text))
+        if found is not None:
+            return found.error
+        lexed = memo.get(("lex", text))
+    if lexed is None:
+        lexed = _lex(text)
+        if memo is not None:
+            memo[("lex", text)] = lexed
+    if _flat(lexed):
+        return None
+    return parse_structure(text, memo).error if memo is not None else _parse_structure(text, lexed).error
+
+
+# The words that, starting a command, make the parser read more than a simple command (compound
+# commands, functions, `[[`, `!`) or fail (a closing word out of place).
+_GRAMMAR_STARTS = _CLOSERS | {"{", "if", "while", "until", "for", "select", "case", "function", "[[", "!"}
+
+
+def _flat(lexed: _Lexed) -> bool:
+    """True when the tokens are closed and read as simple commands (whose first words start no
+    compound) joined by `&&`, `||`, `|`, `;`, `&` and newlines, each `&&`, `||` and `|` followed by
+    a command: _Parser understands every such text (command_list, and_or, pipeline, simple). False
+    says nothing: parse it."""
+    if not lexed.closed:
+        return False
+    in_command = needed = False  # inside a simple command; a command must come (after &&, ||, |)
+    for tok in lexed.tokens:
+        op = tok.op
+        if op is None:
+            if not in_command:
+                if tok.word is None or tok.word.raw in _GRAMMAR_STARTS:
+                    return False
+                in_command = True
+                needed = False
+        elif op == "\n":
+            in_command = False
+        elif not in_command:
+            return False  # an operator where a command must start
+        elif op == "&&" or op == "||" or op == "|":
+            in_command, needed = False, True
+        elif op == ";" or op == "&":
+            in_command = False
+        else:
+            return False  # `;;`, `(`, `)`
+    return not needed
+
+
 def _parse_structure(text: str, lexed: _Lexed) -> Structure:
     if not lexed.closed:
         return Structure(None, lexed.problem)
