@@ -18,7 +18,7 @@ from dockfix.edits import AppendRefused, Edit, append_to_heredoc, append_to_run
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason
 from dockfix.model import Model, budget, env_before, per_tree
-from dockfix.shell import Command, Script, Word, parse_script, parse_structure
+from dockfix.shell import Command, Script, Word, parse_script, structure_error
 from dockfix.syntax import Heredoc, Instruction, Tree
 from dockfix.transforms._installs import cache_mount_targets
 from dockfix.views import Copy, Run, Stage, global_args, heredoc_roles, key_values
@@ -111,7 +111,7 @@ class _Shell:
     def error(self, memo: dict[Any, Any]) -> str | None:
         """Why the first of its texts whose structure is not understood is not, or None."""
         if not self._error_read:
-            self._error = next((e for text, _, _ in self.texts if (e := parse_structure(text, memo).error)), None)
+            self._error = next((e for text, _, _ in self.texts if (e := structure_error(text, memo))), None)
             self._error_read = True
         return self._error
 
