@@ -6,6 +6,7 @@ import pytest
 
 from dockfix.model import UNKNOWN_FOLDER, folder_before, workdir_before
 from dockfix.split.classify import Classifier
+from dockfix.split.equivalence import final_config
 from dockfix.syntax import parse
 from dockfix.views import stages
 
@@ -73,3 +74,12 @@ def test_the_split_reads_the_models_folder():
     classifier = Classifier(tree)
     steps = [classifier.step(i) for i in stages(tree)[0].instructions]
     assert [s.workdir for s in steps] == ["/", "/", "/srv", "/srv", "?"]
+
+
+@pytest.mark.parametrize(("dockerfile", "folder"), [
+    ("FROM python:3.12\nWORKDIR /app\nWORKDIR src\n", "/app/src"),
+    ("FROM python:3.12 AS base\nWORKDIR /app\nFROM base\nCMD x\n", "/app"),  # the image keeps its parent's
+    ("FROM corp/image\nWORKDIR app\n", UNKNOWN_FOLDER + "/app"),  # the same symbol in both files compared
+])
+def test_the_split_s_equivalence_check_reads_the_image_s_folder_from_the_model(dockerfile, folder):
+    assert final_config(parse(dockerfile)).settings["workdir"] == folder

@@ -148,6 +148,15 @@ class Model:
     @cached_property
     def folders(self) -> dict[int, Folder]:
         """The working folder before each instruction (see _folders)."""
+        return self._folder_pass[0]
+
+    @cached_property
+    def folder_ends(self) -> list[Folder]:
+        """Per stage, the working folder at its end (the image's WORKDIR)."""
+        return self._folder_pass[1]
+
+    @cached_property
+    def _folder_pass(self) -> tuple[dict[int, Folder], list[Folder]]:
         return _folders(self.tree)
 
     @cached_property
@@ -529,6 +538,11 @@ def folder_before(tree: Tree, instr: Instruction) -> Folder:
     return Model.of(tree).folders.get(id(instr), _UNKNOWN)
 
 
+def folder_at_end(tree: Tree, stage: Stage) -> Folder:
+    """The working folder a stage's image keeps (its WORKDIR; symbolic when not known)."""
+    return Model.of(tree).folder_ends[stage.index]
+
+
 def workdir_before(tree: Tree, instr: Instruction) -> str | None:
     """The absolute working folder instr runs in; None when it is not known (a base image whose
     WORKDIR dockfix does not know, a variable of no known value)."""
@@ -549,10 +563,10 @@ def _base_folder(tree: Tree, stage: Stage) -> Folder:
     return _UNKNOWN
 
 
-def _folders(tree: Tree) -> dict[int, Folder]:
-    """The working folder before each instruction, as BuildKit sets it: from the base image's
-    (or the parent stage's at its end), each WORKDIR joined to the one before, its variables
-    expanded with the ENV and ARG values before it."""
+def _folders(tree: Tree) -> tuple[dict[int, Folder], list[Folder]]:
+    """The working folder before each instruction, and each stage's at its end, as BuildKit sets
+    it: from the base image's (or the parent stage's at its end), each WORKDIR joined to the one
+    before, its variables expanded with the ENV and ARG values before it."""
     out: dict[int, Folder] = {}
     ends: list[Folder] = []  # per stage, its folder at its end
     for stage in Model.of(tree).stages:
@@ -563,7 +577,7 @@ def _folders(tree: Tree) -> dict[int, Folder]:
             if instr.name == "WORKDIR":
                 current = _workdir(tree, instr, current)
         ends.append(current)
-    return out
+    return out, ends
 
 
 def _workdir(tree: Tree, instr: Instruction, before: Folder) -> Folder:

@@ -11,12 +11,12 @@ the builder); anything else is a difference and the split is refused.
 
 from __future__ import annotations
 
-import posixpath
 from collections import ChainMap
 from dataclasses import dataclass, field
 from typing import Any
 
 from dockfix.expand import Budget, expand
+from dockfix.model import folder_at_end
 from dockfix.syntax import Tree
 from dockfix.views import key_values, stages
 
@@ -43,7 +43,9 @@ def final_config(tree: Tree) -> Config:
     spend = Budget()  # the expansions of the file share it (dockfix.expand)
     config = Config()
     settings = config.settings
-    settings.update(workdir="/", user=None, cmd=None, entrypoint=None, expose=[], labels=[], volumes=[],
+    # the folder as dockfix.model reads it (a base's own WORKDIR when known, else a symbolic one:
+    # the same in both files when the split keeps it)
+    settings.update(workdir=folder_at_end(tree, stage).path, user=None, cmd=None, entrypoint=None, expose=[], labels=[], volumes=[],
                     healthcheck=None, stopsignal=None, shell=None, args=[])
 
     def resolve(text: str, escape: str | None = None) -> str:
@@ -59,9 +61,6 @@ def final_config(tree: Tree) -> Config:
             for key, raw in key_values(instr):
                 settings["args"].append((key, raw))
                 args[key] = raw if raw is not None else f"${{{key}}}"
-        elif name == "WORKDIR":
-            path = resolve(instr.args, instr.escape)
-            settings["workdir"] = posixpath.normpath(posixpath.join(settings["workdir"], path))
         elif name in ("USER", "STOPSIGNAL"):
             settings[name.lower()] = resolve(instr.args, instr.escape)
         elif name in ("CMD", "ENTRYPOINT", "HEALTHCHECK", "SHELL"):
