@@ -325,3 +325,63 @@ def test_asking_about_an_unsafe_rule_in_a_safe_run_says_something_may_be_hidden(
     assert run_pipeline("FROM x\n", Context(), transforms).proposed_unsafe
     assert seen[-1] == []
     assert not run_pipeline("FROM x\n", Context(), asker_only).proposed_unsafe  # the rule is not selected
+
+
+# The runner's hidden-fix count: the unsafe run goes on from where the safe run met its first unsafe
+# fix or question (Outcome.divergence), not from the start; it must be the run from the start.
+_RESUMED = [
+    "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
+    "FROM python:3.12\nRUN apt-get update && apt-get install -y gcc\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    "COPY . .\nCMD [\"python\", \"app.py\"]\n",
+    "FROM python:3.12-slim\nENV A=1\nRUN pip install flask\nUSER 1000\nRUN pip install --user gunicorn\n",
+]
+
+
+def _files() -> Context:
+    return Context(files={"requirements.txt": "flask\n", "app.py": "print(1)\n"})
+
+
+def _whole(outcome):
+    return outcome.output, outcome.fixes, outcome.notes, outcome.files, outcome.warnings, outcome.ignored_file
+
+
+@pytest.mark.parametrize("text", _RESUMED)
+def test_the_unsafe_run_resumed_where_the_safe_run_parted_is_the_run_from_the_start(text):
+    from dataclasses import replace
+
+    turns: list[str] = []
+    counted = tuple(replace(t, find=lambda tree, context, f=t.find: turns.append("") or f(tree, context))
+                    for t in PIPELINE)
+    memo: dict = {}
+    safe = run_pipeline(text, _files(), counted, memo=memo)
+    assert safe.proposed_unsafe and safe.divergence is not None
+    turns.clear()
+    fresh = run_pipeline(text, _files(), counted, unsafe=True)
+    from_start = len(turns)
+    turns.clear()
+    again = run_pipeline(text, _files(), counted, unsafe=True, memo=memo, previous=safe.first, resume=safe.divergence)
+    assert _whole(again) == _whole(fresh) and any(not f.safe for f in again.fixes)
+    assert len(turns) < from_start or safe.divergence.round_number == 1 and safe.divergence.index == 0
+
+
+def test_a_resumed_run_whose_tree_ran_out_of_expansions_is_run_from_the_start():
+    """The tree the resumed run starts on spends again what the safe run's had spent (its model is
+    new): when that runs out, the answers may not be the run's from the start, which is made instead."""
+    from dataclasses import replace
+
+    from dockfix.engine import _resume
+
+    text = _RESUMED[0]
+    safe = run_pipeline(text, _files(), PIPELINE)
+    spent = replace(safe.divergence, budget=(-1, -1))
+    assert _resume(text, _files(), PIPELINE, spent) is None
+    fresh = run_pipeline(text, _files(), PIPELINE, unsafe=True)
+    context = _files()
+    assert _whole(run_pipeline(text, context, PIPELINE, unsafe=True, resume=spent)) == _whole(fresh)
+    assert context.overlay == fresh_overlay(text)
+
+
+def fresh_overlay(text):
+    context = _files()
+    run_pipeline(text, context, PIPELINE, unsafe=True)
+    return context.overlay

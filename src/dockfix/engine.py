@@ -9,6 +9,7 @@ MAX_ROUNDS, is dockfix's bug: it raises EngineBug and nothing is written.
 from __future__ import annotations
 
 import bisect
+import copy
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,7 @@ from dockfix.diagnostics import FileWrite as FileWrite
 from dockfix.diagnostics import Fix as Fix
 from dockfix.diagnostics import Note as Note
 from dockfix.edits import Edit, apply_edits, overlaps
+from dockfix.expand import Budget
 from dockfix.model import Model
 from dockfix.pragmas import ALL, Designated, Suppressions
 from dockfix.syntax import ParseError, Tree, parse
@@ -259,10 +261,35 @@ class Outcome:
     # The first parse of the source: a second run on the same text (the runner's hidden-fix count)
     # copies its instructions, as a round's re-parse does, rather than parsing them again.
     first: Tree | None = field(default=None, repr=False, compare=False)
+    # In a safe run, where it and the same run with unsafe fixes on part (see Divergence).
+    divergence: Divergence | None = field(default=None, repr=False, compare=False)
 
     @property
     def changed(self) -> bool:
         return self.output != self.source or bool(self.files)
+
+
+@dataclass
+class Divergence:
+    """Where a safe run stood at the start of the turn in which it first met an unsafe fix or
+    asked about an unsafe rule (Outcome.proposed_unsafe). Until that turn the safe run and the
+    same run with unsafe fixes on take the same steps (the premise of the runner's hidden-fix
+    count: when it never happens, they take the same steps throughout), so the unsafe run can
+    go on from here (run_pipeline's `resume`) instead of doing them all again."""
+
+    round_number: int
+    index: int  # the transform's place among the running ones
+    tree: Tree
+    lines: _LineMap
+    notes: dict[tuple[str, str, int | None], Note]
+    writes: int
+    quiet: dict[str, tuple[Tree, int]]
+    changed: bool  # a transform changed the text earlier in that round
+    fixes: list[Fix]
+    files: dict[str, str]
+    budget: tuple[int, int] | None  # what the tree's expansions could still spend then (None: all)
+    ignored_file: bool
+    warnings: list[Note]
 
 
 def _rule_of(item: Fix | Note, transform: Transform, rules: dict[str, Rule]) -> Designated:
@@ -322,13 +349,20 @@ def _findings_of(running: list[tuple[Transform, dict[str, Rule]]], unsafe: bool,
 
 
 def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
-                 unsafe: bool = False, memo: dict[Any, Any] | None = None, previous: Tree | None = None) -> Outcome:
+                 unsafe: bool = False, memo: dict[Any, Any] | None = None, previous: Tree | None = None,
+                 resume: Divergence | None = None) -> Outcome:
     """Apply the transforms to a fixpoint. Raises ParseError for bad input, EngineBug for ours.
 
     A transform runs when any of its rules is selected (`Transform.selected`); its fixes and notes
     of the other rules are dropped (the pipeline's own notes, DF0xx, are always kept). `memo`: the
     file's parse memo (Tree.memo) from an earlier run on the same file, whose RUNs it need not parse again;
-    `previous`, that run's first tree (Outcome.first), whose instructions are copied."""
+    `previous`, that run's first tree (Outcome.first), whose instructions are copied. `resume`: a
+    safe run's Outcome.divergence, for the same text, transforms and a fresh context, unsafe on:
+    this run goes on from there (see Divergence)."""
+    if resume is not None and unsafe:
+        found = _resume(text, context, transforms, resume)
+        if found is not None:
+            return found
     tree = parse(text, memo, previous)
     suppress = Suppressions.of(tree)
     outcome = Outcome(source=text, output=text, ignored_file=ALL in suppress.file, first=tree)
@@ -343,25 +377,66 @@ def run_pipeline(text: str, context: Context, transforms: Sequence[Transform],
         context.run_findings = None
 
 
+def _resume(text: str, context: Context, transforms: Sequence[Transform], at: Divergence) -> Outcome | None:
+    """run_pipeline with unsafe fixes on, from a safe run's divergence (see Divergence); None when
+    that is not sure to be the same run: the expansions' budget of the tree it starts on ran out."""
+    # A copy of the tree (its instructions copied, as a re-parse does): a model of its own, with
+    # nothing the safe run computed later from it or its context, and the budget as it was then.
+    tree = parse(at.tree.source, at.tree.memo, at.tree)
+    model = Model.of(tree)
+    if at.budget is not None:
+        model.budget = Budget(*at.budget)
+    outcome = Outcome(source=text, output=text, fixes=list(at.fixes), files=dict(at.files),
+                      ignored_file=at.ignored_file, warnings=list(at.warnings))
+    # The context as the safe run had written it then, on a copy with its own overlay: a run from
+    # the start, when this one cannot stand for it, gets the context as it was given.
+    scratch = copy.copy(context)
+    scratch.overlay = dict(context.overlay)
+    for path, body in at.files.items():
+        scratch.write(path, body)
+    running = [(t, {r.code: r for r in t.rules}) for t in transforms if t.runs]
+    scratch.run_findings = _findings_of(running, True, scratch, outcome)
+    try:
+        found = _rounds(tree, scratch, running, True, outcome, Suppressions.of(tree), at)
+    finally:
+        scratch.run_findings = None
+    # The copy's expansions spent what the safe run's had spent before (the model's answers are
+    # computed again), so it had less to spend than the tree of a run from the start: when it never
+    # ran out, neither would that one, and every expansion gave the same value.
+    return found if model.budget.chars >= 0 and model.budget.steps >= 0 else None
+
+
 def _rounds(tree: Tree, context: Context, running: list[tuple[Transform, dict[str, Rule]]], unsafe: bool,
-            outcome: Outcome, suppress: Suppressions) -> Outcome:
-    """run_pipeline's rounds, until one changes nothing."""
+            outcome: Outcome, suppress: Suppressions, start: Divergence | None = None) -> Outcome:
+    """run_pipeline's rounds, until one changes nothing (from `start` on, when given)."""
     notes: dict[tuple[str, str, int | None], Note] = {}
-    lines = _LineMap(tree.source)
+    lines = _LineMap(tree.source) if start is None else start.lines
     # A transform is a function of the tree and the context: one that found nothing to apply in this
     # tree, with the context files as they are, would find nothing again. Its turn in a later round
     # is skipped while neither has changed since (the tree object, the number of context writes).
     writes = 0
     quiet: dict[str, tuple[Tree, int]] = {}
-    for round_number in range(1, MAX_ROUNDS + 1):
+    first = 1
+    if start is not None:
+        notes, writes, first = dict(start.notes), start.writes, start.round_number
+        quiet = {name: (tree if seen is start.tree else seen, count) for name, (seen, count) in start.quiet.items()}
+    for round_number in range(first, MAX_ROUNDS + 1):
         outcome.rounds = round_number
-        changed = False
-        for transform, rules in running:
+        changed = start is not None and round_number == start.round_number and start.changed
+        for index, (transform, rules) in enumerate(running):
+            if start is not None and round_number == start.round_number and index < start.index:
+                continue  # (taken by the safe run, the same way)
             seen = quiet.get(transform.name)
             if seen is not None and seen[0] is tree and seen[1] == writes:
                 continue
             chosen: list[Fix] = []
             taken = _Taken()
+            # A safe run notes where it may part from an unsafe one: what this turn starts from.
+            watch = not unsafe and not outcome.proposed_unsafe
+            if watch:
+                known = len(notes)
+                model = tree.derived.get(Model)
+                budget = (model.budget.chars, model.budget.steps) if model is not None else None
             for item in transform.find(tree, context):
                 if not outcome.proposed_unsafe and isinstance(item, Fix) and not item.safe:
                     outcome.proposed_unsafe = True
@@ -389,6 +464,11 @@ def _rounds(tree: Tree, context: Context, running: list[tuple[Transform, dict[st
                     continue
                 chosen.append(item)
                 taken.add(item)
+            if watch and outcome.proposed_unsafe:
+                # (notes are only added: the first `known` are the turn's start; nothing else has changed yet)
+                outcome.divergence = Divergence(
+                    round_number, index, tree, lines, dict(list(notes.items())[:known]), writes, dict(quiet), changed,
+                    list(outcome.fixes), dict(outcome.files), budget, outcome.ignored_file, list(outcome.warnings))
             if not chosen:
                 quiet[transform.name] = (tree, writes)
                 continue

@@ -125,7 +125,8 @@ def process_file(path: Path, options: Options, source: Source | None = None, nam
         if not unsafe and options.count_hidden and outcome.proposed_unsafe:
             try:
                 with_unsafe = run_pipeline(source.text, Context.for_dockerfile(path, real_folder), transforms,
-                                           unsafe=True, memo=memo, previous=outcome.first)
+                                           unsafe=True, memo=memo, previous=outcome.first,
+                                           resume=outcome.divergence)
                 hidden = sum(not f.safe for f in with_unsafe.fixes)
             except Exception:  # noqa: BLE001 - only a hint: a bug on the unsafe path must not fail a safe run
                 hidden = 0
