@@ -7,6 +7,8 @@ pipeline checks the suppressions and the [tool.dockfix] table end to end.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dockfix.config as config_module
 from dockfix import parse
@@ -385,3 +387,75 @@ def fresh_overlay(text):
     context = _files()
     run_pipeline(text, context, PIPELINE, unsafe=True)
     return context.overlay
+
+
+def _reference_after(origin: list[int], old: str, edits) -> list[int]:
+    """_LineMap.after as first written: every line's start listed, an offset's line by bisection,
+    each copied line appended one by one (the engine now counts newlines; the same map)."""
+    import bisect
+
+    starts = [0] + [i + 1 for i, c in enumerate(old) if c == "\n"]
+
+    def old_line(offset):
+        return origin[bisect.bisect_right(starts, offset) - 1]
+
+    out: list[int] = []
+    line_starts = True
+    pos = 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        for k in range(pos, edit.start):  # copy: a line starts at pos (if one was starting) and after each newline
+            if (k == pos and line_starts) or (k > pos and old[k - 1] == "\n"):
+                out.append(old_line(k))
+        if edit.start > pos:
+            line_starts = old[edit.start - 1] == "\n"
+        was: dict[str, list[int]] = {}
+        if edit.text.count("\n") > 1:
+            begin = edit.start if edit.start == 0 or old[edit.start - 1] == "\n" else old.find("\n", edit.start, edit.end) + 1
+            while not (begin == 0 and edit.start > 0) and begin < edit.end:
+                end = old.find("\n", begin, edit.end)
+                if end == -1:
+                    if edit.end < len(old):
+                        break
+                    end = edit.end
+                text = old[begin:end].rstrip("\r")
+                if text.strip():
+                    was.setdefault(text, []).append(old_line(begin))
+                begin = end + 1
+        if edit.text:
+            starts_new = ([0] if line_starts else []) + [i + 1 for i, c in enumerate(edit.text[:-1]) if c == "\n"]
+            for start in starts_new:
+                end = edit.text.find("\n", start)
+                lines = was.get(edit.text[start: end if end != -1 else len(edit.text)].rstrip("\r"))
+                out.append(lines.pop(0) if lines and len(lines) > 1 else lines[0] if lines else old_line(edit.start))
+            line_starts = edit.text[-1] == "\n"
+        pos = edit.end
+    for k in range(pos, len(old)):
+        if (k == pos and line_starts) or (k > pos and old[k - 1] == "\n"):
+            out.append(old_line(k))
+    if len(old) > pos:
+        line_starts = old[-1] == "\n"
+    if line_starts:
+        out.append(old_line(len(old)))
+    return out
+
+
+_PIECES = st.sampled_from(["a", "b c", "\n", "\r\n", "RUN x", "\n\n", " ", "FROM y\n"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_the_line_map_after_edits_is_the_reference_one(data):
+    from dockfix.engine import _LineMap
+
+    old = "".join(data.draw(st.lists(_PIECES, max_size=12)))
+    origin = data.draw(st.lists(st.integers(1, 50), min_size=old.count("\n") + 1, max_size=old.count("\n") + 1))
+    edits, pos = [], 0
+    while pos <= len(old) and data.draw(st.booleans()):
+        start = data.draw(st.integers(pos, len(old)))
+        end = data.draw(st.integers(start, min(len(old), start + 6)))
+        text = "".join(data.draw(st.lists(_PIECES, max_size=4)))
+        if data.draw(st.booleans()):
+            text = old[start:end] + text  # a rewrite that keeps lines (the split's)
+        edits.append(Edit(start, end, text))
+        pos = end + 1
+    assert _LineMap("", origin).after(old, edits).origin == _reference_after(origin, old, edits)
