@@ -18,10 +18,10 @@ from dockfix.edits import Edit
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import app_code_naming, module_guesses, not_python_reason, uv_run_outside
 from dockfix.manifests import toml
-from dockfix.model import Install, command_env, env_before, installs, parent, per_tree
+from dockfix.model import Install, Model, command_env, env_before, parent, per_tree
 from dockfix.syntax import Comment, Instruction, Tree
 from dockfix.transforms._installs import ensure_env, is_set, remove_word, unquote
-from dockfix.views import Copy, Run, mounts, stages
+from dockfix.views import Copy, mounts, stages
 
 NAME = "bytecode"
 GROUP_FLAGS = ("--no-dev", "--only-dev", "--dev", "--group", "--only-group", "--all-groups",
@@ -49,9 +49,9 @@ def _compile_decided(tree: Tree, instr: Instruction, inst: Install) -> bool:
             or any(w in ("--compile-bytecode", "--compile", "--no-compile-bytecode", "--no-compile") for w in words))
 
 
-def _uv_compile(tree: Tree, context: Context, stage_instrs: list[Instruction]) -> Iterator[Fix | Note]:
-    for instr in stage_instrs:
-        uv = [i for i in installs(tree, instr) if i.tool == "uv"] if instr.name == "RUN" else []
+def _uv_compile(tree: Tree, context: Context, runs: list[tuple[Instruction, tuple[Install, ...]]]) -> Iterator[Fix | Note]:
+    for instr, found in runs:
+        uv = [i for i in found if i.tool == "uv"]
         if not uv or all(_compile_decided(tree, instr, i) for i in uv):
             continue
         refusal = _bytecode_refused(tree, context, instr)
@@ -298,19 +298,23 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
     if reason:
         yield NOT_PYTHON.note(reason, transform=NAME)
         return
+    model = Model.of(tree)
     provided: set[int] = set()  # stages given UV_COMPILE_BYTECODE in this pass (their children inherit it)
     inherits: list[bool] = []  # per stage: a stage it is built FROM was given it (a flag per stage, not a walk up)
-    for stage in stages(tree):
-        up = parent(tree, stage)
+    for stage in model.stages:
+        up = model.parents[stage.index]
         inherits.append(up is not None and (inherits[up.index] or up.index in provided))
+        # The stage's RUNs that install into a Python environment, read once for the two passes below
+        # (an exec-form RUN has none: the model reads no shell in it).
+        runs = [(instr, found) for instr in stage.instructions if instr.name == "RUN" and (found := model.installs(instr))]
+        if not runs:
+            continue
         if not inherits[-1]:
-            fixes = list(_uv_compile(tree, context, stage.instructions))
+            fixes = list(_uv_compile(tree, context, runs))
             provided.update(stage.index for f in fixes if isinstance(f, Fix))
             yield from fixes
-        for instr in stage.instructions:
-            if instr.name != "RUN" or Run(instr).form == "exec":
-                continue
-            for inst in installs(tree, instr):
+        for instr, found in runs:
+            for inst in found:
                 if inst.tool == "pip":
                     yield from _pip_compile(tree, instr, inst)
                 elif inst.tool == "uv" and inst.verb == "sync":
