@@ -129,6 +129,11 @@ class _Shell:
             self._installs = tuple(_apt_installs(script) for _, script, _ in self.texts)
         return self._installs
 
+    @property
+    def adds_source(self) -> bool:
+        """Whether one of its texts adds an apt source (_first_source)."""
+        return any(source is not None for source in self.sources)
+
     def needs_lists(self, instr: Instruction) -> bool:
         """_needs_lists of the RUN."""
         if self._needs_lists is None:
@@ -193,7 +198,11 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         runs_seen = 0
         for instr in stage.instructions:
             if instr.name == "RUN":
-                yield from _fix_run(tree, instr, reads[id(instr)], later, runs_seen, setting)
+                shell = reads[id(instr)]
+                if shell.managers:
+                    yield from _fix_run(tree, instr, shell, later, runs_seen, setting)
+                elif not setting.sources and shell.adds_source:  # what later installs must know all the same
+                    setting.sources = instr.line  # (a RUN without apt, apk or dnf is none of this rule's business)
                 runs_seen += 1
             elif not setting.sources and instr.name in ("COPY", "ADD") and _writes_apt_config(instr):
                 setting.sources = instr.line
@@ -223,15 +232,12 @@ class _LaterNeeds:
 
 def _fix_run(tree: Tree, instr: Instruction, shell: _Shell, later: _LaterNeeds, position: int,
              setting: Setting) -> Iterator[Fix | Note]:
-    """The fixes and notes of one RUN, the `position`-th of its stage."""
-    manages = bool(shell.managers)
-    error = shell.error(instr.memo) if manages else None
-    if not manages or error:
-        # what later installs must know all the same
-        if not setting.sources and any(source is not None for source in shell.sources):
+    """The fixes and notes of one RUN that calls apt, apk or dnf, the `position`-th of its stage."""
+    error = shell.error(instr.memo)
+    if error:
+        if not setting.sources and shell.adds_source:  # what later installs must know all the same
             setting.sources = instr.line
-        if error:  # a RUN without apt, apk or dnf is none of this rule's business: no note
-            yield LISTS.note(f"shell text too complex to edit safely ({error})", instr.line)
+        yield LISTS.note(f"shell text too complex to edit safely ({error})", instr.line)
         return
     for (script, base, _), source, apt_installs in zip(_parts(tree, instr, shell), shell.sources, shell.installs):
         yield from _recommends(tree, instr, apt_installs, base, source, setting)
