@@ -384,17 +384,23 @@ def _first_source(text: str, commands: tuple[Command, ...]) -> int | None:
     """The index of the first command of a shell text that adds an apt source (_adds_source), if any."""
     # A word's value is its text less some quoting characters, and no _APT_CONFIG match holds one: a match in
     # a value is a match in the whole text less them. One search of it, then, not one per word; and no `|`, no pipe.
-    if "|" not in text and not _APT_CONFIG.search(text.translate(_QUOTING)):
-        return None
+    config = _APT_CONFIG.search(text.translate(_QUOTING)) is not None
+    if not config:
+        if "|" not in text:
+            return None
+        return next((index for index in range(len(commands)) if _pipes_a_download_to_a_shell(commands, index)), None)
     return next((index for index in range(len(commands)) if _adds_source(commands, index)), None)
 
 
 def _adds_source(commands: tuple[Command, ...], index: int) -> bool:
     """Does this command add an apt source, or run a script from the network (`curl ... | sh`: nodesource's
     setup script, for one) that may?"""
+    return any(_APT_CONFIG.search(w.value) for w in commands[index].words) or _pipes_a_download_to_a_shell(commands, index)
+
+
+def _pipes_a_download_to_a_shell(commands: tuple[Command, ...], index: int) -> bool:
+    """`curl ... | sh`: a script from the network, which may add an apt source."""
     cmd = commands[index]
-    if any(_APT_CONFIG.search(w.value) for w in cmd.words):
-        return True
     after = commands[index + 1] if index + 1 < len(commands) else None
     return (cmd.separator == "|" and after is not None and cmd.argv[:1] in (["curl"], ["wget"])
             and after.argv[:1] in (["sh"], ["bash"], ["dash"]))
