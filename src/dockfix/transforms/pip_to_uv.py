@@ -143,6 +143,10 @@ def _builder(tree: Tree, stage: Stage, every: list[Stage]) -> tuple[str, Instruc
     if not any(c.invocation.manager == "venv" and c.invocation.program.startswith("python")
                for i in stage.instructions if i.name == "RUN" for c in called(tree, i)):
         return None  # no `python -m venv` (the classifier below is the costly part: most stages have none)
+    names = {str(stage.index)} | ({stage.name.lower()} if stage.name else set())
+    if not any(other.name == "COPY" and (Copy(other).from_ or "").lower() in names
+               for later in every[stage.index + 1 :] for other in later.instructions):
+        return None  # no later stage copies anything from this one: no venv of it is copied (nor classified)
     classifier = Classifier(tree)
     made: dict[str, Instruction] = {}
     for instr in stage.instructions:
@@ -152,7 +156,6 @@ def _builder(tree: Tree, stage: Stage, every: list[Stage]) -> tuple[str, Instruc
             made[command.target] = instr
     if not made:
         return None
-    names = {str(stage.index)} | ({stage.name.lower()} if stage.name else set())
     for path, instr in made.items():
         users = []
         for later in every[stage.index + 1 :]:
