@@ -188,6 +188,8 @@ def context_absent(tree: Tree, context: Context) -> str | None:
     if not listing:
         return "no build context beside the Dockerfile: left alone"
     for instr in tree.instructions:
+        if instr.name not in _READERS or not instr.flags and instr.name == "RUN":
+            continue  # (_sources gives nothing: most instructions; asked per tree, before every other question)
         for path in _sources(instr):
             if path is not None and not _has_glob(path) and path != "." and not context.listed(path) \
                     and not context.exists(path):
@@ -196,6 +198,9 @@ def context_absent(tree: Tree, context: Context) -> str | None:
             p.rsplit("/", 1)[-1] in _MARKERS or p.endswith(".py") or fnmatch.fnmatch(p, "requirements*.txt") for p in listing):
         return "no Python project beside the Dockerfile (the build context may be elsewhere): left alone"
     return None
+
+
+_READERS = ("COPY", "ADD", "RUN")  # the instructions that read context paths (_sources): a RUN by its --mount flags
 
 
 def _sources(instr: Instruction) -> Iterator[str | None]:
