@@ -553,9 +553,13 @@ def workdir_before(tree: Tree, instr: Instruction) -> str | None:
 _UNKNOWN = Folder(UNKNOWN_FOLDER, False)
 
 
-def _base_folder(tree: Tree, stage: Stage) -> Folder:
-    """The WORKDIR of the image a stage is FROM, when its recipe is known."""
-    base = (expand(stage.base, _global_args(tree), budget=budget(tree)) or stage.base).lower()
+def _base_folder(tree: Tree, stage: Stage, globals_: Mapping[str, str]) -> Folder:
+    """The WORKDIR of the image a stage is FROM, when its recipe is known (its name read with
+    the global ARGs' defaults)."""
+    base = stage.base
+    if "$" in base:
+        base = expand(base, globals_, budget=budget(tree)) or base
+    base = base.lower()
     if _ROOT_FOLDER_IMAGES.fullmatch(base):
         return Folder("/", True)
     if _UV_BARE.fullmatch(base):
@@ -569,9 +573,13 @@ def _folders(tree: Tree) -> tuple[dict[int, Folder], list[Folder]]:
     before, its variables expanded with the ENV and ARG values before it."""
     out: dict[int, Folder] = {}
     ends: list[Folder] = []  # per stage, its folder at its end
-    for stage in Model.of(tree).stages:
-        up = parent(tree, stage)
-        current = ends[up.index] if up is not None else _base_folder(tree, stage)
+    globals_: dict[str, str] | None = None  # the global ARGs' defaults, read once a base names a variable
+    model = Model.of(tree)
+    for stage in model.stages:
+        up = model.parents[stage.index]
+        if up is None and globals_ is None and "$" in stage.base:
+            globals_ = _global_args(tree)
+        current = ends[up.index] if up is not None else _base_folder(tree, stage, globals_ or {})
         for instr in stage.instructions:
             out[id(instr)] = current
             if instr.name == "WORKDIR":

@@ -44,7 +44,7 @@ from dockfix.manifests import (
     uv_lock_virtual,
     uv_package,
 )
-from dockfix.model import budget, classify, env_at, env_before, folder_before
+from dockfix.model import Model, budget, classify, env_at, env_before
 from dockfix.pragmas import Suppressions
 from dockfix.syntax import Instruction, Tree
 from dockfix.transforms._installs import keyword_case
@@ -84,12 +84,13 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         yield NOT_PYTHON.note(reason, transform=NAME)
         return
     suppress = Suppressions.of(tree)
+    folders = Model.of(tree).folders
     for stage in stages(tree):
         # The last install the code copy can move below wins: the installs before it move
         # with it, in one fix (one install per round would not converge on many installs).
         # The folder each instruction runs in (dockfix.model's; symbolic when the base's is
         # not known: paths relative to it still compare right)
-        workdirs = {id(i): folder_before(tree, i).path for i in stage.instructions}
+        workdirs = {id(i): folders[id(i)].path for i in stage.instructions}
         codes = _code_copies(tree, context, stage, workdirs)
         regions: dict[int, _Region] = {}  # what lies around each code copy, read once for all installs
         notes: list[list[Fix | Note]] = []
