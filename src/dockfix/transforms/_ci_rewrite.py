@@ -126,7 +126,7 @@ def _github(text: str, root: Node, context: CiContext, eol: str) -> Iterator[Fix
                 if not context.takes(SETUP_BUILDX.code, [build.line]):
                     yield GHA_CACHE.note("the gha cache needs a buildx builder, and the job has no "
                                          "docker/setup-buildx-action step before this one (adding it, DF802, is "
-                                         "not selected or is suppressed): left alone", build.line)
+                                         "not selected or is suppressed)", build.line)
                     continue
                 yield SETUP_BUILDX.fix("add a docker/setup-buildx-action step before the first build-push step of "
                                        f"job {job.name} (the gha cache needs a buildx builder)", build.line, [buildx])
@@ -187,26 +187,26 @@ def _build(job: Job, step: Step, context: CiContext) -> _Build:
     dockerfile = None
     written = [v for v in (context_value, file_value, target) if v is not None]
     if with_node is not None and not is_mapping(with_node):
-        why = "its `with:` is not a mapping dockfix can edit; left alone"
+        why = "its `with:` is not a mapping dockfix can edit"
     elif merges(with_node):
-        why = "its `with:` takes keys from an anchor (<<:): what it builds is not all written here; left alone"
+        why = "its `with:` takes keys from an anchor (<<:): what it builds is not all written here"
     elif any("${{" in v for v in written) or any(k in keys and keys[k] is None for k in ("context", "file")):
         why = ("context, file or target is an expression (a matrix or an output): which Dockerfile it builds, and "
-               "so which cache scope it needs, is only known when the workflow runs; left alone")
+               "so which cache scope it needs, is only known when the workflow runs")
     elif job.matrix:
         why = ("the job runs once per matrix combination: every run would write the same cache scope, and "
                "overwrite the other's; give each a scope=${{ ... }} of its combination by hand")
     elif context_value is not None and ("://" in context_value or context_value.startswith(("git@", "{{"))):
-        why = f"the context is {context_value!r}, not a folder of this repository; left alone"
+        why = f"the context is {context_value!r}, not a folder of this repository"
     else:
         folder = context_value if context_value is not None else "."  # the Git context: the repository root
         rel = repo_path(file_value if file_value is not None else f"{folder}/Dockerfile")
         if rel is None:
-            why = "the Dockerfile it builds is outside the repository; left alone"
+            why = "the Dockerfile it builds is outside the repository"
         else:
             reason = context.repository.dockerfile(rel)
             if reason:
-                why = f"builds {rel}, which {reason}; left alone"
+                why = f"builds {rel}, which {reason}"
             else:
                 dockerfile = rel
     return _Build(job, step, uses_line, dockerfile, why, target, cache)
@@ -226,15 +226,15 @@ def _cache_edits(text: str, build: _Build, scoped: bool, eol: str) -> list[Edit]
     found = entry(build.step.node, "with")
     if found is None:
         if build.step.node.flow_style:
-            return "the step is a flow mapping ({...}); left alone"
+            return "the step is a flow mapping ({...})"
         indent = _key_column(build.step.node)
         lines = [f"{' ' * indent}with:"] + [f"{' ' * (indent + 2)}{k}: {v}" for k, v in pairs]
         return _append(text, build.step.node, lines, eol)
     key, node = found
     if node.start_mark.index < key.end_mark.index:
-        return "its `with:` is an alias (*name) of a mapping written elsewhere; left alone"
+        return "its `with:` is an alias (*name) of a mapping written elsewhere"
     if not is_mapping(node) or node.flow_style or not node.value:
-        return "its `with:` is empty or a flow mapping ({...}); left alone"
+        return "its `with:` is empty or a flow mapping ({...})"
     indent = _key_column(node)
     return _append(text, node, [f"{' ' * indent}{k}: {v}" for k, v in pairs], eol)
 
@@ -254,12 +254,12 @@ def _append(text: str, node: MappingNode, lines: list[str], eol: str) -> list[Ed
         else:
             break
         if below.start_mark.index < leaf.start_mark.index:  # an alias: the node is written elsewhere
-            return "the mapping ends with an alias (*name): where its text ends is elsewhere; left alone"
+            return "the mapping ends with an alias (*name): where its text ends is elsewhere"
         leaf = below
     start, end = int(leaf.start_mark.index), int(leaf.end_mark.index)
     if is_scalar(leaf) and leaf.style in ("|", ">"):
         if "+" in text[start:].split("\n", 1)[0]:
-            return "the mapping ends with a block scalar that keeps its trailing lines (|+); left alone"
+            return "the mapping ends with a block scalar that keeps its trailing lines (|+)"
         end = start + len(text[start:end].rstrip())  # its end takes in the blank lines after it
     cut = text.find("\n", end)
     block = eol.join(lines)
@@ -273,7 +273,7 @@ def _buildx_step(text: str, build: _Build, eol: str) -> Edit | str:
     name, ref = action(build.step.uses)
     if _SHA.fullmatch(ref):
         return ("the gha cache needs a buildx builder and the job has no docker/setup-buildx-action step; the "
-                "workflow pins actions by commit, so add one pinned the same way before this step; left alone")
+                "workflow pins actions by commit, so add one pinned the same way before this step")
     node = build.step.node
     key_at = int(node.start_mark.index)
     line_start = text.rfind("\n", 0, key_at) + 1
@@ -292,13 +292,13 @@ def _buildx_step(text: str, build: _Build, eol: str) -> Edit | str:
         prev_start = text.rfind("\n", 0, max(prev_end, 0)) + 1
         dash_line = text[prev_start:prev_end].rstrip("\r")
         if dash_line.strip() != "-":
-            return "the step's layout is not one dockfix can add a step beside with certainty; left alone"
+            return "the step's layout is not one dockfix can add a step beside with certainty"
         indent = dash_line[: dash_line.index("-")]
         body = [f"{indent}-", f"{before_key}name: Set up Docker Buildx", f"{before_key}uses: {SETUP_BUILDX_USES}"] \
             if named else [f"{indent}-", f"{before_key}uses: {SETUP_BUILDX_USES}"]
         at = prev_start
     else:
-        return "the step's layout is not one dockfix can add a step beside with certainty; left alone"
+        return "the step's layout is not one dockfix can add a step beside with certainty"
     at = _above_comments(text, at, len(indent))
     blank_above = at >= 2 and _line_before(text, at).strip() == ""
     block = eol.join(body) + eol + (eol if blank_above else "")
@@ -367,7 +367,7 @@ def _gitlab_job(text: str, job: GitlabJob, context: CiContext) -> Iterator[Fix |
     for line in job.script:
         if line.commands is None and _BUILD_WORDS.search(line.node.value):
             yield REGISTRY_CACHE.note(f"job {job.name}: a docker build in a script line dockfix cannot split with "
-                                      "certainty (a here-document, a substitution or unbalanced quotes); left alone",
+                                      "certainty (a here-document, a substitution or unbalanced quotes)",
                                       line_of(line.node))
 
 
@@ -399,7 +399,7 @@ def _gitlab_build(text: str, job: GitlabJob, context: CiContext, line: Line, wor
         return
     if not _SAFE_REF.fullmatch(source):
         yield REGISTRY_CACHE.note(f"job {job.name}: the image name {source!r} needs quoting dockfix does not "
-                                  "write; left alone", where)
+                                  "write", where)
         return
     buildkit = _buildkit(job)
     if buildkit:
@@ -410,7 +410,7 @@ def _gitlab_build(text: str, job: GitlabJob, context: CiContext, line: Line, wor
     edit = _flag_edit(text, line)
     if edit is None:
         yield REGISTRY_CACHE.note(f"job {job.name}: the docker build in this line could not be placed with "
-                                  "certainty (split over lines, or several builds); left alone", where)
+                                  "certainty (split over lines, or several builds)", where)
         return
     yield REGISTRY_CACHE.fix(f"job {job.name}: build with --cache-from {source} and BUILDKIT_INLINE_CACHE=1 "
                              f"(rel {rel})", where,
@@ -421,19 +421,19 @@ def _gitlab_target(job: GitlabJob, build: DockerBuild, moved: bool, repository: 
     """The Dockerfile a GitLab docker build builds (relative to the repository root), or why it is not known."""
     if moved:
         return None, (f"job {job.name}: the script changes folder (cd) before docker build: which Dockerfile it "
-                      "builds is not known; left alone")
+                      "builds is not known")
     if build.context is None:
         return None, (f"job {job.name}: docker build with an option dockfix does not know, or no single context: "
-                      "which Dockerfile it builds is not known; left alone")
+                      "which Dockerfile it builds is not known")
     folder = _expand(build.context, job.variables)
     file = _expand(build.file, job.variables) if build.file is not None else f"{folder}/Dockerfile"
     if "$" in folder + file or "://" in folder or folder == "-" or folder.startswith("git@"):
         return None, (f"job {job.name}: the context or Dockerfile is {file!r}: not a file of this repository "
-                      "dockfix can name; left alone")
+                      "dockfix can name")
     rel = repo_path(file)
     reason = "is outside the repository" if rel is None else repository.dockerfile(rel)
     if reason:
-        return None, f"job {job.name}: builds {rel or file}, which {reason}; left alone"
+        return None, f"job {job.name}: builds {rel or file}, which {reason}"
     return rel, ""
 
 

@@ -284,7 +284,7 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
                 continue
             if not posix_shell(tree, instr):
                 if any(w in instr.args for w in ("pip", "uv ", "poetry")):
-                    yield CACHE_MOUNT.note("not a POSIX shell (Windows or PowerShell): left alone", instr.line)
+                    yield CACHE_MOUNT.note("not a POSIX shell (Windows or PowerShell)", instr.line)
                 continue
             edits, done, notes, uv_mounted = plan(tree, instr)
             yield from notes

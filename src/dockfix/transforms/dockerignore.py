@@ -66,7 +66,7 @@ def find(tree: Tree, context: Context) -> Iterator[Fix | Note]:
         return
     used = _used_paths(tree, context)
     if used is None:
-        yield ENTRIES_RULE.note("a COPY/ADD/--mount source is a variable: any pattern might exclude it; left alone",
+        yield ENTRIES_RULE.note("a COPY/ADD/--mount source is a variable: any pattern might exclude it",
                                 first)
         return
     name = ignore_file_name(context)
@@ -186,17 +186,17 @@ def context_absent(tree: Tree, context: Context) -> str | None:
     """Why the folder beside the Dockerfile does not look like its build context."""
     listing = context.listing()
     if not listing:
-        return "no build context beside the Dockerfile: left alone"
+        return "no build context beside the Dockerfile"
     for instr in tree.instructions:
         if instr.name not in _READERS or not instr.flags and instr.name == "RUN":
             continue  # (_sources gives nothing: most instructions; asked per tree, before every other question)
         for path in _sources(instr):
             if path is not None and not _has_glob(path) and path != "." and not context.listed(path) \
                     and not context.exists(path):
-                return f"{path} (copied at line {instr.line}) is not beside the Dockerfile: the build context is elsewhere; left alone"
+                return f"{path} (copied at line {instr.line}) is not beside the Dockerfile: the build context is elsewhere"
     if context.read(ignore_file_name(context)) is None and not any(
             p.rsplit("/", 1)[-1] in _MARKERS or p.endswith(".py") or fnmatch.fnmatch(p, "requirements*.txt") for p in listing):
-        return "no Python project beside the Dockerfile (the build context may be elsewhere): left alone"
+        return "no Python project beside the Dockerfile (the build context may be elsewhere)"
     return None
 
 

@@ -275,7 +275,7 @@ def _plan(tree: Tree, context: Context, stage: Stage, workdirs: dict[int, str], 
     if not any(s.kind in (DEPS, SPLIT) or s.local or classify(s.command) for s in steps):
         return
     if isinstance(code, str):
-        yield DEPS_FIRST.note(f"code copied before the install ({code}): left alone", install.line)
+        yield DEPS_FIRST.note(f"code copied before the install ({code})", install.line)
         return
     earlier = stage.instructions[:code_at]
     steps = [_project_twin(tree, context, code, install, workdir, s, lambda: _copied_before(tree, earlier, workdirs))
