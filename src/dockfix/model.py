@@ -138,6 +138,15 @@ class Model:
     @cached_property
     def env_snapshots(self) -> dict[int, Env]:
         """The environment before each instruction (see _env_snapshots)."""
+        return self._env_pass[0]
+
+    @cached_property
+    def env_ends(self) -> list[Env]:
+        """Per stage, the environment at its end (after its last ENV and ARG)."""
+        return self._env_pass[1]
+
+    @cached_property
+    def _env_pass(self) -> tuple[dict[int, Env], list[Env]]:
         return _env_snapshots(self.tree)
 
     @cached_property
@@ -422,13 +431,21 @@ def env_before(tree: Tree, instr: Instruction) -> Mapping[str, str]:
     return Model.of(tree).env_snapshots.get(id(instr), _NO_ENV)
 
 
-def _env_snapshots(tree: Tree) -> dict[int, Env]:
+def env_at_end(tree: Tree, stage: Stage) -> Mapping[str, str]:
+    """ENV (inherited through FROM <stage>) and the stage's ARG defaults after its last instruction."""
+    return Model.of(tree).env_ends[stage.index]
+
+
+def _env_snapshots(tree: Tree) -> tuple[dict[int, Env], list[Env]]:
     """The environment before each instruction of each stage (instructions between two
-    ENV/ARG share one snapshot)."""
+    ENV/ARG share one snapshot), and each stage's at its end. A value is expanded with the
+    variables known before it; a variable of no known value (the base image's PATH) stays as
+    written in it (`ENV PATH=$VENV/bin:$PATH` holds `/opt/venv/bin:$PATH`)."""
     spend = budget(tree)
     globals_ = _global_args(tree)
     inherited = _inherited_env(tree)
     out: dict[int, Env] = {}
+    ends: list[Env] = []
     for stage in Model.of(tree).stages:
         env = _Journal(inherited[stage.index])
         args = _Journal({})
@@ -442,11 +459,12 @@ def _env_snapshots(tree: Tree) -> dict[int, Env]:
                 if other.name == "ARG":
                     value = value if value is not None else globals_.get(key)
                     if value is not None:
-                        args.set(key, expand(value, scope, budget=spend) or value)
+                        args.set(key, expand(value, scope, partial=True, budget=spend) or value)
                 elif value is not None:
-                    env.set(key, expand(value, scope, budget=spend) or value)
+                    env.set(key, expand(value, scope, partial=True, budget=spend) or value)
             snapshot = Env((env, env.count), (args, args.count))
-    return out
+        ends.append(snapshot)
+    return out, ends
 
 
 def _inherited_env(tree: Tree) -> list[Mapping[str, str]]:
@@ -468,7 +486,7 @@ def _inherited_env(tree: Tree) -> list[Mapping[str, str]]:
                 for key, value in key_values(other):
                     if value is not None:
                         env = dict(inherited) if env is None else env
-                        env[key] = expand(value, env, budget=spend) or value
+                        env[key] = expand(value, env, partial=True, budget=spend) or value
         ends[stage.index] = inherited if env is None else env
     return out
 

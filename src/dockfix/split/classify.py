@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 
 from dockfix.commands import SYSTEM_MANAGERS, invocation
 from dockfix.expand import Budget, expand
-from dockfix.model import user_before, workdir_before
+from dockfix.model import budget, env_before, overlay, user_before, workdir_before
 from dockfix.shell import Command, Script
 from dockfix.split import pipx
 from dockfix.split.debian_runtime import is_build_only
 from dockfix.syntax import Instruction, Tree
-from dockfix.views import Copy, Run, key_values
+from dockfix.views import Copy, Run
 
 _PIP_TARGET_FLAGS = ("--user", "--target", "-t", "--prefix", "--root")
 _CACHE_DIRS = ("/root/.cache", "~/.cache", "$HOME/.cache", "${HOME}/.cache", "/tmp", "/var/lib/apt/lists",
@@ -56,7 +56,7 @@ class Step:
     reason: str | None = None
     into: str | None = None  # COPY/ADD: the absolute folder it copies into, when that is known
     workdir: str = "/"  # the working folder the instruction runs in ("?" when not known)
-    env: dict[str, str] | None = None  # RUN: the ENV and ARG values it runs with (as far as known)
+    env: Mapping[str, str] | None = None  # RUN: the ENV and ARG values it runs with (model.env_before)
 
     def apt_verbs(self) -> list[str]:
         """What the step asks apt to do (`update`, `install`, ...), in order."""
@@ -65,9 +65,9 @@ class Step:
 
 @dataclass
 class Scope:
-    """What the classifier knows at an instruction: environment, venvs made so far."""
+    """What the classifier knows at an instruction besides the model's environment, USER and
+    WORKDIR (dockfix.model): the venvs made so far, poetry's settings, where pipx is."""
 
-    env: dict[str, str] = field(default_factory=dict)
     venvs: dict[str, str] = field(default_factory=dict)  # path -> creator ("venv" seeds pip, "uv" does not)
     poetry: dict[str, str] = field(default_factory=dict)  # poetry settings from `poetry config`
     pipx_from: str | None = None  # "system" once a pip install put pipx into the image's Python
@@ -118,29 +118,25 @@ class Classifier:
 
     def __init__(self, tree: Tree) -> None:
         self.scope = Scope()
-        self.budget = Budget()  # the expansions of one file share it
-        self.tree = tree  # the file: who runs an instruction, their home, the folder it runs in
+        self.budget = budget(tree)  # the expansions of one file share it (the model's)
+        self.tree = tree  # the file: its environment, who runs an instruction, the folder it runs in
         self.instr: Instruction | None = None  # the instruction being read
         self.workdir = "?"  # the folder it runs in (dockfix.model's; "?" when not known)
+        self.env: Mapping[str, str] = {}  # the ENV and ARG values it runs with (dockfix.model's)
 
     def step(self, instr: Instruction) -> Step:
         self.workdir = workdir_before(self.tree, instr) or "?"
+        self.env = env_before(self.tree, instr)
         step = self._step(instr)
         step.workdir = self.workdir
         if instr.name == "RUN":
-            step.env = dict(self.scope.env)
+            step.env = self.env
         return step
 
     def _step(self, instr: Instruction) -> Step:
         self.instr = instr
         name = instr.name
-        scope = self.scope
-        if name in ("ENV", "ARG"):
-            for key, value in key_values(instr):
-                if value is not None and not (name == "ARG" and key in scope.env):
-                    scope.env[key] = resolve(value, scope.env, partial=True, budget=self.budget) or value
-            return Step(instr, "config")
-        if name in ("WORKDIR", "USER", "SHELL", "VOLUME"):
+        if name in ("ENV", "ARG", "WORKDIR", "USER", "SHELL", "VOLUME"):
             return Step(instr, "config")
         if name in ("CMD", "ENTRYPOINT", "LABEL", "EXPOSE", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER"):
             return Step(instr, "metadata")
@@ -156,7 +152,7 @@ class Classifier:
     def _copy_folder(self, copy: Copy) -> str | None:
         """The folder a COPY puts its sources in: its destination when that names a folder
         (a trailing slash, `.`, several sources, or a whole folder copied)."""
-        dest = resolve(copy.destination, self.scope.env, budget=self.budget)
+        dest = resolve(copy.destination, self.env, budget=self.budget)
         folder = dest is not None and (dest.endswith("/") or dest in (".", "..") or len(copy.sources) > 1
                                        or copy.sources in (["."], ["./"]))
         if not folder or dest is None or (not dest.startswith("/") and self.workdir == "?"):
@@ -269,7 +265,7 @@ class Classifier:
 
     def _pipx(self, cmd: Command, verb: str, args: tuple[str, ...]) -> InstallCommand | None:
         scope = self.scope
-        env = {**scope.env, **cmd.assignments}
+        env = overlay(dict(cmd.assignments), self.env)
         # the home of the user the install runs as (model.user_before: USER, useradd, ENV HOME)
         home = user_before(self.tree, self.instr).home if self.instr else env.get("HOME")
         reading = pipx.read(verb, args, env, home, scope.pipx_from)
@@ -293,7 +289,7 @@ class Classifier:
 
     def _path_venv(self, seeded_only: bool) -> str | None:
         """The known environment whose bin folder comes first on PATH, if any."""
-        path = self.scope.env.get("PATH", "")
+        path = self.env.get("PATH", "")
         for part in path.split(":"):
             parent = _bin_parent(part + "/x") if part.endswith("/bin") else None
             if parent is None:
@@ -301,13 +297,13 @@ class Classifier:
             parent = absolute(parent, "/")
             if parent in self.scope.venvs and (not seeded_only or self.scope.venvs[parent] == "venv"):
                 return parent
-            if parent == self.scope.env.get("VIRTUAL_ENV"):
+            if parent == self.env.get("VIRTUAL_ENV"):
                 return parent
             return None  # another bin folder comes first
         return None
 
     def _venv(self, cmd: Command, rest: list[str], creator: str) -> InstallCommand:
-        paths = [resolve(a, self.scope.env, budget=self.budget) for a in rest if not a.startswith("-")]
+        paths = [resolve(a, self.env, budget=self.budget) for a in rest if not a.startswith("-")]
         if len(paths) != 1 or not paths[0]:
             return InstallCommand("venv", cmd, "?", "a venv created at a path dockfix cannot resolve")
         path = absolute(paths[0], self.workdir)
@@ -318,7 +314,7 @@ class Classifier:
     def _uv(self, cmd: Command, rest: list[str], activated: str | None) -> InstallCommand | None:
         verbs = [a for a in rest if not a.startswith("-")]
         verb = verbs[0] if verbs else ""
-        env = self.scope.env
+        env = self.env
         if verb == "venv":
             given = resolve(verbs[1], env, budget=self.budget) if len(verbs) > 1 else ".venv"
             if not given:
@@ -357,7 +353,7 @@ class Classifier:
         return here if here in self.scope.venvs else None
 
     def _poetry_target(self, activated: str | None) -> str:
-        env, config = self.scope.env, self.scope.poetry
+        env, config = self.env, self.scope.poetry
         create = (env.get("POETRY_VIRTUALENVS_CREATE") or config.get("virtualenvs.create") or "true").lower()
         in_project = (env.get("POETRY_VIRTUALENVS_IN_PROJECT") or config.get("virtualenvs.in-project") or "").lower()
         if activated or env.get("VIRTUAL_ENV"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dockfix.commands import invocation
@@ -22,7 +22,7 @@ from dockfix.diagnostics import UNSAFE, Rule
 from dockfix.edits import Edit, apply_edits, remove_word, replace_logical
 from dockfix.engine import Fix, Note, Transform
 from dockfix.facts import not_python_reason, uv_run_outside
-from dockfix.model import per_tree
+from dockfix.model import env_at_end, per_tree
 from dockfix.split import (
     apt_python,
     between,
@@ -184,6 +184,7 @@ def make_plan(tree: Tree, context: Context) -> Plan:
                                  base, runtime.image)
     classifier = Classifier(tree)
     steps = [classifier.step(instr) for instr in stage.instructions]
+    env = env_at_end(tree, stage)  # the stage's ENV and ARG values at its end (the image's ENV)
     if debian is not None and not apt_python.installs_python(steps):
         raise Skip(f"base image {base}: no apt install of python3 in the file (on a Debian base, only a venv made "
                    "by the python3 apt installs is split)")
@@ -215,7 +216,7 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     first = next(i for i in installs if any(c.target == target for c in steps[i].installs))
     if len(users) != 1:
         raise Skip("installs run as different users")
-    user = resolve(users.pop(), classifier.scope.env)
+    user = resolve(users.pop(), env)
     if user is None:
         raise Skip("the installing USER is not known statically")
     if system and user not in ("root", "0"):
@@ -223,11 +224,11 @@ def make_plan(tree: Tree, context: Context) -> Plan:
     if system and SYSTEM_VENV in every:
         raise Skip(f"{SYSTEM_VENV} is already used by the Dockerfile")
     if any(c.tool == "uv-sync" or (c.tool == "venv" and c.command.argv[0] == "uv") for c in commands):
-        _check_uv_python(runtime, context, classifier.scope.env)
+        _check_uv_python(runtime, context, env)
     suites = [runtime.distribution] if runtime.distribution else list(slim_programs.suites())
     # pipx writes several folders (home, bin, man): their common parent stands for them all
     folders = posixpath.commonpath(copies) if copies else venv
-    as_root = frozenset(i for i, s in enumerate(steps) if resolve(stage.user_at(s.instr), classifier.scope.env)
+    as_root = frozenset(i for i, s in enumerate(steps) if resolve(stage.user_at(s.instr), env)
                         in ("root", "0"))
     place = between.placement(steps, first, last, folders, target, suites, runtime.version, context, as_root)
     if isinstance(place, str):
@@ -251,11 +252,11 @@ def make_plan(tree: Tree, context: Context) -> Plan:
                 Edit(*venv_first.cut(steps[hoisted.install], hoisted.command, hoisted.rest), ""))
     plan.build_env = _build_env(plan)
     if not system:
-        _uv_project(plan, context, classifier.scope.env)
+        _uv_project(plan, context, env)
     plan.apt_edits = {i: _runtime_apt(tree, steps[i], _decide(plan)) for i in range(last) if steps[i].kind == "apt"}
     _check_apt_lists(plan)
     plan.builder_apt = builder_apt.find(steps, last, base, runtime)
-    reason = _nothing_to_gain(plan, classifier)
+    reason = _nothing_to_gain(plan, env)
     if reason:
         why_not = _uv_builder(plan, context)
         if why_not is not None:
@@ -290,7 +291,7 @@ def _build_env(plan: Plan) -> set[int]:
     return out
 
 
-def _uv_project(plan: Plan, context: Context, env: dict[str, str]) -> None:
+def _uv_project(plan: Plan, context: Context, env: Mapping[str, str]) -> None:
     """A uv project that is a package is synced with --no-editable in the builder (built into
     the venv as a wheel, as uv's Docker guide does), and when the image runs one of its entry
     points the runtime copies only the venv: the copy of the source tree stays in the builder.
@@ -450,7 +451,7 @@ def _runtime_word(raw: str, base: str, slim: str) -> str:
     return head + inserted + suffix
 
 
-def _check_uv_python(runtime: images.Runtime, context: Context, env: dict[str, str]) -> None:
+def _check_uv_python(runtime: images.Runtime, context: Context, env: Mapping[str, str]) -> None:
     """uv downloads a managed Python into its home when the base's does not fit the project:
     a venv made on it would not run on the runtime, which has only the base's interpreter."""
     chosen = env.get("UV_PYTHON", "")
@@ -707,7 +708,8 @@ class Estimate:
     added: list[str] = field(default_factory=list)  # what the split itself puts into the final image
 
 
-def estimate(plan: Plan, classifier: Classifier) -> Estimate:
+def estimate(plan: Plan, env: Mapping[str, str]) -> Estimate:
+    """`env`: the stage's environment at its end (model.env_at_end)."""
     out = Estimate()
     if plan.runtime.changed:
         out.left_behind.append(f"{_image(plan)}'s build tools and libraries ({plan.runtime.image} instead)")
@@ -724,7 +726,7 @@ def estimate(plan: Plan, classifier: Classifier) -> Estimate:
                     continue  # an upgraded pip stays behind, but the new venv brings its own
                 out.left_behind.append(f"what line {step.instr.line} installs into the system interpreter "
                                        f"({' '.join(_names(command.packages))})")
-            elif command.tool in _CACHES and not _cache_kept_out(step, command, classifier.scope.env):
+            elif command.tool in _CACHES and not _cache_kept_out(step, command, env):
                 out.caches.append(f"{_CACHES[command.tool]} cache (line {step.instr.line})")
     if plan.system:
         # python -m venv seeds pip (and setuptools before Python 3.12) into the environment it makes.
@@ -733,10 +735,10 @@ def estimate(plan: Plan, classifier: Classifier) -> Estimate:
     return out
 
 
-def _nothing_to_gain(plan: Plan, classifier: Classifier) -> str | None:
+def _nothing_to_gain(plan: Plan, env: Mapping[str, str]) -> str | None:
     """Why the split would not make the image smaller (None: it would). Caches count only when
     the split adds nothing: a cache mount (DF201) keeps them out of the image without a venv."""
-    found = estimate(plan, classifier)
+    found = estimate(plan, env)
     if found.left_behind or (found.caches and not found.added):
         return None
     said = f"already on {plan.runtime.image}, with no build-only packages or tools to leave behind"
@@ -780,7 +782,7 @@ _NO_CACHE_ENV = {"pip": "PIP_NO_CACHE_DIR", "uv-sync": "UV_NO_CACHE", "uv-pip": 
 _CLEANERS = {"pip": ("cache", ("purge", "remove")), "uv": ("cache", ("clean", "prune")), "poetry": ("cache", ("clear",))}
 
 
-def _cache_kept_out(step: Step, command: classify.InstallCommand, env: dict[str, str]) -> bool:
+def _cache_kept_out(step: Step, command: classify.InstallCommand, env: Mapping[str, str]) -> bool:
     """Whether the install's download cache stays out of the layer: turned off (a flag, its
     variable), on a cache mount, or removed by the same RUN (`rm` of a .cache folder, a cache
     cleaning command)."""
