@@ -438,9 +438,12 @@ def env_at_end(tree: Tree, stage: Stage) -> Mapping[str, str]:
 
 def _env_snapshots(tree: Tree) -> tuple[dict[int, Env], list[Env]]:
     """The environment before each instruction of each stage (instructions between two
-    ENV/ARG share one snapshot), and each stage's at its end. A value is expanded with the
-    variables known before it; a variable of no known value (the base image's PATH) stays as
-    written in it (`ENV PATH=$VENV/bin:$PATH` holds `/opt/venv/bin:$PATH`)."""
+    ENV/ARG share one snapshot), and each stage's at its end. As BuildKit's dispatcher keeps it:
+    one environment that ENV and ARG both set, the later one winning (an ARG after an ENV of
+    the same name overrides it for the build, as an ENV after an ARG does; the image keeps the
+    ENV: _inherited_env), an ARG without a value taking the global ARG's default. A value is
+    expanded with the variables known before it; a variable of no known value (the base
+    image's PATH) stays as written in it (`ENV PATH=$VENV/bin:$PATH` holds `/opt/venv/bin:$PATH`)."""
     spend = budget(tree)
     globals_ = _global_args(tree)
     inherited = _inherited_env(tree)
@@ -448,21 +451,17 @@ def _env_snapshots(tree: Tree) -> tuple[dict[int, Env], list[Env]]:
     ends: list[Env] = []
     for stage in Model.of(tree).stages:
         env = _Journal(inherited[stage.index])
-        args = _Journal({})
-        snapshot = Env((env, 0), (args, 0))  # ENV wins over an ARG of the same name
+        snapshot = Env((env, 0))
         for other in stage.instructions:
             out[id(other)] = snapshot
             if other.name not in ("ENV", "ARG"):
                 continue
             for key, value in key_values(other):
-                scope = Env((args, args.count), (env, env.count))  # a value reads the ARG first
-                if other.name == "ARG":
-                    value = value if value is not None else globals_.get(key)
-                    if value is not None:
-                        args.set(key, expand(value, scope, partial=True, budget=spend) or value)
-                elif value is not None:
-                    env.set(key, expand(value, scope, partial=True, budget=spend) or value)
-            snapshot = Env((env, env.count), (args, args.count))
+                if value is None and other.name == "ARG":
+                    value = globals_.get(key)
+                if value is not None:
+                    env.set(key, expand(value, Env((env, env.count)), partial=True, budget=spend) or value)
+            snapshot = Env((env, env.count))
         ends.append(snapshot)
     return out, ends
 
