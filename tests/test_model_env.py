@@ -45,3 +45,10 @@ def test_the_classifier_reads_the_models_environment() -> None:
     assert steps[-1].env is env_before(tree, steps[-1].instr)
     assert [c.target for c in steps[1].installs] == ["/opt/venv"]  # the global default, not "?"
     assert [c.target for c in steps[-1].installs] == ["/opt/venv"]  # the venv first on PATH
+
+
+def test_a_child_stage_inherits_the_env_values_as_its_parent_expanded_them() -> None:
+    # the image keeps ENV X as expanded when it ran (with the parent's ARG), not `$V` to read again
+    env = _before_last("FROM python:3.12 AS base\nARG V=1\nENV X=/srv/$V\nENV A=env\nARG A=arg\n"
+                       "FROM base\nRUN true\n")
+    assert env == {"X": "/srv/1", "A": "env"}  # (an ARG changes the build's environment, not the image's)

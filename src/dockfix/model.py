@@ -439,18 +439,24 @@ def env_at_end(tree: Tree, stage: Stage) -> Mapping[str, str]:
 def _env_snapshots(tree: Tree) -> tuple[dict[int, Env], list[Env]]:
     """The environment before each instruction of each stage (instructions between two
     ENV/ARG share one snapshot), and each stage's at its end. As BuildKit's dispatcher keeps it:
-    one environment that ENV and ARG both set, the later one winning (an ARG after an ENV of
-    the same name overrides it for the build, as an ENV after an ARG does; the image keeps the
-    ENV: _inherited_env), an ARG without a value taking the global ARG's default. A value is
-    expanded with the variables known before it; a variable of no known value (the base
-    image's PATH) stays as written in it (`ENV PATH=$VENV/bin:$PATH` holds `/opt/venv/bin:$PATH`)."""
+    one environment that ENV and ARG both set, the later winning (an ARG after an ENV of the
+    same name overrides it for the build, as an ENV after an ARG does), an ARG without a value
+    taking the global ARG's default, a stage starting with the ENV its parent stage's image
+    keeps (its ENV values as they were expanded, not its ARGs). A value is expanded with the
+    variables known before it; a variable of no known value (the base image's PATH) stays as
+    written in it (`ENV PATH=$VENV/bin:$PATH` holds `/opt/venv/bin:$PATH`)."""
     spend = budget(tree)
     globals_ = _global_args(tree)
-    inherited = _inherited_env(tree)
+    model = Model.of(tree)
+    parents = {p.index for p in model.parents if p is not None}
+    images: dict[int, Mapping[str, str]] = {}  # a parent stage -> the ENV its image keeps
     out: dict[int, Env] = {}
     ends: list[Env] = []
-    for stage in Model.of(tree).stages:
-        env = _Journal(inherited[stage.index])
+    for stage in model.stages:
+        up = model.parents[stage.index]
+        inherited = images[up.index] if up is not None else {}
+        env = _Journal(inherited)
+        image: dict[str, str] | None = {} if stage.index in parents else None  # what ENV sets here
         snapshot = Env((env, 0))
         for other in stage.instructions:
             out[id(other)] = snapshot
@@ -460,34 +466,15 @@ def _env_snapshots(tree: Tree) -> tuple[dict[int, Env], list[Env]]:
                 if value is None and other.name == "ARG":
                     value = globals_.get(key)
                 if value is not None:
-                    env.set(key, expand(value, Env((env, env.count)), partial=True, budget=spend) or value)
+                    value = expand(value, Env((env, env.count)), partial=True, budget=spend) or value
+                    env.set(key, value)
+                    if image is not None and other.name == "ENV":
+                        image[key] = value
             snapshot = Env((env, env.count))
         ends.append(snapshot)
+        if image is not None:
+            images[stage.index] = {**inherited, **image} if image else inherited
     return out, ends
-
-
-def _inherited_env(tree: Tree) -> list[Mapping[str, str]]:
-    """For each stage, the ENV its ancestors set (their ARGs are not inherited), each value
-    read with the ENV before it."""
-    spend = budget(tree)
-    parents = {p.index for p in Model.of(tree).parents if p is not None}
-    out: list[Mapping[str, str]] = []
-    ends: dict[int, Mapping[str, str]] = {}  # a parent stage -> its ENV at its end, its ancestors' included
-    for stage in Model.of(tree).stages:
-        up = parent(tree, stage)
-        inherited = ends[up.index] if up is not None else {}
-        out.append(inherited)
-        if stage.index not in parents:
-            continue
-        env: dict[str, str] | None = None  # a copy only when the stage sets something
-        for other in stage.instructions:
-            if other.name == "ENV":
-                for key, value in key_values(other):
-                    if value is not None:
-                        env = dict(inherited) if env is None else env
-                        env[key] = expand(value, env, partial=True, budget=spend) or value
-        ends[stage.index] = inherited if env is None else env
-    return out
 
 
 def command_env(tree: Tree, instr: Instruction, inst: Install) -> Mapping[str, str]:
