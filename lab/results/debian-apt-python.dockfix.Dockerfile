@@ -3,8 +3,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
     python3 python3-venv python3-pip gcc python3-dev libpq-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+RUN python3 -m venv /venv
 COPY requirements.txt .
-RUN --mount=type=cache,target=/root/.cache/pip python3 -m venv /venv && /venv/bin/pip install -r requirements.txt
+RUN --mount=type=cache,target=/root/.cache/pip /venv/bin/pip install -r requirements.txt
 
 FROM debian:bookworm-slim
 

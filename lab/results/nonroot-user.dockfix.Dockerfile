@@ -1,3 +1,13 @@
+FROM python:3.11-slim AS builder
+RUN useradd --create-home --shell /bin/bash appuser
+WORKDIR /home/appuser/app
+COPY --from=ghcr.io/astral-sh/uv:0.13.7 /uv /uvx /bin/
+ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1
+RUN uv venv --python /usr/local/bin/python /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY requirements.txt .
+RUN --mount=type=cache,target=/root/.cache/uv uv pip install -r requirements.txt
+
 FROM python:3.11-slim
 
 LABEL org.opencontainers.image.title="nonroot-user" \
@@ -8,7 +18,8 @@ RUN useradd --create-home --shell /bin/bash appuser
 WORKDIR /home/appuser/app
 
 COPY requirements.txt .
-RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 
 COPY --chown=appuser:appuser . .
 
